@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The real Temporal dev server: the Temporal CLI built from its Go module at a pinned tag
+# (v1.5.1's go.mod has no `replace` directive, so `go install` works), history kept in SQLite.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+TEMPORAL_CLI_VERSION=v1.5.1
+TEMPORAL_HOME="$PM_CACHE/temporal-cli-$TEMPORAL_CLI_VERSION"
+TEMPORAL_BIN="$TEMPORAL_HOME/bin/temporal"
+TEMPORAL_DB="$PM_STATE/temporal/temporal.sqlite"
+# Go's module and build caches stay in the cache too, so a rebuild after a cache wipe of the
+# binary alone is quick.
+GO_CACHE="$PM_CACHE/go"
+
+install() {
+  if [[ -x "$TEMPORAL_BIN" ]]; then log "temporal CLI $TEMPORAL_CLI_VERSION present (skipping install)"; return 0; fi
+  command -v go >/dev/null || die "go is required to build the Temporal CLI"
+  mkdir -p "$TEMPORAL_HOME/bin"
+  timed "temporal CLI $TEMPORAL_CLI_VERSION (go install)" \
+    env GOBIN="$TEMPORAL_HOME/bin" GOMODCACHE="$GO_CACHE/mod" GOCACHE="$GO_CACHE/build" GOFLAGS=-mod=mod \
+    go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION"
+}
+
+start() {
+  install
+  mkdir -p "$(dirname "$TEMPORAL_DB")"
+  if ! port_open "$TEMPORAL_PORT"; then
+    # Search attributes the project's workflows upsert must exist before the first worker runs.
+    start_bg temporal "$TEMPORAL_BIN" server start-dev \
+      --ip 127.0.0.1 --port "$TEMPORAL_PORT" \
+      --ui-ip 127.0.0.1 --ui-port "$TEMPORAL_UI_PORT" \
+      --http-port "$TEMPORAL_HTTP_PORT" --metrics-port "$TEMPORAL_METRICS_PORT" \
+      --db-filename "$TEMPORAL_DB" --namespace default \
+      --search-attribute PulpServer=Keyword --search-attribute PulpManagerTaskId=Int \
+      --log-level warn
+  else
+    log "temporal already listening on 127.0.0.1:$TEMPORAL_PORT"
+  fi
+  wait_port "$TEMPORAL_PORT" temporal 120
+  local t0=$SECONDS
+  until "$TEMPORAL_BIN" operator cluster health --address "127.0.0.1:$TEMPORAL_PORT" >/dev/null 2>&1; do
+    (( SECONDS - t0 > 120 )) && die "temporal did not become healthy (log: $PM_LOGS/temporal.log)"
+    sleep 1
+  done
+  log "temporal ready: grpc 127.0.0.1:$TEMPORAL_PORT, web UI http://127.0.0.1:$TEMPORAL_UI_PORT"
+}
+
+stop() { stop_bg temporal; }
+
+status() {
+  if port_open "$TEMPORAL_PORT"; then echo "temporal: running (127.0.0.1:$TEMPORAL_PORT, UI :$TEMPORAL_UI_PORT)"
+  else echo "temporal: stopped"; return 1; fi
+}
+
+case "${1:-}" in
+  install) install ;; start) start ;; stop) stop ;; status) status ;;
+  bin) echo "$TEMPORAL_BIN" ;;
+  *) echo "usage: $0 install|start|stop|status|bin" >&2; exit 2 ;;
+esac

@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+// The local stack's ports and development credentials live in one file shared with dev/*.sh.
+const stackEnvPath = fileURLToPath(new URL('../../dev/stack.env', import.meta.url));
+
+function parseStackEnv(text: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m?.[1] !== undefined && m[2] !== undefined) vars[m[1]] = m[2];
+  }
+  return vars;
+}
+
+const vars = parseStackEnv(readFileSync(stackEnvPath, 'utf8'));
+
+function need(key: string): string {
+  const v = vars[key];
+  if (v === undefined) throw new Error(`dev/stack.env: missing key ${key}`);
+  return v;
+}
+
+const host = need('PM_HOST');
+const cacheDir = process.env.PM_CACHE ?? `${process.env.HOME}/.cache/pulp-manager-dev`;
+const stateDir = process.env.PM_STATE ?? `${cacheDir}/state`;
+
+export const stack = {
+  cacheDir,
+  stateDir,
+  temporal: {
+    address: `${host}:${need('TEMPORAL_PORT')}`,
+    namespace: 'default',
+    bin: `${cacheDir}/temporal-cli-v1.5.1/bin/temporal`,
+  },
+  mariadb: {
+    host,
+    port: Number(need('MARIADB_PORT')),
+    database: need('MARIADB_DATABASE'),
+    user: need('MARIADB_USER'),
+    password: need('MARIADB_PASSWORD'),
+  },
+  ldap: {
+    url: `ldap://${host}:${need('LDAP_PORT')}`,
+    baseDn: need('LDAP_BASE_DN'),
+    adminGroup: need('LDAP_ADMIN_GROUP'),
+    adminUser: { name: need('LDAP_ADMIN_USER'), password: need('LDAP_ADMIN_USER_PASSWORD') },
+    plainUser: { name: need('LDAP_PLAIN_USER'), password: need('LDAP_PLAIN_USER_PASSWORD') },
+  },
+  pulp: {
+    username: need('PULP_ADMIN_USER'),
+    password: need('PULP_ADMIN_PASSWORD'),
+    debSigningService: need('DEB_SIGNING_SERVICE'),
+    primary: {
+      name: `${host}:${need('PULP_PRIMARY_API_PORT')}`,
+      apiUrl: `http://${host}:${need('PULP_PRIMARY_API_PORT')}`,
+      contentUrl: `http://${host}:${need('PULP_PRIMARY_CONTENT_PORT')}`,
+    },
+    secondary: {
+      name: `${host}:${need('PULP_SECONDARY_API_PORT')}`,
+      apiUrl: `http://${host}:${need('PULP_SECONDARY_API_PORT')}`,
+      contentUrl: `http://${host}:${need('PULP_SECONDARY_CONTENT_PORT')}`,
+    },
+  },
+  fixtures: {
+    baseUrl: `http://${host}:${need('FIXTURES_HTTP_PORT')}`,
+    repoConfigGit: `${stateDir}/fixtures/repo-config.git`,
+  },
+} as const;

@@ -1,0 +1,32 @@
+import { defineConfig } from 'vitest/config';
+
+// Temporal's native bridge does not survive worker threads: every project runs in forks.
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    reporters: ['default', './test/support/summaryReporter.ts'],
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/e2e/**', 'node_modules/**'],
+          pool: 'forks',
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          pool: 'forks',
+          // The real stack is shared: run e2e files one at a time, each with room to wait on Pulp tasks.
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          globalSetup: ['./test/support/requireStack.ts'],
+          setupFiles: ['./test/support/quietTemporalRuntime.ts'],
+        },
+      },
+    ],
+  },
+});
