@@ -29,7 +29,7 @@ start() {
       --ip 127.0.0.1 --port "$TEMPORAL_PORT" \
       --ui-ip 127.0.0.1 --ui-port "$TEMPORAL_UI_PORT" \
       --http-port "$TEMPORAL_HTTP_PORT" --metrics-port "$TEMPORAL_METRICS_PORT" \
-      --db-filename "$TEMPORAL_DB" --namespace default \
+      --db-filename "$TEMPORAL_DB" --namespace default --namespace pulp-manager-test \
       --search-attribute PulpServer=Keyword --search-attribute PulpManagerTaskId=Int \
       --log-level warn
   else

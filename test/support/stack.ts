@@ -31,6 +31,7 @@ export const stack = {
   temporal: {
     address: `${host}:${need('TEMPORAL_PORT')}`,
     namespace: 'default',
+    testNamespace: need('TEMPORAL_TEST_NAMESPACE'),
     bin: `${cacheDir}/temporal-cli-v1.5.1/bin/temporal`,
   },
   mariadb: {

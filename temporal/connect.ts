@@ -1,0 +1,22 @@
+import { readFile } from 'node:fs/promises';
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import type { IniConfig } from '../config/iniConfigSchema.js';
+
+type TemporalSettings = IniConfig['temporal'];
+
+async function tlsOptions(t: TemporalSettings): Promise<ConnectionOptions['tls']> {
+  if (!t.tls_cert_path && !t.tls_ca_path) return undefined;
+  return {
+    serverRootCACertificate: t.tls_ca_path ? await readFile(t.tls_ca_path) : undefined,
+    clientCertPair:
+      t.tls_cert_path && t.tls_key_path
+        ? { crt: await readFile(t.tls_cert_path), key: await readFile(t.tls_key_path) }
+        : undefined,
+  };
+}
+
+/** A Temporal client for the API, the CLI and the schedule reconciler. */
+export async function connectTemporalClient(t: TemporalSettings): Promise<Client> {
+  const connection = await Connection.connect({ address: t.address, tls: await tlsOptions(t) });
+  return new Client({ connection, namespace: t.namespace });
+}

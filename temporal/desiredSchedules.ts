@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import type { IniConfig } from '../config/iniConfigSchema.js';
+import type { PulpConfig } from '../config/pulpConfigSchema.js';
+import type { RepoGroupSyncArgs, RepoRegistrationArgs } from '../workflows/args.js';
+import { repoGroupSyncScheduleId, repoRegistrationScheduleId, WORKFLOW_TYPES } from './names.js';
+
+/**
+ * Schedules run to completion inside the workflow, which enforces max_runtime itself and
+ * cleans up (cancels Pulp tasks). The Temporal execution timeout is only a backstop for a
+ * workflow that could not clean up, so it is max_runtime plus this margin.
+ */
+export const EXECUTION_TIMEOUT_MARGIN_SECONDS = 15 * 60;
+
+export interface DesiredSchedule {
+  scheduleId: string;
+  server: string;
+  cron: string;
+  workflowType: string;
+  /** Prefix of the ids of the runs; Temporal appends the nominal start time. */
+  workflowId: string;
+  args: [RepoGroupSyncArgs] | [RepoRegistrationArgs];
+  taskQueue: string;
+  executionTimeoutSeconds: number;
+  catchupWindow: string;
+  /** Hash of everything above; an unchanged hash means no update is needed. */
+  configHash: string;
+}
+
+function withHash(s: Omit<DesiredSchedule, 'configHash'>): DesiredSchedule {
+  const configHash = createHash('sha256').update(JSON.stringify(s)).digest('hex').slice(0, 16);
+  return { ...s, configHash };
+}
+
+/** The Temporal Schedules that pulp_config.yml asks for, sorted by id. */
+export function desiredSchedules(cfg: PulpConfig, ini: IniConfig): DesiredSchedule[] {
+  const out: DesiredSchedule[] = [];
+  const common = { taskQueue: ini.temporal.task_queue, catchupWindow: ini.temporal.schedule_catchup_window };
+  for (const [server, serverCfg] of Object.entries(cfg.pulp_servers)) {
+    for (const [group, link] of Object.entries(serverCfg.repo_groups)) {
+      if (link.schedule === undefined) continue;
+      const groupCfg = cfg.repo_groups[group];
+      const args: RepoGroupSyncArgs = {
+        server,
+        repoGroup: group,
+        regexInclude: groupCfg?.regex_include,
+        regexExclude: groupCfg?.regex_exclude,
+        maxConcurrentSyncs: link.max_concurrent_syncs,
+        maxRuntimeSeconds: link.max_runtime.seconds,
+        sourceServer: link.pulp_master,
+        syncOptions: link.sync_options,
+        debPublishMode: link.deb_publish_mode,
+      };
+      const scheduleId = repoGroupSyncScheduleId(server, group);
+      out.push(
+        withHash({
+          scheduleId,
+          server,
+          cron: link.schedule,
+          workflowType: WORKFLOW_TYPES.repoGroupSync,
+          workflowId: scheduleId,
+          args: [JSON.parse(JSON.stringify(args)) as RepoGroupSyncArgs],
+          executionTimeoutSeconds: link.max_runtime.seconds + EXECUTION_TIMEOUT_MARGIN_SECONDS,
+          ...common,
+        }),
+      );
+    }
+    const reg = serverCfg.repo_config_registration;
+    if (reg) {
+      const args: RepoRegistrationArgs = {
+        server,
+        regexInclude: reg.regex_include,
+        regexExclude: reg.regex_exclude,
+        maxRuntimeSeconds: reg.max_runtime.seconds,
+      };
+      const scheduleId = repoRegistrationScheduleId(server);
+      out.push(
+        withHash({
+          scheduleId,
+          server,
+          cron: reg.schedule,
+          workflowType: WORKFLOW_TYPES.repoRegistration,
+          workflowId: scheduleId,
+          args: [JSON.parse(JSON.stringify(args)) as RepoRegistrationArgs],
+          executionTimeoutSeconds: reg.max_runtime.seconds + EXECUTION_TIMEOUT_MARGIN_SECONDS,
+          ...common,
+        }),
+      );
+    }
+  }
+  return out.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
+}
