@@ -78,14 +78,21 @@ apt_install() {
   local missing=()
   for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
   if ((${#missing[@]} == 0)); then log "apt packages present: $* (skipping install)"; return 0; fi
-  local t0=$SECONDS
-  log "apt-get install ${missing[*]}"
-  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
-  if [[ ! -f "$PM_STATE/.apt-updated" ]] || [[ -n "$(find "$PM_STATE/.apt-updated" -mmin +720 2>/dev/null)" ]]; then
-    apt-get update -qq && touch "$PM_STATE/.apt-updated"
-  fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$PM_LOGS/apt.log" 2>&1 \
-    || { rm -f /usr/sbin/policy-rc.d; tail -30 "$PM_LOGS/apt.log"; die "apt-get install failed"; }
-  rm -f /usr/sbin/policy-rc.d
-  log "installed ${missing[*]} in $((SECONDS - t0))s"
+  # dev/up runs installers side by side: one apt at a time, so one installer's clean-up of
+  # policy-rc.d never lets another's package start its system service.
+  (
+    flock 9
+    local t0=$SECONDS
+    log "apt-get install ${missing[*]}"
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+    if [[ ! -f "$PM_STATE/.apt-updated" ]] || [[ -n "$(find "$PM_STATE/.apt-updated" -mmin +720 2>/dev/null)" ]]; then
+      apt-get update -qq && touch "$PM_STATE/.apt-updated"
+    fi
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -o DPkg::Lock::Timeout=300 -y -qq --no-install-recommends \
+        "${missing[@]}" >"$PM_LOGS/apt-$$.log" 2>&1; then
+      rm -f /usr/sbin/policy-rc.d; tail -30 "$PM_LOGS/apt-$$.log"; die "apt-get install ${missing[*]} failed"
+    fi
+    rm -f /usr/sbin/policy-rc.d
+    log "installed ${missing[*]} in $((SECONDS - t0))s"
+  ) 9>"$PM_STATE/.apt.lock"
 }
