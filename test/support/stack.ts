@@ -52,16 +52,18 @@ export const stack = {
     username: need('PULP_ADMIN_USER'),
     password: need('PULP_ADMIN_PASSWORD'),
     debSigningService: need('DEB_SIGNING_SERVICE'),
+    // Each server is reached through its nginx front, whose host:port is its name in config.
     primary: {
-      name: `${host}:${need('PULP_PRIMARY_API_PORT')}`,
-      apiUrl: `http://${host}:${need('PULP_PRIMARY_API_PORT')}`,
-      contentUrl: `http://${host}:${need('PULP_PRIMARY_CONTENT_PORT')}`,
+      name: `${host}:${need('PULP_PRIMARY_PORT')}`,
+      url: `http://${host}:${need('PULP_PRIMARY_PORT')}`,
+      contentUrl: `http://${host}:${need('PULP_PRIMARY_PORT')}/pulp/content`,
     },
     secondary: {
-      name: `${host}:${need('PULP_SECONDARY_API_PORT')}`,
-      apiUrl: `http://${host}:${need('PULP_SECONDARY_API_PORT')}`,
-      contentUrl: `http://${host}:${need('PULP_SECONDARY_CONTENT_PORT')}`,
+      name: `${host}:${need('PULP_SECONDARY_PORT')}`,
+      url: `http://${host}:${need('PULP_SECONDARY_PORT')}`,
+      contentUrl: `http://${host}:${need('PULP_SECONDARY_PORT')}/pulp/content`,
     },
+    signingKeyFile: `${stateDir}/pulp/deb-signing-key.asc`,
   },
   fixtures: {
     baseUrl: `http://${host}:${need('FIXTURES_HTTP_PORT')}`,

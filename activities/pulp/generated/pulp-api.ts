@@ -9649,7 +9649,7 @@ export interface components {
              * @description When set to true, existing content in the repository with the same unique key will be silently overwritten. When set to false, the task will fail if content would be overwritten. Defaults to true.
              * @default true
              */
-            overwrite: boolean;
+            overwrite?: boolean;
             /** @description A list of content units to remove from the latest repository version. You may also specify '*' as an entry to remove all content. This content is removed before add_content_units are added. */
             remove_content_units?: string[];
         };
@@ -9659,12 +9659,12 @@ export interface components {
              * @description If `True`, synchronization will remove all content that is not present in the remote repository. If `False`, sync will be additive only.
              * @default false
              */
-            mirror: boolean;
+            mirror?: boolean;
             /**
              * @description Using optimize sync, will skip the processing of metadata if the checksum has not changed since the last sync. This greately improves re-sync performance in such situations. If you feel the sync is missing something that has changed about the remote repository you are syncing, try using optimize=False for a full re-sync. Consider opening an issue on why we should not optimize in your use case.
              * @default true
              */
-            optimize: boolean;
+            optimize?: boolean;
             /**
              * Format: uri
              * @description A remote to sync from. This will override a remote set on repository.
@@ -9721,7 +9721,7 @@ export interface components {
              * @description Whether this distribution should be shown in the content app.
              * @default false
              */
-            hidden: boolean;
+            hidden?: boolean;
             /** @description A unique name. Ex, `rawhide` and `stable`. */
             name: string;
             /** @description Timestamp since when the distributed content served by this distribution has not changed. If equals to `null`, no guarantee is provided about content changes. */
@@ -10002,12 +10002,12 @@ export interface components {
              * @description Also copy dependencies of any packages being copied. NOT YETIMPLEMENTED! You must keep this at "False"!
              * @default false
              */
-            dependency_solving: boolean;
+            dependency_solving?: boolean;
             /**
              * @description Also copy any distributions, components, and releases as needed for any packages being copied. This will allow for structured publications of the target repository.Default is set to True
              * @default true
              */
-            structured: boolean;
+            structured?: boolean;
         };
         /** @description Serializer for the database connection information */
         DatabaseConnectionResponse: {
@@ -10019,7 +10019,7 @@ export interface components {
              * @description If true, only report issues without fixing them. If false (default), repair the detected issues.
              * @default false
              */
-            dry_run: boolean;
+            dry_run?: boolean;
         };
         /** @description Serializer for APT alternate content source. */
         "deb.AptAlternateContentSource": {
@@ -10083,7 +10083,7 @@ export interface components {
              * @description Whether this distribution should be shown in the content app.
              * @default false
              */
-            hidden: boolean;
+            hidden?: boolean;
             /** @description A unique name. Ex, `rawhide` and `stable`. */
             name: string;
             /**
@@ -10123,7 +10123,7 @@ export interface components {
              * @description Whether this distribution should be shown in the content app.
              * @default false
              */
-            hidden: boolean;
+            hidden?: boolean;
             /** @description A unique name. Ex, `rawhide` and `stable`. */
             name: string;
             /** @description Timestamp since when the distributed content served by this distribution has not changed. If equals to `null`, no guarantee is provided about content changes. */
@@ -10174,12 +10174,12 @@ export interface components {
              *     * `nested_by_both` - nested_by_both
              * @default nested_alphabetically
              */
-            layout: components["schemas"]["LayoutDa3Enum"];
+            layout?: components["schemas"]["LayoutDa3Enum"];
             /**
              * @description Whether or not to publish Legacy per-component-and-architecture Release files.
              * @default false
              */
-            publish_legacy_release_files: boolean;
+            publish_legacy_release_files?: boolean;
             publish_upstream_release_fields?: boolean;
             /**
              * Format: uri
@@ -10197,12 +10197,12 @@ export interface components {
              * @description Activate simple publishing mode (all packages in one release component).
              * @default false
              */
-            simple: boolean;
+            simple?: boolean;
             /**
              * @description Activate structured publishing mode.
              * @default true
              */
-            structured: boolean;
+            structured?: boolean;
         };
         /** @description A Serializer for AptPublication. */
         "deb.AptPublicationResponse": {
@@ -10217,14 +10217,14 @@ export interface components {
              *     * `nested_by_both` - nested_by_both
              * @default nested_alphabetically
              */
-            layout: components["schemas"]["LayoutDa3Enum"];
+            layout?: components["schemas"]["LayoutDa3Enum"];
             /** @description The Pulp Resource Name (PRN). */
             readonly prn?: string;
             /**
              * @description Whether or not to publish Legacy per-component-and-architecture Release files.
              * @default false
              */
-            publish_legacy_release_files: boolean;
+            publish_legacy_release_files?: boolean;
             publish_upstream_release_fields?: boolean;
             /**
              * Format: date-time
@@ -10254,12 +10254,12 @@ export interface components {
              * @description Activate simple publishing mode (all packages in one release component).
              * @default false
              */
-            simple: boolean;
+            simple?: boolean;
             /**
              * @description Activate structured publishing mode.
              * @default true
              */
-            structured: boolean;
+            structured?: boolean;
         };
         /** @description A Serializer for AptRemote. */
         "deb.AptRemote": {
@@ -10323,7 +10323,7 @@ export interface components {
              *     * `streamed` - When syncing, download metadata, but do not download content now. Instead,download content as clients request it, but never save it in Pulp. This causes future requests for that same content to have to be downloaded again.
              * @default immediate
              */
-            policy: components["schemas"]["Policy692Enum"];
+            policy?: components["schemas"]["Policy692Enum"];
             /** @description The password to authenticate to the proxy. Extra leading and trailing whitespace characters are not trimmed. */
             proxy_password?: string | null;
             /** @description The proxy URL. Format: scheme://host:port */
@@ -10429,7 +10429,7 @@ export interface components {
              *     * `streamed` - When syncing, download metadata, but do not download content now. Instead,download content as clients request it, but never save it in Pulp. This causes future requests for that same content to have to be downloaded again.
              * @default immediate
              */
-            policy: components["schemas"]["Policy692Enum"];
+            policy?: components["schemas"]["Policy692Enum"];
             /** @description The Pulp Resource Name (PRN). */
             readonly prn?: string;
             /** @description The proxy URL. Format: scheme://host:port */
@@ -10486,7 +10486,7 @@ export interface components {
              * @description Whether to automatically create publications for new repository versions, and update any distributions pointing to this repository. Will create a standard structured APT publication.
              * @default false
              */
-            autopublish: boolean;
+            autopublish?: boolean;
             /** @description An optional description. */
             description?: string | null;
             /** @description Default package metadata field names to omit from generated Packages indices. This repository level setting is used when a publication does not specify its own excluded_package_metadata_fields. Only custom package metadata fields are affected. Core fields are never filtered. Matching is case-insensitive. Example: ['Phased-Update-Percentage']. */
@@ -10540,7 +10540,7 @@ export interface components {
              * @description Whether to automatically create publications for new repository versions, and update any distributions pointing to this repository. Will create a standard structured APT publication.
              * @default false
              */
-            autopublish: boolean;
+            autopublish?: boolean;
             /** @description An optional description. */
             description?: string | null;
             /** @description Default package metadata field names to omit from generated Packages indices. This repository level setting is used when a publication does not specify its own excluded_package_metadata_fields. Only custom package metadata fields are affected. Core fields are never filtered. Matching is case-insensitive. Example: ['Phased-Update-Percentage']. */
@@ -11552,7 +11552,7 @@ export interface components {
              * @description Whether this distribution should be shown in the content app.
              * @default false
              */
-            hidden: boolean;
+            hidden?: boolean;
             /** @description A unique name. Ex, `rawhide` and `stable`. */
             name: string;
             /** @description Timestamp since when the distributed content served by this distribution has not changed. If equals to `null`, no guarantee is provided about content changes. */
@@ -11598,7 +11598,7 @@ export interface components {
              * @description Boolean to hide distributions with a content guard in the content app.
              * @default false
              */
-            hide_guarded_distributions: boolean;
+            hide_guarded_distributions?: boolean;
             /** @description A name for this domain. */
             name: string;
             pulp_labels?: {
@@ -11608,7 +11608,7 @@ export interface components {
              * @description Boolean to have the content app redirect to object storage.
              * @default true
              */
-            redirect_to_object_storage: boolean;
+            redirect_to_object_storage?: boolean;
             /**
              * @description Backend storage class for domain.
              *
@@ -11650,7 +11650,7 @@ export interface components {
              * @description Boolean to hide distributions with a content guard in the content app.
              * @default false
              */
-            hide_guarded_distributions: boolean;
+            hide_guarded_distributions?: boolean;
             /** @description A name for this domain. */
             name: string;
             /** @description The Pulp Resource Name (PRN). */
@@ -11674,7 +11674,7 @@ export interface components {
              * @description Boolean to have the content app redirect to object storage.
              * @default true
              */
-            redirect_to_object_storage: boolean;
+            redirect_to_object_storage?: boolean;
             /**
              * @description Backend storage class for domain.
              *
@@ -11883,7 +11883,7 @@ export interface components {
              * @description Whether this distribution should be shown in the content app.
              * @default false
              */
-            hidden: boolean;
+            hidden?: boolean;
             /** @description A unique name. Ex, `rawhide` and `stable`. */
             name: string;
             /**
@@ -11923,7 +11923,7 @@ export interface components {
              * @description Whether this distribution should be shown in the content app.
              * @default false
              */
-            hidden: boolean;
+            hidden?: boolean;
             /** @description A unique name. Ex, `rawhide` and `stable`. */
             name: string;
             /** @description Timestamp since when the distributed content served by this distribution has not changed. If equals to `null`, no guarantee is provided about content changes. */
@@ -11983,7 +11983,7 @@ export interface components {
              * @description The git ref (branch, tag, or commit hash) to sync from. Defaults to HEAD.
              * @default HEAD
              */
-            git_ref: string;
+            git_ref?: string;
             /** @description Headers for aiohttp.Clientsession */
             headers?: Record<string, never>[];
             /**
@@ -12051,7 +12051,7 @@ export interface components {
              * @description The git ref (branch, tag, or commit hash) to sync from. Defaults to HEAD.
              * @default HEAD
              */
-            git_ref: string;
+            git_ref?: string;
             /** @description Headers for aiohttp.Clientsession */
             headers?: Record<string, never>[];
             /** @description List of hidden (write only) fields */
@@ -12117,7 +12117,7 @@ export interface components {
              * @description Filename to use for manifest file containing metadata for all the files.
              * @default PULP_MANIFEST
              */
-            manifest: string | null;
+            manifest?: string | null;
             /**
              * Format: uri
              * @description A URI of the repository to be published.
@@ -12135,7 +12135,7 @@ export interface components {
              * @description Filename to use for manifest file containing metadata for all the files.
              * @default PULP_MANIFEST
              */
-            manifest: string | null;
+            manifest?: string | null;
             /** @description The Pulp Resource Name (PRN). */
             readonly prn?: string;
             /**
@@ -12195,7 +12195,7 @@ export interface components {
              *     * `streamed` - When syncing, download metadata, but do not download content now. Instead,download content as clients request it, but never save it in Pulp. This causes future requests for that same content to have to be downloaded again.
              * @default immediate
              */
-            policy: components["schemas"]["Policy692Enum"];
+            policy?: components["schemas"]["Policy692Enum"];
             /** @description The password to authenticate to the proxy. Extra leading and trailing whitespace characters are not trimmed. */
             proxy_password?: string | null;
             /** @description The proxy URL. Format: scheme://host:port */
@@ -12270,7 +12270,7 @@ export interface components {
              *     * `streamed` - When syncing, download metadata, but do not download content now. Instead,download content as clients request it, but never save it in Pulp. This causes future requests for that same content to have to be downloaded again.
              * @default immediate
              */
-            policy: components["schemas"]["Policy692Enum"];
+            policy?: components["schemas"]["Policy692Enum"];
             /** @description The Pulp Resource Name (PRN). */
             readonly prn?: string;
             /** @description The proxy URL. Format: scheme://host:port */
@@ -12321,14 +12321,14 @@ export interface components {
              * @description Whether to automatically create publications for new repository versions, and update any distributions pointing to this repository.
              * @default false
              */
-            autopublish: boolean;
+            autopublish?: boolean;
             /** @description An optional description. */
             description?: string | null;
             /**
              * @description Filename to use for manifest file containing metadata for all the files.
              * @default PULP_MANIFEST
              */
-            manifest: string | null;
+            manifest?: string | null;
             /** @description A unique name for this repository. */
             name: string;
             pulp_labels?: {
@@ -12356,7 +12356,7 @@ export interface components {
              * @description Whether to automatically create publications for new repository versions, and update any distributions pointing to this repository.
              * @default false
              */
-            autopublish: boolean;
+            autopublish?: boolean;
             /** @description An optional description. */
             description?: string | null;
             /** @description Details about the last sync of this repository. */
@@ -12367,7 +12367,7 @@ export interface components {
              * @description Filename to use for manifest file containing metadata for all the files.
              * @default PULP_MANIFEST
              */
-            manifest: string | null;
+            manifest?: string | null;
             /** @description A unique name for this repository. */
             name: string;
             /** @description The Pulp Resource Name (PRN). */
@@ -12483,12 +12483,12 @@ export interface components {
              * @description If `True`, synchronization will remove all content that is not present in the remote repository. If `False`, sync will be additive only.
              * @default false
              */
-            mirror: boolean;
+            mirror?: boolean;
             /**
              * @description Whether or not to optimize sync.
              * @default true
              */
-            optimize: boolean;
+            optimize?: boolean;
             /**
              * Format: uri
              * @description A remote to sync from. This will override a remote set on repository.
@@ -12528,7 +12528,7 @@ export interface components {
              *     * `symlink` - Export by symlinking
              * @default write
              */
-            method: components["schemas"]["MethodEnum"];
+            method?: components["schemas"]["MethodEnum"];
             /** @description Unique name of the exporter. */
             name: string;
             /** @description File system location to export to. */
@@ -12544,7 +12544,7 @@ export interface components {
              *     * `symlink` - Export by symlinking
              * @default write
              */
-            method: components["schemas"]["MethodEnum"];
+            method?: components["schemas"]["MethodEnum"];
             /** @description Unique name of the exporter. */
             name: string;
             /** @description File system location to export to. */
@@ -12631,7 +12631,7 @@ export interface components {
              *     * `streamed` - When syncing, download metadata, but do not download content now. Instead,download content as clients request it, but never save it in Pulp. This causes future requests for that same content to have to be downloaded again.
              * @default immediate
              */
-            policy: components["schemas"]["Policy692Enum"];
+            policy?: components["schemas"]["Policy692Enum"];
             /** @description The Pulp Resource Name (PRN). */
             readonly prn?: string;
             /** @description The proxy URL. Format: scheme://host:port */
@@ -12910,7 +12910,7 @@ export interface components {
              * @description The API-version that was invoked when creating the task.
              * @default v3
              */
-            pulp_api_version: string;
+            pulp_api_version?: string;
             /**
              * Format: date-time
              * @description Timestamp of creation.
@@ -13101,10 +13101,10 @@ export interface components {
          */
         NestedRole: {
             /** @default [] */
-            groups: string[];
+            groups?: string[];
             role: string;
             /** @default [] */
-            users: string[];
+            users?: string[];
         };
         /**
          * @description Serializer to add/remove object roles to/from users/groups.
@@ -13114,10 +13114,10 @@ export interface components {
          */
         NestedRoleResponse: {
             /** @default [] */
-            groups: string[];
+            groups?: string[];
             role: string;
             /** @default [] */
-            users: string[];
+            users?: string[];
         };
         ObjectRolesResponse: {
             roles: components["schemas"]["NestedRoleResponse"][];
@@ -13159,7 +13159,7 @@ export interface components {
              * @description Whether this distribution should be shown in the content app.
              * @default false
              */
-            hidden: boolean;
+            hidden?: boolean;
             /** @description A unique name. Ex, `rawhide` and `stable`. */
             name: string;
             pulp_labels?: {
@@ -13217,7 +13217,7 @@ export interface components {
              * @description Whether this distribution should be shown in the content app.
              * @default false
              */
-            hidden: boolean;
+            hidden?: boolean;
             /** @description A unique name. Ex, `rawhide` and `stable`. */
             name: string;
             /** @description Timestamp since when the distributed content served by this distribution has not changed. If equals to `null`, no guarantee is provided about content changes. */
@@ -14955,7 +14955,7 @@ export interface components {
              * @description Whether this distribution should be shown in the content app.
              * @default false
              */
-            hidden: boolean;
+            hidden?: boolean;
             /** @description A unique name. Ex, `rawhide` and `stable`. */
             name?: string;
             /**
@@ -15039,7 +15039,7 @@ export interface components {
              *     * `streamed` - When syncing, download metadata, but do not download content now. Instead,download content as clients request it, but never save it in Pulp. This causes future requests for that same content to have to be downloaded again.
              * @default immediate
              */
-            policy: components["schemas"]["Policy692Enum"];
+            policy?: components["schemas"]["Policy692Enum"];
             /** @description The password to authenticate to the proxy. Extra leading and trailing whitespace characters are not trimmed. */
             proxy_password?: string | null;
             /** @description The proxy URL. Format: scheme://host:port */
@@ -15088,7 +15088,7 @@ export interface components {
              * @description Whether to automatically create publications for new repository versions, and update any distributions pointing to this repository. Will create a standard structured APT publication.
              * @default false
              */
-            autopublish: boolean;
+            autopublish?: boolean;
             /** @description An optional description. */
             description?: string | null;
             /** @description Default package metadata field names to omit from generated Packages indices. This repository level setting is used when a publication does not specify its own excluded_package_metadata_fields. Only custom package metadata fields are affected. Core fields are never filtered. Matching is case-insensitive. Example: ['Phased-Update-Percentage']. */
@@ -15149,7 +15149,7 @@ export interface components {
              * @description Boolean to hide distributions with a content guard in the content app.
              * @default false
              */
-            hide_guarded_distributions: boolean;
+            hide_guarded_distributions?: boolean;
             /** @description A name for this domain. */
             name?: string;
             pulp_labels?: {
@@ -15159,7 +15159,7 @@ export interface components {
              * @description Boolean to have the content app redirect to object storage.
              * @default true
              */
-            redirect_to_object_storage: boolean;
+            redirect_to_object_storage?: boolean;
             /**
              * @description Backend storage class for domain.
              *
@@ -15220,7 +15220,7 @@ export interface components {
              * @description Whether this distribution should be shown in the content app.
              * @default false
              */
-            hidden: boolean;
+            hidden?: boolean;
             /** @description A unique name. Ex, `rawhide` and `stable`. */
             name?: string;
             /**
@@ -15264,7 +15264,7 @@ export interface components {
              * @description The git ref (branch, tag, or commit hash) to sync from. Defaults to HEAD.
              * @default HEAD
              */
-            git_ref: string;
+            git_ref?: string;
             /** @description Headers for aiohttp.Clientsession */
             headers?: Record<string, never>[];
             /**
@@ -15349,7 +15349,7 @@ export interface components {
              *     * `streamed` - When syncing, download metadata, but do not download content now. Instead,download content as clients request it, but never save it in Pulp. This causes future requests for that same content to have to be downloaded again.
              * @default immediate
              */
-            policy: components["schemas"]["Policy692Enum"];
+            policy?: components["schemas"]["Policy692Enum"];
             /** @description The password to authenticate to the proxy. Extra leading and trailing whitespace characters are not trimmed. */
             proxy_password?: string | null;
             /** @description The proxy URL. Format: scheme://host:port */
@@ -15392,14 +15392,14 @@ export interface components {
              * @description Whether to automatically create publications for new repository versions, and update any distributions pointing to this repository.
              * @default false
              */
-            autopublish: boolean;
+            autopublish?: boolean;
             /** @description An optional description. */
             description?: string | null;
             /**
              * @description Filename to use for manifest file containing metadata for all the files.
              * @default PULP_MANIFEST
              */
-            manifest: string | null;
+            manifest?: string | null;
             /** @description A unique name for this repository. */
             name?: string;
             pulp_labels?: {
@@ -15431,7 +15431,7 @@ export interface components {
              *     * `symlink` - Export by symlinking
              * @default write
              */
-            method: components["schemas"]["MethodEnum"];
+            method?: components["schemas"]["MethodEnum"];
             /** @description Unique name of the exporter. */
             name?: string;
             /** @description File system location to export to. */
@@ -15509,7 +15509,7 @@ export interface components {
              * @description Whether this distribution should be shown in the content app.
              * @default false
              */
-            hidden: boolean;
+            hidden?: boolean;
             /** @description A unique name. Ex, `rawhide` and `stable`. */
             name?: string;
             pulp_labels?: {
@@ -15628,12 +15628,12 @@ export interface components {
              * @description An option specifying whether Pulp should generate *.repo files.
              * @default false
              */
-            generate_repo_config: boolean;
+            generate_repo_config?: boolean;
             /**
              * @description Whether this distribution should be shown in the content app.
              * @default false
              */
-            hidden: boolean;
+            hidden?: boolean;
             /** @description A unique name. Ex, `rawhide` and `stable`. */
             name?: string;
             /**
@@ -15692,7 +15692,7 @@ export interface components {
              *     * `streamed` - When syncing, download metadata, but do not download content now. Instead,download content as clients request it, but never save it in Pulp. This causes future requests for that same content to have to be downloaded again.
              * @default immediate
              */
-            policy: components["schemas"]["Policy692Enum"];
+            policy?: components["schemas"]["Policy692Enum"];
             /** @description The password to authenticate to the proxy. Extra leading and trailing whitespace characters are not trimmed. */
             proxy_password?: string | null;
             /** @description The proxy URL. Format: scheme://host:port */
@@ -15737,7 +15737,7 @@ export interface components {
              * @description Whether to automatically create publications for new repository versions, and update any distributions pointing to this repository.
              * @default false
              */
-            autopublish: boolean;
+            autopublish?: boolean;
             /**
              * @description The preferred checksum type during repo publish.
              *
@@ -15852,7 +15852,7 @@ export interface components {
              *     * `streamed` - When syncing, download metadata, but do not download content now. Instead,download content as clients request it, but never save it in Pulp. This causes future requests for that same content to have to be downloaded again.
              * @default immediate
              */
-            policy: components["schemas"]["Policy692Enum"];
+            policy?: components["schemas"]["Policy692Enum"];
             /** @description The password to authenticate to the proxy. Extra leading and trailing whitespace characters are not trimmed. */
             proxy_password?: string | null;
             /** @description The proxy URL. Format: scheme://host:port */
@@ -15979,12 +15979,12 @@ export interface components {
              * @description Designates whether this user should be treated as active.
              * @default true
              */
-            is_active: boolean;
+            is_active?: boolean;
             /**
              * @description Designates whether the user can log into this admin site.
              * @default false
              */
-            is_staff: boolean;
+            is_staff?: boolean;
             /** @description Last name */
             last_name?: string;
             /** @description Users password. Set to `null` to disable password authentication. */
@@ -16046,13 +16046,13 @@ export interface components {
              * @description Determine what would-be-pruned and log the list of packages. Intended as a debugging aid.
              * @default false
              */
-            dry_run: boolean;
+            dry_run?: boolean;
             /**
              * Format: int64
              * @description Prune packages introduced *prior-to* this many days ago. Default is 14. A value of 0 implies 'keep latest package only.'
              * @default 14
              */
-            keep_days: number;
+            keep_days?: number;
             /** @description Will prune old packages from the specified list of repos. Use ['*'] to specify all repos. Will prune based on the specified repositories' latest_versions. */
             repo_hrefs: string[];
         };
@@ -16096,12 +16096,12 @@ export interface components {
              * @description Generate report on what would be exported and disk-space required.
              * @default false
              */
-            dry_run: boolean;
+            dry_run?: boolean;
             /**
              * @description Do a Full (true) or Incremental (false) export.
              * @default true
              */
-            full: boolean;
+            full?: boolean;
             /** @description Dictionary of meta information about the export. Stored in the TOC JSON. */
             meta?: Record<string, never>;
             /** @description List of explicit last-exported-repo-version hrefs (replaces last_export). */
@@ -16190,7 +16190,7 @@ export interface components {
              * @description If True, missing repositories will be automatically created during the import.
              * @default false
              */
-            create_repositories: boolean;
+            create_repositories?: boolean;
             /** @description Path to export that will be imported. */
             path?: string;
             /** @description Path to a table-of-contents file describing chunks to be validated, reassembled, and imported. */
@@ -16257,14 +16257,14 @@ export interface components {
              * @description Purge tasks completed earlier than this timestamp. Format '%Y-%m-%d[T%H:%M:%S]'
              * @default 2026-10-26
              */
-            finished_before: string;
+            finished_before?: string;
             /**
              * @description List of task-states to be purged. Only 'final' states are allowed.
              * @default [
              *       "completed"
              *     ]
              */
-            states: components["schemas"]["StatesEnum"][];
+            states?: components["schemas"]["StatesEnum"][];
         };
         /** @description Base class for content guard serializers. */
         RBACContentGuard: {
@@ -16432,7 +16432,7 @@ export interface components {
              * @description Will verify that the checksum of all stored files matches what saved in the database. Otherwise only the existence of the files will be checked. Enabled by default
              * @default true
              */
-            verify_checksums: boolean;
+            verify_checksums?: boolean;
         };
         /**
          * @description Base serializer for use with [pulpcore.app.models.Model][]
@@ -16455,7 +16455,7 @@ export interface components {
              * @description When set to true, existing content in the repository with the same unique key will be silently overwritten. When set to false, the task will fail if content would be overwritten. Defaults to true.
              * @default true
              */
-            overwrite: boolean;
+            overwrite?: boolean;
             /** @description A list of content units to remove from the latest repository version. You may also specify '*' as an entry to remove all content. This content is removed before add_content_units are added. */
             remove_content_units?: string[];
         };
@@ -17057,28 +17057,28 @@ export interface components {
              * @description Changelogs that package contains
              * @default []
              */
-            readonly changelogs: unknown;
+            readonly changelogs?: unknown;
             /** @description Type of checksum, e.g. 'sha256', 'md5' */
             readonly checksum_type?: string;
             /**
              * @description Capabilities the package conflicts
              * @default []
              */
-            readonly conflicts: unknown;
+            readonly conflicts?: unknown;
             /** @description In-depth description of the packaged software */
             readonly description?: string;
             /**
              * @description Capabilities the package enhances
              * @default []
              */
-            readonly enhances: unknown;
+            readonly enhances?: unknown;
             /** @description The package's epoch */
             readonly epoch?: string;
             /**
              * @description Files that package contains
              * @default []
              */
-            readonly files: unknown;
+            readonly files?: unknown;
             /** @description Flag to identify if the package is modular */
             readonly is_modular?: boolean;
             /**
@@ -17099,7 +17099,7 @@ export interface components {
              * @description Capabilities the package obsoletes
              * @default []
              */
-            readonly obsoletes: unknown;
+            readonly obsoletes?: unknown;
             /** @description Checksum of the package file */
             readonly pkgId?: string;
             /** @description The Pulp Resource Name (PRN). */
@@ -17108,7 +17108,7 @@ export interface components {
              * @description Capabilities the package provides
              * @default []
              */
-            readonly provides: unknown;
+            readonly provides?: unknown;
             /**
              * Format: date-time
              * @description Timestamp of creation.
@@ -17129,14 +17129,14 @@ export interface components {
              * @description Capabilities the package recommends
              * @default []
              */
-            readonly recommends: unknown;
+            readonly recommends?: unknown;
             /** @description The release of a particular version of the package. e.g. '1.el7' or '3.f24' */
             readonly release?: string;
             /**
              * @description Capabilities the package requires
              * @default []
              */
-            readonly requires: unknown;
+            readonly requires?: unknown;
             /** @description Hostname of the system that built the package */
             readonly rpm_buildhost?: string;
             /** @description RPM group (See: http://fedoraproject.org/wiki/RPMGroups) */
@@ -17190,14 +17190,14 @@ export interface components {
              * @description Capabilities the package suggests
              * @default []
              */
-            readonly suggests: unknown;
+            readonly suggests?: unknown;
             /** @description Short description of the packaged software */
             readonly summary?: string;
             /**
              * @description Capabilities the package supplements
              * @default []
              */
-            readonly supplements: unknown;
+            readonly supplements?: unknown;
             /**
              * Format: int64
              * @description Time the package was built in seconds since the epoch
@@ -17325,12 +17325,12 @@ export interface components {
              * @description An option specifying whether Pulp should generate *.repo files.
              * @default false
              */
-            generate_repo_config: boolean;
+            generate_repo_config?: boolean;
             /**
              * @description Whether this distribution should be shown in the content app.
              * @default false
              */
-            hidden: boolean;
+            hidden?: boolean;
             /** @description A unique name. Ex, `rawhide` and `stable`. */
             name: string;
             /**
@@ -17370,12 +17370,12 @@ export interface components {
              * @description An option specifying whether Pulp should generate *.repo files.
              * @default false
              */
-            generate_repo_config: boolean;
+            generate_repo_config?: boolean;
             /**
              * @description Whether this distribution should be shown in the content app.
              * @default false
              */
-            hidden: boolean;
+            hidden?: boolean;
             /** @description A unique name. Ex, `rawhide` and `stable`. */
             name: string;
             /** @description Timestamp since when the distributed content served by this distribution has not changed. If equals to `null`, no guarantee is provided about content changes. */
@@ -17551,7 +17551,7 @@ export interface components {
              * @description REMOVED: An option specifying whether Pulp should generate SQLite metadata. Not operational since pulp_rpm 3.25.0 release
              * @default false
              */
-            readonly sqlite_metadata: boolean;
+            readonly sqlite_metadata?: boolean;
         };
         /** @description A Serializer for RpmRemote. */
         "rpm.RpmRemote": {
@@ -17590,7 +17590,7 @@ export interface components {
              *     * `streamed` - When syncing, download metadata, but do not download content now. Instead,download content as clients request it, but never save it in Pulp. This causes future requests for that same content to have to be downloaded again.
              * @default immediate
              */
-            policy: components["schemas"]["Policy692Enum"];
+            policy?: components["schemas"]["Policy692Enum"];
             /** @description The password to authenticate to the proxy. Extra leading and trailing whitespace characters are not trimmed. */
             proxy_password?: string | null;
             /** @description The proxy URL. Format: scheme://host:port */
@@ -17667,7 +17667,7 @@ export interface components {
              *     * `streamed` - When syncing, download metadata, but do not download content now. Instead,download content as clients request it, but never save it in Pulp. This causes future requests for that same content to have to be downloaded again.
              * @default immediate
              */
-            policy: components["schemas"]["Policy692Enum"];
+            policy?: components["schemas"]["Policy692Enum"];
             /** @description The Pulp Resource Name (PRN). */
             readonly prn?: string;
             /** @description The proxy URL. Format: scheme://host:port */
@@ -17720,7 +17720,7 @@ export interface components {
              * @description Whether to automatically create publications for new repository versions, and update any distributions pointing to this repository.
              * @default false
              */
-            autopublish: boolean;
+            autopublish?: boolean;
             /**
              * @description The preferred checksum type during repo publish.
              *
@@ -17804,7 +17804,7 @@ export interface components {
              * @description Whether to automatically create publications for new repository versions, and update any distributions pointing to this repository.
              * @default false
              */
-            autopublish: boolean;
+            autopublish?: boolean;
             /**
              * @description The preferred checksum type during repo publish.
              *
@@ -17940,7 +17940,7 @@ export interface components {
              * @description REMOVED: An option specifying whether Pulp should generate SQLite metadata. Not operation since pulp_rpm 3.25.0 release
              * @default false
              */
-            readonly sqlite_metadata: boolean;
+            readonly sqlite_metadata?: boolean;
             /** Format: uri */
             readonly versions_href?: string;
         };
@@ -17981,7 +17981,7 @@ export interface components {
              *     * `streamed` - When syncing, download metadata, but do not download content now. Instead,download content as clients request it, but never save it in Pulp. This causes future requests for that same content to have to be downloaded again.
              * @default immediate
              */
-            policy: components["schemas"]["Policy692Enum"];
+            policy?: components["schemas"]["Policy692Enum"];
             /** @description The password to authenticate to the proxy. Extra leading and trailing whitespace characters are not trimmed. */
             proxy_password?: string | null;
             /** @description The proxy URL. Format: scheme://host:port */
@@ -18058,7 +18058,7 @@ export interface components {
              *     * `streamed` - When syncing, download metadata, but do not download content now. Instead,download content as clients request it, but never save it in Pulp. This causes future requests for that same content to have to be downloaded again.
              * @default immediate
              */
-            policy: components["schemas"]["Policy692Enum"];
+            policy?: components["schemas"]["Policy692Enum"];
             /** @description The Pulp Resource Name (PRN). */
             readonly prn?: string;
             /** @description The proxy URL. Format: scheme://host:port */
@@ -18248,7 +18248,7 @@ export interface components {
              * @description Whether or not to optimize sync.
              * @default true
              */
-            optimize: boolean;
+            optimize?: boolean;
             /**
              * Format: uri
              * @description A remote to sync from. This will override a remote set on repository.
@@ -18258,7 +18258,7 @@ export interface components {
              * @description List of content types to skip during sync.
              * @default []
              */
-            skip_types: components["schemas"]["SkipTypesEnum"][];
+            skip_types?: components["schemas"]["SkipTypesEnum"][];
             /**
              * @description Options: 'additive', 'mirror_complete', 'mirror_content_only'. Default: 'additive'. Modifies how the sync is performed. 'mirror_complete' will clone the original metadata and create an automatic publication from it, but comes with some limitations and does not work for certain repositories. 'mirror_content_only' will change the repository contents to match the remote but the metadata will be regenerated and will not be bit-for-bit identical. 'additive' will retain the existing contents of the repository and add the contents of the repository being synced.
              *
@@ -18482,7 +18482,7 @@ export interface components {
              * @description The API-version that was invoked when creating the task.
              * @default v3
              */
-            pulp_api_version: string;
+            pulp_api_version?: string;
             /**
              * Format: date-time
              * @description Timestamp of creation.
@@ -18834,12 +18834,12 @@ export interface components {
              * @description Designates whether this user should be treated as active.
              * @default true
              */
-            is_active: boolean;
+            is_active?: boolean;
             /**
              * @description Designates whether the user can log into this admin site.
              * @default false
              */
-            is_staff: boolean;
+            is_staff?: boolean;
             /** @description Last name */
             last_name?: string;
             /** @description Users password. Set to `null` to disable password authentication. */
@@ -18886,12 +18886,12 @@ export interface components {
              * @description Designates whether this user should be treated as active.
              * @default true
              */
-            is_active: boolean;
+            is_active?: boolean;
             /**
              * @description Designates whether the user can log into this admin site.
              * @default false
              */
-            is_staff: boolean;
+            is_staff?: boolean;
             /** @description Last name */
             last_name?: string;
             readonly prn?: string;

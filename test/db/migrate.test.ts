@@ -1,0 +1,147 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeDatabase, createDatabase, type Database } from '../../db/client.js';
+import {
+  assertMigrated,
+  DatabaseNotMigratedError,
+  defaultMigrationsFolder,
+  migrateDatabase,
+} from '../../db/migrate.js';
+import { createThrowawayDatabase, type ThrowawayDatabase } from './throwawayDatabase.js';
+
+const expectedTables = [
+  '__drizzle_migrations',
+  'pulp_server_repo_groups',
+  'pulp_server_repo_tasks',
+  'pulp_server_repos',
+  'pulp_servers',
+  'repo_groups',
+  'repos',
+  'task_stages',
+  'tasks',
+];
+
+async function rows<T>(db: Database, query: ReturnType<typeof sql>): Promise<T[]> {
+  const [result] = await db.execute(query);
+  return result as unknown as T[];
+}
+
+async function tableNames(db: Database): Promise<string[]> {
+  const found = await rows<{ name: string }>(
+    db,
+    sql`SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()`,
+  );
+  return found.map((row) => row.name).sort();
+}
+
+async function migrationRows(db: Database): Promise<number> {
+  const [row] = await rows<{ n: number }>(db, sql`SELECT COUNT(*) AS n FROM __drizzle_migrations`);
+  return Number(row?.n);
+}
+
+describe('migrateDatabase / assertMigrated', () => {
+  // latin1 on purpose: the first migration must make the database utf8mb4 whatever its default.
+  let scratch: ThrowawayDatabase;
+  let db: Database;
+
+  beforeAll(async () => {
+    scratch = await createThrowawayDatabase({ charset: 'latin1' });
+    db = createDatabase(scratch.settings);
+  });
+
+  afterAll(async () => {
+    await closeDatabase(db);
+    await scratch.drop();
+  });
+
+  it('refuses an empty database with DB_NOT_MIGRATED and says how to fix it', async () => {
+    const err = await assertMigrated(db).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DatabaseNotMigratedError);
+    const notMigrated = err as DatabaseNotMigratedError;
+    expect(notMigrated.code).toBe('DB_NOT_MIGRATED');
+    expect(notMigrated.database).toBe(scratch.settings.database);
+    expect(notMigrated.message).toContain(
+      `database ${scratch.settings.database} is not migrated: run \`pulp-manager migrate\``,
+    );
+    expect(notMigrated.pending).toEqual(['0000_initial_tables']);
+  });
+
+  it('migrates, after which assertMigrated passes and every table exists', async () => {
+    const result = await migrateDatabase(scratch.settings);
+    expect(result).toEqual({ database: scratch.settings.database, applied: ['0000_initial_tables'] });
+    await expect(assertMigrated(db)).resolves.toBeUndefined();
+    expect(await tableNames(db)).toEqual(expectedTables);
+    const [charset] = await rows<{ cs: string; coll: string }>(
+      db,
+      sql`SELECT CHARACTER_SET_NAME AS cs, COLLATION_NAME AS coll FROM information_schema.COLUMNS
+          WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'pulp_servers' AND COLUMN_NAME = 'username'`,
+    );
+    expect(charset).toEqual({ cs: 'utf8mb4', coll: 'utf8mb4_unicode_ci' });
+  });
+
+  it('is a no-op the second time', async () => {
+    const before = await migrationRows(db);
+    const result = await migrateDatabase(scratch.settings);
+    expect(result.applied).toEqual([]);
+    expect(await migrationRows(db)).toBe(before);
+    expect(await tableNames(db)).toEqual(expectedTables);
+  });
+
+  it('refuses a database that is behind the committed journal, naming the missing migration', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'pm-migrations-'));
+    try {
+      cpSync(defaultMigrationsFolder, folder, { recursive: true });
+      const journalPath = join(folder, 'meta', '_journal.json');
+      const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as {
+        entries: { idx: number; when: number; tag: string; version: string; breakpoints: boolean }[];
+      };
+      const last = journal.entries.at(-1);
+      if (last === undefined) throw new Error('empty journal');
+      journal.entries.push({ ...last, idx: last.idx + 1, when: last.when + 1000, tag: '0001_future_change' });
+      writeFileSync(journalPath, JSON.stringify(journal));
+      writeFileSync(
+        join(folder, '0001_future_change.sql'),
+        'CREATE TABLE future_change (id int PRIMARY KEY);',
+      );
+
+      const err = await assertMigrated(db, folder).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DatabaseNotMigratedError);
+      expect((err as DatabaseNotMigratedError).pending).toEqual(['0001_future_change']);
+      expect((err as Error).message).toMatch(
+        /is not migrated: run `pulp-manager migrate` \(1 migration\(s\) pending/,
+      );
+
+      expect((await migrateDatabase(scratch.settings, { migrationsFolder: folder })).applied).toEqual([
+        '0001_future_change',
+      ]);
+      await expect(assertMigrated(db, folder)).resolves.toBeUndefined();
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('migrateDatabase run twice at once', () => {
+  it('applies the migrations once: the second run waits for the lock and finds nothing to do', async () => {
+    const scratch = await createThrowawayDatabase();
+    try {
+      const results = await Promise.all([
+        migrateDatabase(scratch.settings),
+        migrateDatabase(scratch.settings),
+      ]);
+      expect(results.map((r) => r.applied.length).sort()).toEqual([0, 1]);
+      const db = createDatabase(scratch.settings);
+      try {
+        expect(await migrationRows(db)).toBe(1);
+        await assertMigrated(db);
+      } finally {
+        await closeDatabase(db);
+      }
+    } finally {
+      await scratch.drop();
+    }
+  });
+});
