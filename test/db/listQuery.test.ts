@@ -1,15 +1,14 @@
 import { eq, type SQL } from 'drizzle-orm';
-import type { MySqlColumn } from 'drizzle-orm/mysql-core';
-import type { SelectedFields } from 'drizzle-orm/mysql-core/query-builders/select.types';
+import type { MySqlColumn, SelectedFields } from 'drizzle-orm/mysql-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDatabase, createDatabase, type Database } from '../../db/client.js';
 import { repoHealthStatuses, taskStates, taskTypes } from '../../db/enums.js';
 import {
+  type DefinedListSpec,
   type ListField,
   type ListPage,
   ListQueryError,
   type ListQueryInput,
-  type ListSpec,
   listPage,
 } from '../../db/listQuery.js';
 import {
@@ -203,12 +202,7 @@ function tiebreakKey(row: Row, columns: readonly MySqlColumn[]): number[] {
   return columns.map((c) => Number(row[c.name]));
 }
 
-function jsSort(
-  rows: Row[],
-  spec: ListSpec<SelectedFields> & { tiebreak: readonly MySqlColumn[] },
-  sortBy: string,
-  dir: 'asc' | 'desc',
-) {
+function jsSort(rows: Row[], spec: DefinedListSpec<SelectedFields>, sortBy: string, dir: 'asc' | 'desc') {
   const field = spec.fields[sortBy];
   if (field === undefined) throw new Error(`no field ${sortBy}`);
   const primary = compareBy(field, sortBy);
@@ -228,7 +222,7 @@ function jsSort(
 /** Every page of a query, concatenated. */
 async function allPages<T>(
   db: Database,
-  spec: ListSpec<SelectedFields> & { tiebreak: readonly MySqlColumn[] },
+  spec: DefinedListSpec<SelectedFields>,
   query: ListQueryInput,
   where: SQL[] = [],
 ): Promise<{ items: T[]; totals: number[]; pages: number }> {
@@ -487,9 +481,7 @@ describe('listPage on a few thousand rows of real MariaDB', () => {
         let queries = 0;
         for (const sortBy of sortable) {
           for (const dir of ['asc', 'desc'] as const) {
-            const generic = spec as unknown as ListSpec<SelectedFields> & {
-              tiebreak: readonly MySqlColumn[];
-            };
+            const generic = spec as unknown as DefinedListSpec<SelectedFields>;
             const got = await allPages<Row>(db, generic, { sort_by: sortBy, order_by: dir }, where);
             queries += got.pages + 1;
             const expected = jsSort(rows, generic, sortBy, dir);

@@ -53,8 +53,8 @@ describe('migrateDatabase / assertMigrated', () => {
   });
 
   afterAll(async () => {
-    await closeDatabase(db);
-    await scratch.drop();
+    if (db !== undefined) await closeDatabase(db);
+    await scratch?.drop();
   });
 
   it('refuses an empty database with DB_NOT_MIGRATED and says how to fix it', async () => {
