@@ -72,6 +72,8 @@ const pulpSection = z.strictObject({
   package_name_replacement_rule: z.string().optional(),
   remote_tls_validation: iniBool.default(true),
   use_https_for_sync: iniBool.default(true),
+  // Addition: the scheme of the Pulp API itself (servers are named host[:port]).
+  use_https_for_api: iniBool.default(true),
 });
 
 const temporalSection = z.strictObject({

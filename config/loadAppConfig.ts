@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseIni } from 'ini';
+import type { DatabaseSettings } from '../db/client.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { type IniConfig, iniConfigSchema } from './iniConfigSchema.js';
 import { toConfigIssues } from './zodIssues.js';
@@ -7,13 +8,7 @@ import { toConfigIssues } from './zodIssues.js';
 export const DEFAULT_CONFIG_PATH = '/etc/pulp_manager/config.ini';
 export const DEFAULT_PULP_CONFIG_PATH = '/etc/pulp_manager/pulp_config.yml';
 
-export interface DatabaseSettings {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  database: string;
-}
+export type { DatabaseSettings };
 
 export interface AppConfig {
   configPath: string;

@@ -1,0 +1,109 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Database } from './client.js';
+import type { TaskState, TaskType } from './enums.js';
+import { pulp_server_repo_tasks, pulp_servers, type TaskError, task_stages, tasks } from './schema.js';
+
+/**
+ * Writes of the Task reporting records. Each write is idempotent, because activities that call
+ * them are retried by Temporal: a task is identified by its workflow run (workflow_id, run_id),
+ * a stage by (task_id, position).
+ */
+
+export interface NewTaskRecord {
+  name: string;
+  taskType: TaskType;
+  state: Extract<TaskState, 'queued' | 'running'>;
+  parentTaskId?: number | null;
+  serverName?: string | null;
+  args: Record<string, unknown>;
+  workflowId: string;
+  runId: string;
+  workerName?: string | null;
+}
+
+export async function serverIdByName(db: Database, name: string): Promise<number | null> {
+  const rows = await db.select({ id: pulp_servers.id }).from(pulp_servers).where(eq(pulp_servers.name, name));
+  return rows[0]?.id ?? null;
+}
+
+/** Creates the task of a workflow run, or returns the one a previous attempt created. */
+export async function upsertTaskForRun(db: Database, t: NewTaskRecord): Promise<number> {
+  const existing = await db
+    .select({ id: tasks.id })
+    .from(tasks)
+    .where(
+      and(eq(tasks.workflow_id, t.workflowId), eq(tasks.run_id, t.runId), eq(tasks.task_type, t.taskType)),
+    );
+  if (existing[0]) return existing[0].id;
+  const now = new Date();
+  const [res] = await db.insert(tasks).values({
+    name: t.name,
+    task_type: t.taskType,
+    state: t.state,
+    parent_task_id: t.parentTaskId ?? null,
+    pulp_server_id: t.serverName ? await serverIdByName(db, t.serverName) : null,
+    task_args: t.args,
+    date_queued: now,
+    date_started: t.state === 'running' ? now : null,
+    worker_name: t.workerName ?? null,
+    workflow_id: t.workflowId,
+    run_id: t.runId,
+  });
+  return res.insertId;
+}
+
+export async function markTaskRunning(
+  db: Database,
+  taskId: number,
+  workerName: string | null,
+): Promise<void> {
+  await db
+    .update(tasks)
+    .set({ state: 'running', date_started: new Date(), worker_name: workerName })
+    .where(and(eq(tasks.id, taskId), eq(tasks.state, 'queued')));
+}
+
+/** Moves a task to a final state once; a later call (a retried activity) changes nothing. */
+export async function finishTask(
+  db: Database,
+  taskId: number,
+  state: Extract<TaskState, 'completed' | 'failed' | 'canceled' | 'skipped' | 'failed_to_start'>,
+  error?: TaskError | null,
+): Promise<void> {
+  await db
+    .update(tasks)
+    .set({ state, date_finished: new Date(), error: error ?? null })
+    .where(and(eq(tasks.id, taskId), inArray(tasks.state, ['queued', 'running'])));
+}
+
+export interface StageRecord {
+  taskId: number;
+  position: number;
+  name: string;
+  detail?: Record<string, unknown> | null;
+  error?: TaskError | null;
+}
+
+export async function upsertStage(db: Database, s: StageRecord): Promise<void> {
+  await db
+    .insert(task_stages)
+    .values({
+      task_id: s.taskId,
+      position: s.position,
+      name: s.name,
+      detail: s.detail ?? null,
+      error: s.error ?? null,
+    })
+    .onDuplicateKeyUpdate({ set: { name: s.name, detail: s.detail ?? null, error: s.error ?? null } });
+}
+
+export async function linkTaskToServerRepo(
+  db: Database,
+  taskId: number,
+  serverRepoId: number,
+): Promise<void> {
+  await db
+    .insert(pulp_server_repo_tasks)
+    .values({ task_id: taskId, pulp_server_repo_id: serverRepoId })
+    .onDuplicateKeyUpdate({ set: { task_id: taskId } });
+}
