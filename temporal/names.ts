@@ -2,6 +2,10 @@
 export const WORKFLOW_TYPES = {
   repoGroupSync: 'repoGroupSyncWorkflow',
   repoRegistration: 'repoRegistrationWorkflow',
+  repoSync: 'repoSyncWorkflow',
+  snapshotRepos: 'snapshotReposWorkflow',
+  repoRemoval: 'repoRemovalWorkflow',
+  removeRepoContent: 'removeRepoContentWorkflow',
 } as const;
 
 export const repoGroupSyncScheduleId = (server: string, group: string) =>

@@ -6,7 +6,7 @@
 export type DebPublishMode = 'resign' | 'verbatim';
 export type SyncOptionValue = string | number | boolean;
 
-export interface RepoGroupSyncArgs {
+export interface RepoGroupSyncArgs extends TaskRef {
   /** Pulp server name (host[:port]) the repos live on. */
   server: string;
   /** Config repo group this run came from, when it came from one. */
@@ -21,9 +21,41 @@ export interface RepoGroupSyncArgs {
   debPublishMode: DebPublishMode;
 }
 
-export interface RepoRegistrationArgs {
+export interface RepoRegistrationArgs extends TaskRef {
   server: string;
   regexInclude?: string;
   regexExclude?: string;
   maxRuntimeSeconds: number;
+}
+
+/**
+ * Every workflow records a Task. The API creates the task row before it starts the workflow
+ * (so it can answer 201 with it, or mark it failed_to_start) and passes its id; scheduled
+ * runs have none and the workflow creates its own.
+ */
+export interface TaskRef {
+  taskId?: number;
+}
+
+export interface SnapshotReposArgs extends TaskRef {
+  server: string;
+  snapshotPrefix: string;
+  regexInclude?: string;
+  regexExclude?: string;
+  allowSnapshotReuse: boolean;
+  maxRuntimeSeconds?: number;
+}
+
+export interface RepoRemovalArgs extends TaskRef {
+  server: string;
+  regexInclude?: string;
+  regexExclude?: string;
+  dryRun: boolean;
+}
+
+export interface RemoveRepoContentArgs extends TaskRef {
+  server: string;
+  repoName: string;
+  contentHref: string;
+  forcePublish: boolean;
 }
