@@ -52,14 +52,21 @@ export async function upsertTaskForRun(db: Database, t: NewTaskRecord): Promise<
   return res.insertId;
 }
 
+/** A task the API queued moves to running when its workflow starts; the run id is recorded then. */
 export async function markTaskRunning(
   db: Database,
   taskId: number,
-  workerName: string | null,
+  run: { workerName: string | null; workflowId: string; runId: string },
 ): Promise<void> {
   await db
     .update(tasks)
-    .set({ state: 'running', date_started: new Date(), worker_name: workerName })
+    .set({
+      state: 'running',
+      date_started: new Date(),
+      worker_name: run.workerName,
+      workflow_id: run.workflowId,
+      run_id: run.runId,
+    })
     .where(and(eq(tasks.id, taskId), eq(tasks.state, 'queued')));
 }
 

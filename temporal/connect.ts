@@ -4,7 +4,8 @@ import type { IniConfig } from '../config/iniConfigSchema.js';
 
 type TemporalSettings = IniConfig['temporal'];
 
-async function tlsOptions(t: TemporalSettings): Promise<ConnectionOptions['tls']> {
+/** TLS for both the client and the worker's native connection, from [temporal]. */
+export async function temporalTlsOptions(t: TemporalSettings): Promise<ConnectionOptions['tls']> {
   if (!t.tls_cert_path && !t.tls_ca_path) return undefined;
   return {
     serverRootCACertificate: t.tls_ca_path ? await readFile(t.tls_ca_path) : undefined,
@@ -17,6 +18,6 @@ async function tlsOptions(t: TemporalSettings): Promise<ConnectionOptions['tls']
 
 /** A Temporal client for the API, the CLI and the schedule reconciler. */
 export async function connectTemporalClient(t: TemporalSettings): Promise<Client> {
-  const connection = await Connection.connect({ address: t.address, tls: await tlsOptions(t) });
+  const connection = await Connection.connect({ address: t.address, tls: await temporalTlsOptions(t) });
   return new Client({ connection, namespace: t.namespace });
 }

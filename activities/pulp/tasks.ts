@@ -57,3 +57,32 @@ export async function waitForPulpTask(
 export function createdResource(task: PulpTask, pathPart: string): string | undefined {
   return (task.created_resources ?? []).find((h) => h?.includes(pathPart)) ?? undefined;
 }
+
+/**
+ * Asks Pulp to cancel a task and waits until it is final: Pulp answers 409 when the task can
+ * no longer be canceled (it finished meanwhile), which is fine. Returns the final task.
+ */
+export async function cancelPulpTask(client: PulpClient, taskHref: string): Promise<PulpTask> {
+  const { response } = await client.PATCH('{task_href}', {
+    params: { path: { task_href: taskHref } },
+    body: { state: 'canceled' },
+  });
+  if (!response.ok && response.status !== 409) {
+    throw new Error(`cancel of Pulp task ${taskHref} answered ${response.status}`);
+  }
+  for (let interval = 250; ; interval = Math.min(interval * 2, 2000)) {
+    const task = await readPulpTask(client, taskHref);
+    if (isFinalTaskState(task.state ?? '')) return task;
+    await sleep(interval);
+  }
+}
+
+/** A task still holding (or waiting for) the repository: adopting it makes "start sync" idempotent. */
+export async function findLiveTaskOn(client: PulpClient, resource: string): Promise<string | undefined> {
+  const page = await unwrap(
+    client.GET('/pulp/api/v3/tasks/', {
+      params: { query: { reserved_resources: resource, state__in: ['waiting', 'running'], limit: 1 } },
+    }),
+  );
+  return page.results[0]?.pulp_href ?? undefined;
+}

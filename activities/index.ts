@@ -1,0 +1,37 @@
+import type { AppConfig } from '../config/loadAppConfig.js';
+import type { Database } from '../db/client.js';
+import { createServerRepoActivities } from './db/serverRepoActivities.js';
+import { createTaskActivities } from './db/taskActivities.js';
+import { createRegistrationActivities } from './pulp/registrationActivities.js';
+import type { PulpServerClients } from './pulp/serverClients.js';
+import { createPulpSyncActivities } from './pulp/syncActivities.js';
+
+export interface ActivityDeps {
+  config: AppConfig;
+  db: Database;
+  pulpClients: PulpServerClients;
+}
+
+/**
+ * Every activity the worker registers. Workflows import only the type of this object
+ * (`import type`), never the implementations.
+ */
+export function createActivities({ config, db, pulpClients }: ActivityDeps) {
+  const pulp = config.ini.pulp;
+  return {
+    ...createTaskActivities(db),
+    ...createServerRepoActivities(db, pulpClients),
+    ...createPulpSyncActivities(pulpClients, {
+      bannedPackageRegex: pulp.banned_package_regex,
+      internalDomains: pulp.internal_domains,
+      debSigningService: pulp.deb_signing_service,
+    }),
+    ...createRegistrationActivities(pulpClients, {
+      useHttpsForSync: pulp.use_https_for_sync,
+      sockConnectTimeout: config.ini.remotes.sock_connect_timeout,
+      sockReadTimeout: config.ini.remotes.sock_read_timeout,
+    }),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,86 @@
+import { repoNameMatcher } from '../../domain/repoFilter.js';
+import { type EnsuredRepository, ensureRepository, type RepositorySpec } from './ensureRepository.js';
+import { readServerInventory } from './inventory.js';
+import { contentUrl, discoverDebLayout } from './primaryContent.js';
+import type { PulpServerClients } from './serverClients.js';
+
+export interface RegistrationSettings {
+  useHttpsForSync: boolean;
+  sockConnectTimeout: number;
+  sockReadTimeout: number;
+}
+
+export interface RegisterFromPrimaryResult {
+  registered: number;
+  created: number;
+  /** name → reason, for repositories that could not be registered (the others still were). */
+  failed: Record<string, string>;
+}
+
+export function createRegistrationActivities(clients: PulpServerClients, settings: RegistrationSettings) {
+  return {
+    /**
+     * Registers on a secondary every repository of its primary whose name matches: a remote
+     * pointing at the primary's content URL of the repository's distribution, the repository
+     * and a distribution at the same base path.
+     */
+    async registerReposFromPrimary(input: {
+      server: string;
+      sourceServer: string;
+      regexInclude?: string;
+      regexExclude?: string;
+    }): Promise<RegisterFromPrimaryResult> {
+      const primary = await clients.forServer(input.sourceServer);
+      const secondary = await clients.forServer(input.server);
+      const matches = repoNameMatcher(input);
+      const entries = (await readServerInventory(primary)).filter(
+        (e) =>
+          matches(e.name) &&
+          e.basePath &&
+          (e.repoType === 'rpm' || e.repoType === 'deb' || e.repoType === 'file'),
+      );
+      const result: RegisterFromPrimaryResult = { registered: 0, created: 0, failed: {} };
+      for (const e of entries) {
+        const base = contentUrl(input.sourceServer, e.basePath ?? '', settings.useHttpsForSync);
+        const common = {
+          tls_validation: true,
+          sock_connect_timeout: settings.sockConnectTimeout,
+          sock_read_timeout: settings.sockReadTimeout,
+          policy: 'immediate' as const,
+        };
+        let spec: RepositorySpec;
+        try {
+          if (e.repoType === 'deb') {
+            const layout = await discoverDebLayout(base);
+            if (layout.distributions.length === 0) throw new Error(`no dists/*/Release under ${base}`);
+            spec = {
+              name: e.name,
+              repoType: 'deb',
+              basePath: e.basePath ?? e.name,
+              remote: {
+                url: base,
+                distributions: layout.distributions.join(' '),
+                components: layout.components.join(' ') || null,
+                architectures: layout.architectures.join(' ') || null,
+                ...common,
+              },
+            };
+          } else {
+            spec = {
+              name: e.name,
+              repoType: e.repoType as 'rpm' | 'file',
+              basePath: e.basePath ?? e.name,
+              remote: { url: e.repoType === 'file' ? `${base}PULP_MANIFEST` : base, ...common },
+            };
+          }
+          const ensured: EnsuredRepository = await ensureRepository(secondary, spec);
+          result.registered++;
+          if (ensured.created.includes('repository')) result.created++;
+        } catch (err) {
+          result.failed[e.name] = (err as Error).message;
+        }
+      }
+      return result;
+    },
+  };
+}

@@ -1,0 +1,397 @@
+import { type PulpClient, unwrap } from './client.js';
+import type { RepoType } from './hrefs.js';
+import { listAll } from './listAll.js';
+
+/**
+ * The per-type calls of the sync pipeline. Each repo type has its own endpoints in Pulp's
+ * schema; this is the one place that switches on the type, so the rest stays generic.
+ */
+
+export type SyncOptions = Record<string, string | number | boolean>;
+
+export class UnsupportedRepoTypeError extends Error {
+  readonly code = 'UNSUPPORTED_REPO_TYPE';
+  constructor(
+    readonly repoType: string,
+    readonly operation: string,
+  ) {
+    super(`${operation} is not supported for ${repoType} repositories`);
+    this.name = 'UnsupportedRepoTypeError';
+  }
+}
+
+/** Starts a sync of the repository from the remote; returns the Pulp task href. */
+export async function startSync(
+  client: PulpClient,
+  repoType: RepoType,
+  repoHref: string,
+  remoteHref: string,
+  options: SyncOptions = {},
+): Promise<string> {
+  switch (repoType) {
+    case 'rpm': {
+      // rpm takes sync_policy; `mirror` is deprecated there.
+      const policy = options.sync_policy;
+      const body = {
+        remote: remoteHref,
+        sync_policy:
+          policy === 'mirror_complete' || policy === 'mirror_content_only' || policy === 'additive'
+            ? policy
+            : 'additive',
+        ...(typeof options.optimize === 'boolean' ? { optimize: options.optimize } : {}),
+      } as const;
+      const r = await unwrap(
+        client.POST('{rpm_rpm_repository_href}sync/', {
+          params: { path: { rpm_rpm_repository_href: repoHref } },
+          body,
+        }),
+      );
+      return r.task;
+    }
+    case 'deb': {
+      const body = { remote: remoteHref, mirror: options.mirror === true, ...optimize(options) };
+      const r = await unwrap(
+        client.POST('{deb_apt_repository_href}sync/', {
+          params: { path: { deb_apt_repository_href: repoHref } },
+          body,
+        }),
+      );
+      return r.task;
+    }
+    case 'file': {
+      const body = { remote: remoteHref, mirror: options.mirror === true, ...optimize(options) };
+      const r = await unwrap(
+        client.POST('{file_file_repository_href}sync/', {
+          params: { path: { file_file_repository_href: repoHref } },
+          body,
+        }),
+      );
+      return r.task;
+    }
+    default:
+      throw new UnsupportedRepoTypeError(repoType, 'sync');
+  }
+}
+
+function optimize(options: SyncOptions) {
+  return typeof options.optimize === 'boolean' ? { optimize: options.optimize } : {};
+}
+
+export async function readRepository(client: PulpClient, repoHref: string) {
+  // The generic read works for every type: name, prn, latest_version_href, remote.
+  const [repo] = await listAll((q) =>
+    unwrap(
+      client.GET('/pulp/api/v3/repositories/', { params: { query: { ...q, pulp_href__in: [repoHref] } } }),
+    ),
+  );
+  return repo;
+}
+
+/** Does any publication exist for this repository version? */
+export async function versionHasPublication(
+  client: PulpClient,
+  repoType: RepoType,
+  versionHref: string,
+): Promise<boolean> {
+  const query = { repository_version: versionHref, limit: 1 };
+  switch (repoType) {
+    case 'rpm':
+      return (
+        (await unwrap(client.GET('/pulp/api/v3/publications/rpm/rpm/', { params: { query } }))).count > 0
+      );
+    case 'deb': {
+      const apt = await unwrap(client.GET('/pulp/api/v3/publications/deb/apt/', { params: { query } }));
+      if (apt.count > 0) return true;
+      return (
+        (await unwrap(client.GET('/pulp/api/v3/publications/deb/verbatim/', { params: { query } }))).count > 0
+      );
+    }
+    case 'file':
+      return (
+        (await unwrap(client.GET('/pulp/api/v3/publications/file/file/', { params: { query } }))).count > 0
+      );
+    default:
+      return false;
+  }
+}
+
+/** Content units of a version whose package name matches the banned regex. */
+export async function findBannedContent(
+  client: PulpClient,
+  repoType: RepoType,
+  versionHref: string,
+  bannedRegex: string,
+): Promise<{ href: string; name: string }[]> {
+  switch (repoType) {
+    case 'deb': {
+      // Filtered by Pulp itself (case-insensitive regex on the package name).
+      const units = await listAll((q) =>
+        unwrap(
+          client.GET('/pulp/api/v3/content/deb/packages/', {
+            params: {
+              query: {
+                ...q,
+                repository_version: versionHref,
+                package__iregex: bannedRegex,
+                fields: ['pulp_href', 'package'],
+              },
+            },
+          }),
+        ),
+      );
+      return units.map((u) => ({ href: u.pulp_href ?? '', name: u.package ?? '' }));
+    }
+    case 'rpm': {
+      // rpm has no regex filter: read the names and match them here.
+      const re = new RegExp(bannedRegex, 'i');
+      const units = await listAll((q) =>
+        unwrap(
+          client.GET('/pulp/api/v3/content/rpm/packages/', {
+            params: { query: { ...q, repository_version: versionHref, fields: ['pulp_href', 'name'] } },
+          }),
+        ),
+      );
+      return units
+        .filter((u) => re.test(u.name ?? ''))
+        .map((u) => ({ href: u.pulp_href ?? '', name: u.name ?? '' }));
+    }
+    default:
+      return [];
+  }
+}
+
+/** Removes content units, creating a new repository version; returns the task href. */
+export async function removeContent(
+  client: PulpClient,
+  repoType: RepoType,
+  repoHref: string,
+  contentHrefs: string[],
+  baseVersion?: string,
+): Promise<string> {
+  const body = { remove_content_units: contentHrefs, ...(baseVersion ? { base_version: baseVersion } : {}) };
+  switch (repoType) {
+    case 'rpm':
+      return (
+        await unwrap(
+          client.POST('{rpm_rpm_repository_href}modify/', {
+            params: { path: { rpm_rpm_repository_href: repoHref } },
+            body,
+          }),
+        )
+      ).task;
+    case 'deb':
+      return (
+        await unwrap(
+          client.POST('{deb_apt_repository_href}modify/', {
+            params: { path: { deb_apt_repository_href: repoHref } },
+            body,
+          }),
+        )
+      ).task;
+    case 'file':
+      return (
+        await unwrap(
+          client.POST('{file_file_repository_href}modify/', {
+            params: { path: { file_file_repository_href: repoHref } },
+            body,
+          }),
+        )
+      ).task;
+    default:
+      throw new UnsupportedRepoTypeError(repoType, 'content removal');
+  }
+}
+
+export interface PublishOptions {
+  /** deb: re-sign with this signing service href (apt publication). */
+  signingServiceHref?: string;
+  /** deb: keep the upstream's signed Release files (verbatim publication). */
+  debVerbatim?: boolean;
+  /** deb: flat repository (remote distribution ending in "/"). */
+  debFlat?: boolean;
+}
+
+/** Publishes a repository version; returns the Pulp task href (its created resource is the publication). */
+export async function startPublish(
+  client: PulpClient,
+  repoType: RepoType,
+  versionHref: string,
+  opts: PublishOptions = {},
+): Promise<string> {
+  switch (repoType) {
+    case 'rpm':
+      // sha256 for both the repo metadata and the package checksums.
+      return (
+        await unwrap(
+          client.POST('/pulp/api/v3/publications/rpm/rpm/', {
+            body: { repository_version: versionHref, checksum_type: 'sha256' },
+          }),
+        )
+      ).task;
+    case 'deb':
+      if (opts.debVerbatim) {
+        return (
+          await unwrap(
+            client.POST('/pulp/api/v3/publications/deb/verbatim/', {
+              body: { repository_version: versionHref },
+            }),
+          )
+        ).task;
+      }
+      return (
+        await unwrap(
+          client.POST('/pulp/api/v3/publications/deb/apt/', {
+            body: {
+              repository_version: versionHref,
+              ...(opts.debFlat ? { simple: true, structured: false } : { structured: true }),
+              ...(opts.signingServiceHref ? { signing_service: opts.signingServiceHref } : {}),
+            },
+          }),
+        )
+      ).task;
+    case 'file':
+      return (
+        await unwrap(
+          client.POST('/pulp/api/v3/publications/file/file/', {
+            body: { repository_version: versionHref, manifest: 'PULP_MANIFEST' },
+          }),
+        )
+      ).task;
+    default:
+      throw new UnsupportedRepoTypeError(repoType, 'publish');
+  }
+}
+
+/**
+ * Points a distribution at a publication. Since pulpcore 3.90 the update answers 200 when done
+ * at once or 202 with a task; returns the task href in the second case.
+ */
+export async function pointDistributionAt(
+  client: PulpClient,
+  repoType: RepoType,
+  distributionHref: string,
+  publicationHref: string,
+): Promise<string | undefined> {
+  const body = { publication: publicationHref };
+  let res: { data?: unknown; response: Response };
+  switch (repoType) {
+    case 'rpm':
+      res = await client.PATCH('{rpm_rpm_distribution_href}', {
+        params: { path: { rpm_rpm_distribution_href: distributionHref } },
+        body,
+      });
+      break;
+    case 'deb':
+      res = await client.PATCH('{deb_apt_distribution_href}', {
+        params: { path: { deb_apt_distribution_href: distributionHref } },
+        body,
+      });
+      break;
+    case 'file':
+      res = await client.PATCH('{file_file_distribution_href}', {
+        params: { path: { file_file_distribution_href: distributionHref } },
+        body,
+      });
+      break;
+    default:
+      throw new UnsupportedRepoTypeError(repoType, 'distribution update');
+  }
+  const data = await unwrap(Promise.resolve(res as { data?: unknown; error?: unknown; response: Response }));
+  return (data as { task?: string } | undefined)?.task;
+}
+
+/** A deb remote whose distribution is "/" (or ends with "/") is a flat repository. */
+export async function debRemoteIsFlat(client: PulpClient, remoteHref: string): Promise<boolean> {
+  const remote = await unwrap(
+    client.GET('{deb_apt_remote_href}', { params: { path: { deb_apt_remote_href: remoteHref } } }),
+  );
+  return remote.distributions.split(/\s+/).some((d) => d.endsWith('/'));
+}
+
+export type ContentCounts = Record<string, number>;
+
+/** Counts of content added to and removed from a version, per content type. */
+export async function readVersionChanges(
+  client: PulpClient,
+  repoType: RepoType,
+  versionHref: string,
+): Promise<{ added: ContentCounts; removed: ContentCounts }> {
+  let summary:
+    | { added?: Record<string, { count?: number }>; removed?: Record<string, { count?: number }> }
+    | undefined;
+  switch (repoType) {
+    case 'rpm':
+      summary = (
+        await unwrap(
+          client.GET('{rpm_rpm_repository_version_href}', {
+            params: { path: { rpm_rpm_repository_version_href: versionHref } },
+          }),
+        )
+      ).content_summary;
+      break;
+    case 'deb':
+      summary = (
+        await unwrap(
+          client.GET('{deb_apt_repository_version_href}', {
+            params: { path: { deb_apt_repository_version_href: versionHref } },
+          }),
+        )
+      ).content_summary;
+      break;
+    case 'file':
+      summary = (
+        await unwrap(
+          client.GET('{file_file_repository_version_href}', {
+            params: { path: { file_file_repository_version_href: versionHref } },
+          }),
+        )
+      ).content_summary;
+      break;
+    default:
+      throw new UnsupportedRepoTypeError(repoType, 'version read');
+  }
+  const counts = (s: Record<string, { count?: number }> | undefined): ContentCounts =>
+    Object.fromEntries(Object.entries(s ?? {}).map(([k, v]) => [k, v.count ?? 0]));
+  return { added: counts(summary?.added), removed: counts(summary?.removed) };
+}
+
+export function sameCounts(a: ContentCounts, b: ContentCounts): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((k) => (a[k] ?? 0) === (b[k] ?? 0));
+}
+
+/** Deletes a repository version (a task); Pulp then serves the previous one as latest. */
+export async function startVersionDelete(
+  client: PulpClient,
+  repoType: RepoType,
+  versionHref: string,
+): Promise<string> {
+  switch (repoType) {
+    case 'rpm':
+      return (
+        await unwrap(
+          client.DELETE('{rpm_rpm_repository_version_href}', {
+            params: { path: { rpm_rpm_repository_version_href: versionHref } },
+          }),
+        )
+      ).task;
+    case 'deb':
+      return (
+        await unwrap(
+          client.DELETE('{deb_apt_repository_version_href}', {
+            params: { path: { deb_apt_repository_version_href: versionHref } },
+          }),
+        )
+      ).task;
+    case 'file':
+      return (
+        await unwrap(
+          client.DELETE('{file_file_repository_version_href}', {
+            params: { path: { file_file_repository_version_href: versionHref } },
+          }),
+        )
+      ).task;
+    default:
+      throw new UnsupportedRepoTypeError(repoType, 'version delete');
+  }
+}

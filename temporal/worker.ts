@@ -1,0 +1,40 @@
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities/index.js';
+import { PulpServerClients } from '../activities/pulp/serverClients.js';
+import type { AppConfig } from '../config/loadAppConfig.js';
+import type { Database } from '../db/client.js';
+import { temporalTlsOptions } from './connect.js';
+import { workflowsEntry } from './workflowsPath.js';
+
+export interface WorkerOptions {
+  config: AppConfig;
+  db: Database;
+  /** Overrides [temporal] for tests (own namespace and task queue). */
+  namespace?: string;
+  taskQueue?: string;
+}
+
+export async function connectWorkerConnection(config: AppConfig): Promise<NativeConnection> {
+  const t = config.ini.temporal;
+  const tls = await temporalTlsOptions(t);
+  return NativeConnection.connect({ address: t.address, tls });
+}
+
+/** A worker running every workflow and activity of Pulp Manager on the configured task queue. */
+export async function createPulpManagerWorker(
+  opts: WorkerOptions,
+  connection: NativeConnection,
+): Promise<Worker> {
+  const { config, db } = opts;
+  return Worker.create({
+    connection,
+    namespace: opts.namespace ?? config.ini.temporal.namespace,
+    taskQueue: opts.taskQueue ?? config.ini.temporal.task_queue,
+    workflowsPath: workflowsEntry(),
+    activities: createActivities({ config, db, pulpClients: new PulpServerClients(db, config) }),
+    // Sticky cache bounds worker memory; a group sync and its children are a few hundred at most.
+    maxCachedWorkflows: 500,
+    maxConcurrentActivityTaskExecutions: 100,
+    shutdownGraceTime: '30 seconds',
+  });
+}

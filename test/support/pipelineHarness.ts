@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { type AppConfig, loadAppConfig } from '../../config/loadAppConfig.js';
+import { parsePulpConfig } from '../../config/loadPulpConfig.js';
+import { applyFleetConfig } from '../../db/applyFleetConfig.js';
+import { closeDatabase, createDatabase, type Database } from '../../db/client.js';
+import { migrateDatabase } from '../../db/migrate.js';
+import { connectWorkerConnection, createPulpManagerWorker } from '../../temporal/worker.js';
+import { createThrowawayDatabase, type ThrowawayDatabase } from '../db/throwawayDatabase.js';
+import { stack } from './stack.js';
+
+const devConfig = (name: string) => fileURLToPath(new URL(`../../dev/config/${name}`, import.meta.url));
+
+/**
+ * The real pipeline for one test file: the dev stack's config.ini and pulp_config.yml applied
+ * to a throwaway database, a real worker on its own task queue in the test namespace of the
+ * Temporal dev server, and a client to start workflows with.
+ */
+export interface PipelineHarness {
+  config: AppConfig;
+  db: Database;
+  client: Client;
+  taskQueue: string;
+  worker: Worker;
+  /** Stops the worker (as a crash would, when `graceful` is false) and runs a fresh one. */
+  restartWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startPipelineHarness(
+  configOverrides: (c: AppConfig) => void = () => undefined,
+): Promise<PipelineHarness> {
+  const throwaway: ThrowawayDatabase = await createThrowawayDatabase();
+  await migrateDatabase(throwaway.settings);
+  const config = await loadAppConfig({
+    PULP_MANAGER_CONFIG_PATH: devConfig('config.ini'),
+    PULP_SYNC_CONFIG_PATH: devConfig('pulp_config.yml'),
+    PULP_MANAGER_LOCAL_AUTH: 'true',
+    DB_NAME: throwaway.settings.database,
+    DB_PASSWORD: stack.mariadb.password,
+  });
+  configOverrides(config);
+  const db = createDatabase(config.database);
+  await applyFleetConfig(
+    db,
+    parsePulpConfig(await readFile(config.pulpConfigPath, 'utf8'), config.pulpConfigPath),
+  );
+  const taskQueue = `pm-test-${randomBytes(4).toString('hex')}`;
+  const namespace = stack.temporal.testNamespace;
+  let nativeConnection: NativeConnection = await connectWorkerConnection(config);
+  const newWorker = () => createPulpManagerWorker({ config, db, namespace, taskQueue }, nativeConnection);
+  let worker = await newWorker();
+  let running = worker.run();
+  const connection = await Connection.connect({ address: config.ini.temporal.address });
+  const client = new Client({ connection, namespace });
+  const harness: PipelineHarness = {
+    config,
+    db,
+    client,
+    taskQueue,
+    get worker() {
+      return worker;
+    },
+    async restartWorker() {
+      worker.shutdown();
+      await running;
+      await nativeConnection.close();
+      nativeConnection = await connectWorkerConnection(config);
+      worker = await newWorker();
+      running = worker.run();
+    },
+    async close() {
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await nativeConnection.close();
+      await connection.close();
+      await closeDatabase(db);
+      await throwaway.drop();
+    },
+  };
+  return harness;
+}

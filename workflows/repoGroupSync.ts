@@ -1,0 +1,303 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowCancellationType,
+  continueAsNew,
+  defineQuery,
+  executeChild,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { RepoRef } from '../activities/db/serverRepoActivities.js';
+import type { Activities } from '../activities/index.js';
+import { DB_ACTIVITY, PULP_CALL_ACTIVITY } from './activityOptions.js';
+import type { RepoGroupSyncArgs } from './args.js';
+import { failureMessage, isCancellation } from './failures.js';
+import { type RepoSyncArgs, repoSyncWorkflow } from './repoSync.js';
+
+const db = proxyActivities<Activities>(DB_ACTIVITY);
+const pulpCall = proxyActivities<Activities>(PULP_CALL_ACTIVITY);
+
+export interface GroupProgress {
+  total: number;
+  pending: number;
+  running: number;
+  completed: number;
+  failed: number;
+  skipped: number;
+  canceled: number;
+}
+
+/** What one run hands to the next when the group continues as new (large groups). */
+export interface GroupCarry {
+  taskId: number;
+  deadlineMs: number;
+  pending: RepoRef[];
+  progress: GroupProgress;
+  finishedRepoIds: number[];
+  failedRepos: string[];
+  skippedRepos: string[];
+}
+
+export type RepoGroupSyncInput = RepoGroupSyncArgs & { carry?: GroupCarry };
+
+export const groupProgressQuery = defineQuery<GroupProgress>('progress');
+
+/** Children started per workflow run before continuing as new: keeps each history small. */
+export const CHILDREN_PER_RUN = 500;
+const STAGE = { register: 0, reconcile: 1, sync: 2, health: 3 } as const;
+const PROGRESS_UPDATE_EVERY_MS = 5000;
+
+function progressText(p: GroupProgress): string {
+  const done = p.completed + p.failed + p.skipped + p.canceled;
+  return `${p.running} syncs in progress. ${done}/${p.total} syncs completed`;
+}
+
+/**
+ * Syncs the repos of a group on one server: optionally registers them from the primary,
+ * reconciles the DB with Pulp, then runs one repoSync child per repo, at most
+ * max_concurrent_syncs at a time. A failed repo never fails its siblings. max_runtime is
+ * enforced here: when it passes, outstanding children are canceled (and with them their Pulp
+ * tasks) and the group fails with the reason.
+ */
+export async function repoGroupSyncWorkflow(args: RepoGroupSyncInput): Promise<GroupProgress> {
+  const { server } = args;
+  const label = args.repoGroup ?? 'ad hoc';
+  let carry = args.carry;
+  if (!carry) {
+    const taskId = await db.startTaskRecord({
+      taskId: args.taskId,
+      name: `repo group sync ${label} on ${server}`,
+      taskType: 'repo_group_sync',
+      server,
+      args: { ...args },
+    });
+    const deadlineMs = Date.now() + args.maxRuntimeSeconds * 1000;
+    try {
+      if (args.sourceServer) {
+        await db.recordStage({
+          taskId,
+          position: STAGE.register,
+          name: 'register repos from primary',
+          detail: { state: 'running' },
+        });
+        const registered = await pulpCall.registerReposFromPrimary({
+          server,
+          sourceServer: args.sourceServer,
+          regexInclude: args.regexInclude,
+          regexExclude: args.regexExclude,
+        });
+        await db.recordStage({
+          taskId,
+          position: STAGE.register,
+          name: 'register repos from primary',
+          detail: { state: 'completed', ...registered },
+        });
+      }
+      await db.recordStage({
+        taskId,
+        position: STAGE.reconcile,
+        name: 'reconcile repos',
+        detail: { state: 'running' },
+      });
+      const counts = await pulpCall.reconcileServerRepos({ server });
+      await db.recordStage({
+        taskId,
+        position: STAGE.reconcile,
+        name: 'reconcile repos',
+        detail: { state: 'completed', ...counts },
+      });
+    } catch (err) {
+      const error = { msg: isCancellation(err) ? 'canceled' : failureMessage(err) };
+      await CancellationScope.nonCancellable(() =>
+        db.finishTaskRecord({ taskId, state: isCancellation(err) ? 'canceled' : 'failed', error }),
+      );
+      throw isCancellation(err)
+        ? err
+        : ApplicationFailure.nonRetryable(
+            `group sync ${label} on ${server}: ${error.msg}`,
+            'GroupSyncFailed',
+          );
+    }
+    const pending = await db.selectReposForSync({
+      server,
+      regexInclude: args.regexInclude,
+      regexExclude: args.regexExclude,
+    });
+    carry = {
+      taskId,
+      deadlineMs,
+      pending,
+      progress: {
+        total: pending.length,
+        pending: pending.length,
+        running: 0,
+        completed: 0,
+        failed: 0,
+        skipped: 0,
+        canceled: 0,
+      },
+      finishedRepoIds: [],
+      failedRepos: [],
+      skippedRepos: [],
+    };
+  }
+  return runSyncs(args, carry);
+}
+
+async function runSyncs(args: RepoGroupSyncInput, carry: GroupCarry): Promise<GroupProgress> {
+  const { server } = args;
+  const { taskId } = carry;
+  const queue = [...carry.pending];
+  const progress = carry.progress;
+  setHandler(groupProgressQuery, () => ({ ...progress, pending: queue.length }));
+
+  let lastUpdate = 0;
+  const reportProgress = async (force = false) => {
+    if (!force && Date.now() - lastUpdate < PROGRESS_UPDATE_EVERY_MS) return;
+    lastUpdate = Date.now();
+    await db.recordStage({
+      taskId,
+      position: STAGE.sync,
+      name: 'sync repos',
+      detail: {
+        state: 'running',
+        message: progressText({ ...progress, pending: queue.length }),
+        ...progress,
+        pending: queue.length,
+      },
+    });
+  };
+
+  let startedThisRun = 0;
+  let stopForNextRun = false;
+  let stopping = false;
+  const runChild = async (ref: RepoRef): Promise<keyof GroupProgress> => {
+    const childArgs: RepoSyncArgs = {
+      server,
+      serverRepoId: ref.id,
+      repoName: ref.name,
+      parentTaskId: taskId,
+      syncOptions: args.syncOptions,
+      debPublishMode: args.debPublishMode,
+    };
+    try {
+      await executeChild(repoSyncWorkflow, {
+        // One id per server repo: Temporal refuses a second concurrent sync of the same repo.
+        workflowId: `repo-sync/${server}/${ref.name}`,
+        args: [childArgs],
+        cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      });
+      return 'completed';
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        carry.skippedRepos.push(ref.name);
+        return 'skipped';
+      }
+      if (isCancellation(err)) return 'canceled';
+      carry.failedRepos.push(ref.name);
+      return 'failed';
+    }
+  };
+
+  const lane = async () => {
+    while (queue.length > 0 && !stopForNextRun && !stopping) {
+      const ref = queue.shift() as RepoRef;
+      progress.pending = queue.length;
+      progress.running++;
+      startedThisRun++;
+      if (startedThisRun >= CHILDREN_PER_RUN || workflowInfo().continueAsNewSuggested) stopForNextRun = true;
+      const outcome = await runChild(ref);
+      progress.running--;
+      (progress[outcome] as number)++;
+      if (outcome !== 'skipped' && outcome !== 'canceled') carry.finishedRepoIds.push(ref.id);
+      await reportProgress();
+    }
+  };
+
+  const syncScope = new CancellationScope();
+  const lanes = syncScope.run(() =>
+    Promise.all(Array.from({ length: Math.max(1, args.maxConcurrentSyncs) }, () => lane())),
+  );
+  const timerScope = new CancellationScope();
+  const timer = timerScope.run(() => sleep(Math.max(0, carry.deadlineMs - Date.now())));
+  let timedOut = false;
+  try {
+    await reportProgress(true);
+    timedOut = await Promise.race([lanes.then(() => false), timer.then(() => true)]);
+    timerScope.cancel();
+    if (timedOut) {
+      stopping = true;
+      syncScope.cancel();
+      await lanes;
+    }
+  } catch (err) {
+    // Canceled from outside (API / operator): children are canceled with this scope.
+    stopping = true;
+    await CancellationScope.nonCancellable(async () => {
+      await lanes.catch(() => undefined);
+      progress.canceled += queue.length;
+      await finishGroup(server, carry, queue, 'canceled', { msg: 'canceled' });
+    });
+    throw err;
+  }
+
+  if (timedOut) {
+    progress.canceled += queue.length;
+    const reason = `max_runtime of ${args.maxRuntimeSeconds}s exceeded: ${progress.canceled} repo syncs canceled`;
+    await finishGroup(server, carry, queue, 'failed', { msg: reason });
+    return { ...progress, pending: 0 };
+  }
+  if (queue.length > 0) {
+    // History stays small: the next run carries on with what is left, same task, same deadline.
+    await continueAsNew<typeof repoGroupSyncWorkflow>({
+      ...args,
+      carry: { ...carry, pending: queue, progress },
+    });
+  }
+  await finishGroup(server, carry, queue, 'completed', null);
+  return { ...progress, pending: 0 };
+}
+
+async function finishGroup(
+  server: string,
+  carry: GroupCarry,
+  queue: RepoRef[],
+  state: 'completed' | 'failed' | 'canceled',
+  error: { msg: string } | null,
+): Promise<void> {
+  const { taskId, progress } = carry;
+  progress.pending = 0;
+  await db.recordStage({
+    taskId,
+    position: STAGE.sync,
+    name: 'sync repos',
+    detail: {
+      state: state === 'completed' ? 'completed' : state,
+      message: progressText(progress),
+      ...progress,
+      failed_repos: carry.failedRepos,
+      skipped_repos: carry.skippedRepos,
+      not_started: queue.map((r) => r.name),
+    },
+  });
+  await db.recordStage({
+    taskId,
+    position: STAGE.health,
+    name: 'update repo health',
+    detail: { state: 'running' },
+  });
+  const health = await db.updateRepoHealth({ server, serverRepoIds: carry.finishedRepoIds });
+  await db.recordStage({
+    taskId,
+    position: STAGE.health,
+    name: 'update repo health',
+    detail: { state: 'completed', rollup: health.rollup, repos_updated: carry.finishedRepoIds.length },
+  });
+  await db.finishTaskRecord({ taskId, state, error });
+}

@@ -1,0 +1,165 @@
+import { ApplicationFailure, CancellationScope, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { DB_ACTIVITY, PULP_CALL_ACTIVITY, PULP_TASK_ACTIVITY } from './activityOptions.js';
+import type { DebPublishMode, SyncOptionValue } from './args.js';
+import { failureDetail, failureMessage, isCancellation } from './failures.js';
+
+const db = proxyActivities<Activities>(DB_ACTIVITY);
+const pulpTask = proxyActivities<Activities>(PULP_TASK_ACTIVITY);
+const pulpCall = proxyActivities<Activities>(PULP_CALL_ACTIVITY);
+
+export interface RepoSyncArgs {
+  server: string;
+  serverRepoId: number;
+  repoName: string;
+  parentTaskId?: number;
+  syncOptions?: Record<string, SyncOptionValue>;
+  debPublishMode: DebPublishMode;
+}
+
+export type RepoSyncOutcome = 'published' | 'unchanged';
+
+const STAGE = { sync: 0, banned: 1, publish: 2 } as const;
+
+/**
+ * One repository: sync → remove banned packages → publish, each a stage of its Task. A repo
+ * with no new version whose latest version is already published (or a container repo, which
+ * Pulp serves without publications) stops after the sync.
+ */
+export async function repoSyncWorkflow(args: RepoSyncArgs): Promise<RepoSyncOutcome> {
+  const { server } = args;
+  const taskId = await db.startTaskRecord({
+    name: `repo sync ${args.repoName} on ${server}`,
+    taskType: 'repo_sync',
+    parentTaskId: args.parentTaskId ?? null,
+    server,
+    args: {
+      server,
+      repo: args.repoName,
+      sync_options: args.syncOptions ?? {},
+      deb_publish_mode: args.debPublishMode,
+    },
+  });
+  await db.linkTaskToServerRepo({ taskId, serverRepoId: args.serverRepoId });
+  let stage: number = STAGE.sync;
+  let stageName = 'sync repo';
+  const startStage = async (position: number, name: string) => {
+    stage = position;
+    stageName = name;
+    await db.recordStage({ taskId, position, name, detail: { state: 'running' } });
+  };
+  try {
+    const target = await db.loadRepoSyncTarget({ server, serverRepoId: args.serverRepoId });
+    await startStage(STAGE.sync, 'sync repo');
+    const sync = await pulpTask.syncRepository({
+      server,
+      repoType: target.repoType,
+      repoHref: target.repoHref,
+      remoteHref: target.remoteHref,
+      syncOptions: args.syncOptions,
+    });
+    await db.recordStage({
+      taskId,
+      position: STAGE.sync,
+      name: 'sync repo',
+      detail: {
+        state: 'completed',
+        pulp_task: sync.taskHref,
+        new_version: sync.createdVersionHref,
+        adopted_running_sync: sync.adopted,
+      },
+    });
+    let version = sync.createdVersionHref ?? sync.latestVersionHref;
+    const alreadyPublished =
+      !sync.createdVersionHref &&
+      version !== null &&
+      (await pulpCall.versionHasPublication({ server, repoType: target.repoType, versionHref: version }));
+    if (target.repoType === 'container' || alreadyPublished || version === null) {
+      await db.finishTaskRecord({ taskId, state: 'completed' });
+      return 'unchanged';
+    }
+
+    await startStage(STAGE.banned, 'remove banned packages');
+    const banned = await pulpTask.removeBannedPackages({
+      server,
+      repoType: target.repoType,
+      repoHref: target.repoHref,
+      versionHref: version,
+      remoteFeed: target.remoteFeed,
+      syncedVersionHref: sync.createdVersionHref,
+    });
+    await db.recordStage({
+      taskId,
+      position: STAGE.banned,
+      name: 'remove banned packages',
+      detail: banned.skippedReason
+        ? { state: 'skipped', reason: banned.skippedReason }
+        : { state: 'completed', removed: banned.removed, new_version: banned.newVersionHref },
+    });
+    version = banned.undoesSync ? sync.baseVersionHref : (banned.newVersionHref ?? version);
+    if (
+      banned.undoesSync &&
+      version !== null &&
+      (await pulpCall.versionHasPublication({ server, repoType: target.repoType, versionHref: version }))
+    ) {
+      await db.recordStage({
+        taskId,
+        position: STAGE.publish,
+        name: 'publish repo',
+        detail: {
+          state: 'skipped',
+          reason: `only banned packages were new: ${version} is already published`,
+        },
+      });
+      await db.finishTaskRecord({ taskId, state: 'completed' });
+      return 'unchanged';
+    }
+    if (version === null)
+      throw ApplicationFailure.nonRetryable('the repository has no version to publish', 'NoVersion');
+
+    await startStage(STAGE.publish, 'publish repo');
+    const published = await pulpTask.publishRepository({
+      server,
+      repoType: target.repoType,
+      remoteHref: target.remoteHref,
+      versionHref: version,
+      distributionHref: target.distributionHref,
+      debPublishMode: args.debPublishMode,
+    });
+    await db.recordStage({
+      taskId,
+      position: STAGE.publish,
+      name: 'publish repo',
+      detail: {
+        state: 'completed',
+        publication: published.publicationHref,
+        version,
+        distribution_updated: published.distributionUpdated,
+      },
+    });
+    await db.finishTaskRecord({ taskId, state: 'completed' });
+    return 'published';
+  } catch (err) {
+    const canceled = isCancellation(err);
+    const error = {
+      msg: canceled ? 'canceled' : failureMessage(err),
+      detail: canceled ? null : failureDetail(err),
+    };
+    // Records are written even though this workflow is being canceled.
+    await CancellationScope.nonCancellable(async () => {
+      await db.recordStage({
+        taskId,
+        position: stage,
+        name: stageName,
+        detail: { state: canceled ? 'canceled' : 'failed' },
+        error,
+      });
+      await db.finishTaskRecord({ taskId, state: canceled ? 'canceled' : 'failed', error });
+    });
+    if (canceled) throw err;
+    throw ApplicationFailure.nonRetryable(
+      `${stageName} of ${args.repoName} failed: ${error.msg}`,
+      'RepoSyncFailed',
+    );
+  }
+}
