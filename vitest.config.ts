@@ -12,6 +12,10 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: ['test/e2e/**', 'node_modules/**'],
           pool: 'forks',
+          // Some of these talk to one real service (MariaDB, Temporal) or run the CLI.
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          setupFiles: ['./test/support/quietTemporalRuntime.ts'],
         },
       },
       {

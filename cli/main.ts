@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { ConfigError } from '../config/errors.js';
+import { loadAppConfig } from '../config/loadAppConfig.js';
+import { loadPulpConfig } from '../config/loadPulpConfig.js';
+import { closeDatabase, createDatabase } from '../db/client.js';
+import { assertMigrated, migrateDatabase } from '../db/migrate.js';
+import { connectTemporalClient } from '../temporal/connect.js';
+import { connectWorkerConnection, createPulpManagerWorker } from '../temporal/worker.js';
+import { applyConfiguration } from './applyConfiguration.js';
+
+const program = new Command()
+  .name('pulp-manager')
+  .description('Keeps a fleet of Pulp 3 servers in order (see README.md)')
+  .showHelpAfterError();
+
+program
+  .command('migrate')
+  .description('apply the database migrations')
+  .action(async () => {
+    const config = await loadAppConfig();
+    const result = await migrateDatabase(config.database);
+    console.log(
+      result.applied.length === 0
+        ? `database ${config.database.database} is up to date`
+        : `applied ${result.applied.length} migration(s) to ${config.database.database}: ${result.applied.join(', ')}`,
+    );
+  });
+
+const configCmd = program.command('config').description('validate or apply pulp_config.yml');
+
+configCmd
+  .command('validate')
+  .argument('[file]', 'pulp_config.yml (default: PULP_SYNC_CONFIG_PATH)')
+  .description('check pulp_config.yml (and config.ini when reachable) and report every problem')
+  .action(async (file: string | undefined) => {
+    const path = file ?? process.env.PULP_SYNC_CONFIG_PATH ?? '/etc/pulp_manager/pulp_config.yml';
+    const fleet = await loadPulpConfig(path);
+    console.log(
+      `${path}: valid (${Object.keys(fleet.pulp_servers).length} servers, ${Object.keys(fleet.repo_groups).length} repo groups)`,
+    );
+  });
+
+configCmd
+  .command('apply')
+  .option('--dry-run', 'print what would change without changing anything')
+  .description('make the database and the Temporal Schedules equal to pulp_config.yml')
+  .action(async (opts: { dryRun?: boolean }) => {
+    const config = await loadAppConfig();
+    const db = createDatabase(config.database);
+    const temporal = await connectTemporalClient(config.ini.temporal);
+    try {
+      await assertMigrated(db);
+      const result = await applyConfiguration(config, { db, temporal }, { dryRun: opts.dryRun });
+      const verb = opts.dryRun ? 'would change' : 'changed';
+      if (result.lines.length === 0)
+        console.log('nothing to change: the database and the schedules match the config');
+      else console.log(`${verb}:\n${result.lines.map((l) => `  ${l}`).join('\n')}`);
+    } finally {
+      await temporal.connection.close();
+      await closeDatabase(db);
+    }
+  });
+
+program
+  .command('worker')
+  .description('apply the config, then run the Temporal worker (workflows and activities)')
+  .action(async () => {
+    const config = await loadAppConfig();
+    const db = createDatabase(config.database);
+    await assertMigrated(db);
+    const temporal = await connectTemporalClient(config.ini.temporal);
+    const applied = await applyConfiguration(config, { db, temporal });
+    for (const line of applied.lines) console.log(`config: ${line}`);
+    await temporal.connection.close();
+    const connection = await connectWorkerConnection(config);
+    const worker = await createPulpManagerWorker({ config, db }, connection);
+    const stop = () => worker.shutdown();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    console.log(
+      `worker polling ${config.ini.temporal.namespace}/${config.ini.temporal.task_queue} at ${config.ini.temporal.address}`,
+    );
+    await worker.run();
+    await connection.close();
+    await closeDatabase(db);
+  });
+
+function reportAndExit(err: unknown): never {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  const code = (err as { code?: string }).code;
+  console.error(`pulp-manager: ${code ? `${code}: ` : ''}${(err as Error).message ?? String(err)}`);
+  process.exit(1);
+}
+
+program.parseAsync(process.argv).catch(reportAndExit);
