@@ -19,7 +19,7 @@ export const DB_ACTIVITY: ActivityOptions = {
  */
 export const PULP_TASK_ACTIVITY: ActivityOptions = {
   startToCloseTimeout: '24 hours',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '30 seconds',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: {
     initialInterval: '5 seconds',

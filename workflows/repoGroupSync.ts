@@ -216,14 +216,21 @@ async function runSyncs(args: RepoGroupSyncInput, carry: GroupCarry): Promise<Gr
       progress.running--;
       (progress[outcome] as number)++;
       if (outcome !== 'skipped' && outcome !== 'canceled') carry.finishedRepoIds.push(ref.id);
-      await reportProgress();
+      if (!stopping) await reportProgress();
     }
   };
 
+  // The lanes run in a scope of their own, so that max_runtime can cancel them (and through
+  // them the children and their Pulp tasks) without canceling this workflow. `lanes` settles
+  // only when every lane has finished, including the children's cancellation clean-up.
   const syncScope = new CancellationScope();
-  const lanes = syncScope.run(() =>
-    Promise.all(Array.from({ length: Math.max(1, args.maxConcurrentSyncs) }, () => lane())),
-  );
+  let lanes: Promise<unknown> = Promise.resolve();
+  syncScope
+    .run(() => {
+      lanes = Promise.allSettled(Array.from({ length: Math.max(1, args.maxConcurrentSyncs) }, () => lane()));
+      return lanes;
+    })
+    .catch(() => undefined);
   const timerScope = new CancellationScope();
   const timer = timerScope.run(() => sleep(Math.max(0, carry.deadlineMs - Date.now())));
   let timedOut = false;
@@ -240,7 +247,7 @@ async function runSyncs(args: RepoGroupSyncInput, carry: GroupCarry): Promise<Gr
     // Canceled from outside (API / operator): children are canceled with this scope.
     stopping = true;
     await CancellationScope.nonCancellable(async () => {
-      await lanes.catch(() => undefined);
+      await lanes;
       progress.canceled += queue.length;
       await finishGroup(server, carry, queue, 'canceled', { msg: 'canceled' });
     });

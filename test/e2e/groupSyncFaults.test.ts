@@ -1,0 +1,216 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unwrap } from '../../activities/pulp/client.js';
+import { ensureRepository } from '../../activities/pulp/ensureRepository.js';
+import { listAll } from '../../activities/pulp/listAll.js';
+import { pulp_server_repos, pulp_servers, repos, task_stages, tasks } from '../../db/schema.js';
+import type { RepoGroupSyncArgs } from '../../workflows/args.js';
+import { eventually } from '../support/eventually.js';
+import { deleteReposByPrefix } from '../support/fixtureRepos.js';
+import { type PipelineHarness, startPipelineHarness } from '../support/pipelineHarness.js';
+import { stackPulpClient } from '../support/pulp.js';
+import { type SlowUpstream, startSlowUpstream } from '../support/slowUpstream.js';
+import { stack } from '../support/stack.js';
+
+// Faults on the real stack: an unreachable upstream, a sync slower than max_runtime (with a
+// test-double upstream that holds file downloads), a worker process killed mid-group.
+const run = `f${Date.now().toString(36)}`;
+const primary = stackPulpClient(stack.pulp.primary);
+const server = stack.pulp.primary.name;
+let h: PipelineHarness;
+
+const fileRepo = (name: string, url: string) =>
+  ensureRepository(primary, {
+    name,
+    repoType: 'file',
+    basePath: `${run}/${name}`,
+    remote: { url, tls_validation: false, policy: 'immediate' },
+  });
+
+async function startGroup(
+  args: Partial<RepoGroupSyncArgs> & { regexInclude: string },
+  taskQueue = h.taskQueue,
+) {
+  return h.client.workflow.start('repoGroupSyncWorkflow', {
+    taskQueue,
+    workflowId: `repo-group-sync/${server}/test-${run}-${Date.now()}`,
+    args: [{ server, maxConcurrentSyncs: 2, maxRuntimeSeconds: 600, debPublishMode: 'resign', ...args }],
+  });
+}
+
+async function childTasks(workflowId: string) {
+  const [group] = await h.db
+    .select()
+    .from(tasks)
+    .where(and(eq(tasks.workflow_id, workflowId), eq(tasks.task_type, 'repo_group_sync')));
+  const children = await h.db
+    .select()
+    .from(tasks)
+    .where(eq(tasks.parent_task_id, group?.id ?? -1));
+  return { group, children };
+}
+
+async function healthOf(name: string) {
+  const [row] = await h.db
+    .select({ health: pulp_server_repos.repo_sync_health })
+    .from(pulp_server_repos)
+    .innerJoin(repos, eq(repos.id, pulp_server_repos.repo_id))
+    .where(eq(repos.name, name));
+  const [s] = await h.db.select().from(pulp_servers).where(eq(pulp_servers.name, server));
+  return { repo: row?.health, rollup: s?.repo_sync_health_rollup };
+}
+
+/** Pulp sync tasks that ran on a repository, from Pulp itself. */
+async function pulpSyncTasks(repoName: string) {
+  const [repo] = (
+    await unwrap(primary.GET('/pulp/api/v3/repositories/', { params: { query: { name: repoName } } }))
+  ).results;
+  return listAll((q) =>
+    unwrap(
+      primary.GET('/pulp/api/v3/tasks/', {
+        params: { query: { ...q, reserved_resources: repo?.prn ?? '', name__contains: 'synchroniz' } },
+      }),
+    ),
+  );
+}
+
+describe('repo group sync under faults', () => {
+  let slow: SlowUpstream | undefined;
+
+  beforeAll(async () => {
+    h = await startPipelineHarness();
+  });
+
+  afterAll(async () => {
+    await slow?.close();
+    await deleteReposByPrefix(primary, stack.pulp.primary.url, `ext-${run}-`);
+    await h?.close();
+  });
+
+  it('an unreachable upstream fails only its repo, with Pulp error text; health goes amber then red', async () => {
+    const good = `ext-${run}-good`;
+    const flaky = `ext-${run}-flaky`;
+    await fileRepo(good, `${stack.fixtures.baseUrl}/file/PULP_MANIFEST`);
+    const flakyRepo = await fileRepo(flaky, `${stack.fixtures.baseUrl}/file/PULP_MANIFEST`);
+    const regexInclude = `^ext-${run}-(good|flaky)$`;
+
+    await (await startGroup({ regexInclude })).result();
+    expect(await healthOf(flaky)).toEqual({ repo: 'green', rollup: expect.any(String) });
+
+    // Port 1 on loopback: nothing listens, Pulp gets "connection refused".
+    await unwrap(
+      primary.PATCH('{file_file_remote_href}', {
+        params: { path: { file_file_remote_href: flakyRepo.remoteHref ?? '' } },
+        body: { url: 'http://127.0.0.1:1/file/PULP_MANIFEST' },
+      }),
+    );
+    const handle = await startGroup({ regexInclude });
+    expect(await handle.result()).toMatchObject({ total: 2, completed: 1, failed: 1 });
+    const { group, children } = await childTasks(handle.workflowId);
+    expect(group?.state).toBe('completed');
+    const failed = children.find((c) => (c.task_args as { repo: string }).repo === flaky);
+    expect(failed?.state).toBe('failed');
+    const [syncStage] = await h.db
+      .select()
+      .from(task_stages)
+      .where(eq(task_stages.task_id, failed?.id ?? -1));
+    expect(syncStage?.name).toBe('sync repo');
+    expect(JSON.stringify(syncStage?.error)).toMatch(/Cannot connect to host 127\.0\.0\.1:1/);
+    expect(await healthOf(good)).toMatchObject({ repo: 'green' });
+    // latest failed, 1 failure and 1 success among the last five → amber; rollup follows
+    expect(await healthOf(flaky)).toEqual({ repo: 'amber', rollup: 'amber' });
+
+    for (let i = 0; i < 3; i++) await (await startGroup({ regexInclude })).result();
+    // 4 failures out of 5 → red
+    expect(await healthOf(flaky)).toEqual({ repo: 'red', rollup: 'red' });
+  });
+
+  it('max_runtime shorter than a slow sync cancels the Pulp task, the child and fails the group', async () => {
+    slow = await startSlowUpstream(120_000);
+    const name = `ext-${run}-slow`;
+    await fileRepo(name, slow.manifestUrl);
+    const handle = await startGroup({ regexInclude: `^${name}$`, maxRuntimeSeconds: 8 });
+    expect(await handle.result()).toMatchObject({ total: 1, canceled: 1, completed: 0 });
+
+    const { group, children } = await childTasks(handle.workflowId);
+    expect(group?.state).toBe('failed');
+    expect(group?.error).toMatchObject({ msg: 'max_runtime of 8s exceeded: 1 repo syncs canceled' });
+    expect(children.map((c) => c.state)).toEqual(['canceled']);
+    const pulpTasks = await pulpSyncTasks(name);
+    expect(pulpTasks.map((t) => t.state)).toEqual(['canceled']);
+    await slow.close();
+    slow = undefined;
+  });
+
+  it('a worker process killed mid-group: the group finishes and no repo is synced twice', async () => {
+    slow = await startSlowUpstream(15_000);
+    const names = [`ext-${run}-crash-a`, `ext-${run}-crash-b`];
+    for (const n of names) await fileRepo(n, slow.manifestUrl);
+    // The real `pulp-manager worker` process, on its own task queue, with the harness's database.
+    const dir = await mkdtemp(join(tmpdir(), 'pm-worker-'));
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const taskQueue = `${h.taskQueue}-proc`;
+    const ini = (await readFile(join(root, 'dev/config/config.ini'), 'utf8'))
+      .replace(/^namespace=.*$/m, `namespace=${stack.temporal.testNamespace}`)
+      .replace(/^task_queue=.*$/m, `task_queue=${taskQueue}`);
+    await writeFile(join(dir, 'config.ini'), ini);
+    // Only the primary, no schedules: this worker must not create schedules in the namespace.
+    await writeFile(
+      join(dir, 'pulp_config.yml'),
+      `pulp_servers:\n  ${server}:\n    credentials: local\ncredentials:\n  local:\n    username: admin\n    vault_service_account_mount: local-auth\nrepo_groups: {}\n`,
+    );
+    const env = {
+      ...process.env,
+      PULP_MANAGER_CONFIG_PATH: join(dir, 'config.ini'),
+      PULP_SYNC_CONFIG_PATH: join(dir, 'pulp_config.yml'),
+      PULP_MANAGER_LOCAL_AUTH: 'true',
+      DB_NAME: h.config.database.database,
+      DB_PASSWORD: stack.mariadb.password,
+    };
+    const startWorker = (): ChildProcess =>
+      spawn('node', ['--import', 'tsx', 'cli/main.ts', 'worker'], {
+        cwd: root,
+        env,
+        stdio: 'ignore',
+        detached: false,
+      });
+
+    let worker = startWorker();
+    const handle = await startGroup({ regexInclude: `^ext-${run}-crash-` }, taskQueue);
+    // Both Pulp syncs are started (one running, held by the slow upstream; the other running or
+    // waiting for the Pulp worker) when the worker process dies.
+    await eventually(
+      async () => {
+        const states = (await Promise.all(names.map(pulpSyncTasks))).map((ts) => ts.map((t) => t.state));
+        for (const s of states) expect(s).toHaveLength(1);
+        expect(states.flat()).toContain('running');
+        expect(states.flat().every((s) => s === 'running' || s === 'waiting')).toBe(true);
+      },
+      90_000,
+      250,
+    );
+    worker.kill('SIGKILL');
+    await new Promise((r) => worker.once('exit', r));
+    worker = startWorker();
+    try {
+      expect(await handle.result()).toMatchObject({ total: 2, completed: 2, failed: 0 });
+    } finally {
+      worker.kill('SIGTERM');
+    }
+    for (const n of names) {
+      const syncs = await pulpSyncTasks(n);
+      expect(
+        syncs.map((t) => t.state),
+        n,
+      ).toEqual(['completed']);
+    }
+    const { group, children } = await childTasks(handle.workflowId);
+    expect(group?.state).toBe('completed');
+    expect(children.map((c) => c.state).sort()).toEqual(['completed', 'completed']);
+  }, 300_000);
+});
