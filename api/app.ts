@@ -1,0 +1,86 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { requestId } from 'hono/request-id';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ConfigError } from '../config/errors.js';
+import { parseAdminGroups, requireAdmin } from './auth/requireAdmin.js';
+import { TokenService } from './auth/tokens.js';
+import type { ApiApp, RouteContext } from './context.js';
+import type { ApiDeps, ApiEnv } from './deps.js';
+import { httpErrorOf } from './errors.js';
+import { jsonLogger, requestLog } from './logging.js';
+import { registerAuthRoutes } from './routes/auth.js';
+import { registerDocRoutes } from './routes/docs.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerPulpServerActionRoutes } from './routes/pulpServerActions.js';
+import { registerPulpServerRoutes } from './routes/pulpServers.js';
+import { registerScheduleRoutes } from './routes/schedules.js';
+import { registerTaskRoutes } from './routes/tasks.js';
+import { validationHook } from './validation.js';
+
+/** Refuses an [auth] section that would leave mutating routes unusable or open by accident. */
+function checkAuthConfig(deps: ApiDeps, adminGroups: string[]): void {
+  const { auth } = deps.config.ini;
+  if (!auth.require_jwt_auth) return;
+  const file = deps.config.configPath;
+  const issues = [];
+  if (!deps.config.jwtSecret) {
+    issues.push({
+      file,
+      path: 'auth.require_jwt_auth',
+      message: 'JWT_SECRET must be set in the environment',
+    });
+  }
+  if (adminGroups.length === 0) {
+    issues.push({
+      file,
+      path: 'auth.admin_group',
+      message: 'must name the group(s) allowed to start and cancel work',
+    });
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+}
+
+/** The REST API (routes, OpenAPI document, Swagger UI) over the given dependencies. */
+export function createApp(deps: ApiDeps): ApiApp {
+  const logger = deps.logger ?? jsonLogger();
+  const { auth } = deps.config.ini;
+  const adminGroups = parseAdminGroups(auth.admin_group);
+  checkAuthConfig(deps, adminGroups);
+  const tokens = deps.config.jwtSecret ? new TokenService(deps.config.jwtSecret, auth) : undefined;
+
+  const app: ApiApp = new OpenAPIHono<ApiEnv>({ strict: false, defaultHook: validationHook });
+  app.use(requestId());
+  app.use(requestLog(logger));
+  app.onError((err, c) => {
+    const { status, body, serverFault } = httpErrorOf(err, c.get('requestId'));
+    if (serverFault) {
+      logger.error('request failed', {
+        request_id: c.get('requestId'),
+        method: c.req.method,
+        path: c.req.path,
+        status,
+        error: err.message,
+        stack: status === 500 ? err.stack : undefined,
+      });
+    }
+    return c.json(body, status as ContentfulStatusCode);
+  });
+  app.notFound((c) => c.json({ detail: 'Not found' }, 404));
+
+  const ctx: RouteContext = {
+    deps,
+    logger,
+    paging: deps.config.ini.paging,
+    requireAdmin: requireAdmin({ requireJwtAuth: auth.require_jwt_auth, adminGroups, tokens }),
+    tokens,
+    starter: { db: deps.db, temporal: deps.temporal, taskQueue: deps.config.ini.temporal.task_queue, logger },
+  };
+  registerHealthRoutes(app, ctx);
+  registerAuthRoutes(app, ctx);
+  registerPulpServerRoutes(app, ctx);
+  registerPulpServerActionRoutes(app, ctx);
+  registerTaskRoutes(app, ctx);
+  registerScheduleRoutes(app, ctx);
+  registerDocRoutes(app);
+  return app;
+}

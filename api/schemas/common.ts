@@ -1,0 +1,115 @@
+import { z } from '@hono/zod-openapi';
+import type { ListField } from '../../db/listQuery.js';
+
+export const ErrorSchema = z
+  .object({
+    detail: z.string().openapi({ example: 'Pulp server not found' }),
+    field: z
+      .string()
+      .optional()
+      .openapi({ description: 'The request field at fault, e.g. body.max_runtime' }),
+  })
+  .openapi('Error');
+
+const errorDescriptions = {
+  400: 'Bad request',
+  401: 'Missing, invalid or expired Bearer token',
+  403: 'The caller is not in an admin group',
+  404: 'Not found',
+  409: 'Conflict with the current state',
+  422: 'Invalid input; `field` names it',
+  502: 'Pulp answered with an error',
+  503: 'A dependency (database, Temporal, LDAP, Pulp) is unreachable',
+} as const;
+
+type ErrorStatus = keyof typeof errorDescriptions;
+
+/** Documented error answers of a route, all `{detail}`. */
+export function errorResponses<S extends ErrorStatus>(...statuses: S[]) {
+  return Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      { description: errorDescriptions[s], content: { 'application/json': { schema: ErrorSchema } } },
+    ]),
+  ) as unknown as Record<
+    S,
+    { description: string; content: { 'application/json': { schema: typeof ErrorSchema } } }
+  >;
+}
+
+export function jsonContent<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { 'application/json': { schema } } };
+}
+
+export function jsonBody<T extends z.ZodType>(schema: T) {
+  return { required: true, content: { 'application/json': { schema } } };
+}
+
+export function pageOf<T extends z.ZodType>(item: T, name: string) {
+  return z
+    .object({
+      items: z.array(item),
+      page: z.number().int(),
+      page_size: z.number().int(),
+      total: z.number().int(),
+    })
+    .openapi(name);
+}
+
+const MAX_ID = 4294967295; // INT UNSIGNED
+
+/** A numeric id in the path; anything else is a 422 naming the parameter. */
+export const pathId = (name: string) =>
+  z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_ID)
+    .openapi({ param: { name, in: 'path' }, example: 1 });
+
+export const ServerIdParams = z.object({ id: pathId('id') });
+export const ServerRepoParams = z.object({ id: pathId('id'), repo_id: pathId('repo_id') });
+
+export const isoDateTime = z.string().openapi({ format: 'date-time', example: '2024-05-01T10:00:00.000Z' });
+
+const optionalText = (description: string) => z.string().optional().openapi({ description });
+
+/**
+ * The query parameters a list endpoint accepts, generated from its list spec so the document
+ * and the query layer never disagree. Values stay text: db/listQuery.ts parses and rejects.
+ */
+export function listQuerySchema(spec: { fields: Readonly<Record<string, ListField>> }) {
+  const shape: Record<string, z.ZodOptional<z.ZodString>> = {};
+  const sortable: string[] = [];
+  for (const [name, field] of Object.entries(spec.fields)) {
+    if (field.sort !== false) sortable.push(name);
+    if (field.filter === false) continue;
+    const values = field.kind === 'enum' ? ` (one of ${field.values.join(', ')})` : '';
+    shape[name] = optionalText(`exact match${values}`);
+    if (field.kind === 'string')
+      shape[`${name}__match`] = optionalText('regular expression (MariaDB REGEXP)');
+    if (field.kind === 'date') {
+      shape[`${name}__le`] = optionalText('at or before this ISO 8601 date or date-time');
+      shape[`${name}__ge`] = optionalText('at or after this ISO 8601 date or date-time');
+    }
+  }
+  return z.object({
+    ...shape,
+    sort_by: optionalText(`one of ${sortable.join(', ')}`),
+    order_by: optionalText('asc or desc'),
+    page: optionalText('page number, from 1'),
+    page_size: optionalText('items per page, capped by [paging] max_page_size'),
+  });
+}
+
+/** A row as JSON: dates become ISO 8601 text. */
+export type JsonDates<T> = {
+  [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K];
+};
+
+export function withIsoDates<T extends object>(row: T): JsonDates<T> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row))
+    out[key] = value instanceof Date ? value.toISOString() : value;
+  return out as JsonDates<T>;
+}

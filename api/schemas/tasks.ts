@@ -1,0 +1,47 @@
+import { z } from '@hono/zod-openapi';
+import { taskStates, taskTypes } from '../../db/enums.js';
+import { isoDateTime } from './common.js';
+
+const TaskErrorSchema = z.object({ msg: z.string(), detail: z.unknown().optional() }).openapi('TaskError');
+
+export const TaskSchema = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    task_type: z.enum(taskTypes),
+    state: z.enum(taskStates),
+    parent_task_id: z.number().int().nullable(),
+    pulp_server_id: z.number().int().nullable(),
+    task_args: z.record(z.string(), z.unknown()),
+    date_queued: isoDateTime,
+    date_started: isoDateTime.nullable(),
+    date_finished: isoDateTime.nullable(),
+    worker_name: z.string().nullable(),
+    workflow_id: z.string().nullable().openapi({ description: 'Temporal workflow id' }),
+    run_id: z.string().nullable().openapi({ description: 'Temporal run id' }),
+    error: TaskErrorSchema.nullable(),
+    date_created: isoDateTime,
+    date_last_updated: isoDateTime,
+  })
+  .openapi('Task');
+
+export const TaskStageSchema = z
+  .object({
+    id: z.number().int(),
+    task_id: z.number().int(),
+    position: z.number().int(),
+    name: z.string(),
+    detail: z.record(z.string(), z.unknown()).nullable(),
+    error: TaskErrorSchema.nullable(),
+    date_created: isoDateTime,
+    date_last_updated: isoDateTime,
+  })
+  .openapi('TaskStage');
+
+export const TaskDetailSchema = TaskSchema.extend({ stages: z.array(TaskStageSchema) }).openapi('TaskDetail');
+
+export const TaskStateChangeSchema = z
+  .strictObject({
+    state: z.string().openapi({ description: 'Only `canceled` is accepted', example: 'canceled' }),
+  })
+  .openapi('TaskStateChange');

@@ -1,0 +1,67 @@
+// The paged lists of the API: db/listSpecs.ts specs with the route's fixed conditions.
+import { eq } from 'drizzle-orm';
+import type { Database } from '../../db/client.js';
+import { type ListPaging, type ListQueryInput, listPage } from '../../db/listQuery.js';
+import {
+  pulpServerList,
+  serverRepoGroupList,
+  serverRepoList,
+  serverRepoTaskList,
+  taskList,
+} from '../../db/listSpecs.js';
+import { pulp_server_repo_groups, pulp_server_repo_tasks, pulp_server_repos } from '../../db/schema.js';
+import { withIsoDates } from '../schemas/common.js';
+import { getServer, getServerRepo } from './serverRecords.js';
+
+type Page<T> = { items: T[]; page: number; page_size: number; total: number };
+
+const asJson = <T extends object>(page: Page<T>) => ({ ...page, items: page.items.map(withIsoDates) });
+
+export async function listServers(db: Database, query: ListQueryInput, paging: ListPaging) {
+  return asJson(await listPage(db, pulpServerList, query, paging));
+}
+
+export async function listServerRepos(
+  db: Database,
+  serverId: number,
+  query: ListQueryInput,
+  paging: ListPaging,
+) {
+  await getServer(db, serverId);
+  return asJson(
+    await listPage(db, serverRepoList, query, paging, [eq(pulp_server_repos.pulp_server_id, serverId)]),
+  );
+}
+
+export async function listServerRepoGroups(
+  db: Database,
+  serverId: number,
+  query: ListQueryInput,
+  paging: ListPaging,
+) {
+  await getServer(db, serverId);
+  return asJson(
+    await listPage(db, serverRepoGroupList, query, paging, [
+      eq(pulp_server_repo_groups.pulp_server_id, serverId),
+    ]),
+  );
+}
+
+export async function listServerRepoTasks(
+  db: Database,
+  serverId: number,
+  repoId: number,
+  query: ListQueryInput,
+  paging: ListPaging,
+) {
+  const serverRepo = await getServerRepo(db, serverId, repoId);
+  return asJson(
+    await listPage(db, serverRepoTaskList, query, paging, [
+      eq(pulp_server_repo_tasks.pulp_server_repo_id, serverRepo.id),
+    ]),
+  );
+}
+
+export async function listTasks(db: Database, query: ListQueryInput, paging: ListPaging) {
+  return asJson(await listPage(db, taskList, query, paging));
+}

@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { Database } from '../../db/client.js';
+import type { TaskType } from '../../db/enums.js';
+import type { PulpServer, Task } from '../../db/schema.js';
+import { finishTask, linkTaskToServerRepo } from '../../db/taskRecords.js';
+import { EXECUTION_TIMEOUT_MARGIN_SECONDS } from '../../temporal/desiredSchedules.js';
+import type { TaskRef } from '../../workflows/args.js';
+import type { ApiLogger } from '../logging.js';
+import { getTask, insertQueuedTask, recordRunId } from './taskRecords.js';
+
+export interface WorkflowStarter {
+  db: Database;
+  temporal: Client;
+  taskQueue: string;
+  logger: ApiLogger;
+}
+
+export interface WorkflowTaskRequest<A extends TaskRef> {
+  taskType: TaskType;
+  /** Task name, as the original named them (`repo sync <server>`). */
+  name: string;
+  server: PulpServer;
+  /** What the Task row shows as task_args: the request, never a secret. */
+  taskArgs: Record<string, unknown>;
+  workflowType: string;
+  /** First segment of the workflow id: `<prefix>/<server>/api-<uuid>`. */
+  workflowIdPrefix: string;
+  workflowArgs: Omit<A, 'taskId'>;
+  /** The workflow enforces max_runtime itself; Temporal's timeout is a backstop past it. */
+  maxRuntimeSeconds: number;
+  /** Server repo the task works on, so it lists under /repos/{repo_id}/tasks. */
+  serverRepoId?: number;
+  requestedBy?: string;
+}
+
+/**
+ * Records a queued Task, then starts its workflow with the task id in its arguments. The
+ * workflow id is chosen here and stored before the start, so the Task always names the
+ * workflow it belongs to. A start Temporal refuses leaves the Task failed_to_start, with why.
+ */
+export async function startWorkflowTask<A extends TaskRef>(
+  starter: WorkflowStarter,
+  req: WorkflowTaskRequest<A>,
+): Promise<Task> {
+  const { db, temporal, taskQueue, logger } = starter;
+  const workflowId = `${req.workflowIdPrefix}/${req.server.name}/api-${randomUUID()}`;
+  const taskId = await insertQueuedTask(db, {
+    name: req.name,
+    taskType: req.taskType,
+    pulpServerId: req.server.id,
+    args: req.taskArgs,
+    workflowId,
+  });
+  if (req.serverRepoId !== undefined) await linkTaskToServerRepo(db, taskId, req.serverRepoId);
+  try {
+    const handle = await temporal.workflow.start(req.workflowType, {
+      taskQueue,
+      workflowId,
+      args: [{ ...req.workflowArgs, taskId }],
+      workflowExecutionTimeout: `${req.maxRuntimeSeconds + EXECUTION_TIMEOUT_MARGIN_SECONDS}s`,
+      memo: { pulpManagerTaskId: taskId, requestedBy: req.requestedBy ?? null },
+    });
+    await recordRunId(db, taskId, handle.firstExecutionRunId);
+    logger.info('workflow started', {
+      task_id: taskId,
+      workflow_id: workflowId,
+      workflow_type: req.workflowType,
+    });
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    logger.error('workflow start failed', { task_id: taskId, workflow_id: workflowId, error: reason });
+    await finishTask(db, taskId, 'failed_to_start', {
+      msg: `Temporal did not start workflow ${req.workflowType}: ${reason}`,
+      detail: {
+        workflow_id: workflowId,
+        task_queue: taskQueue,
+        error: err instanceof Error ? err.name : 'Error',
+      },
+    });
+  }
+  return getTask(db, taskId);
+}
