@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { DEFAULT_API_HOST, DEFAULT_API_PORT, runApiServer } from '../api/runApiServer.js';
 import { ConfigError } from '../config/errors.js';
 import { loadAppConfig } from '../config/loadAppConfig.js';
 import { loadPulpConfig } from '../config/loadPulpConfig.js';
@@ -67,12 +68,8 @@ program
   .description('apply the config, then run the Temporal worker (workflows and activities)')
   .action(async () => {
     const config = await loadAppConfig();
+    await applyAtStartup(config);
     const db = createDatabase(config.database);
-    await assertMigrated(db);
-    const temporal = await connectTemporalClient(config.ini.temporal);
-    const applied = await applyConfiguration(config, { db, temporal });
-    for (const line of applied.lines) console.log(`config: ${line}`);
-    await temporal.connection.close();
     const connection = await connectWorkerConnection(config);
     const worker = await createPulpManagerWorker({ config, db }, connection);
     const stop = () => worker.shutdown();
@@ -84,6 +81,35 @@ program
     await worker.run();
     await connection.close();
     await closeDatabase(db);
+  });
+
+/** Applies pulp_config.yml at start-up, as the original did, and logs what changed. */
+async function applyAtStartup(config: Awaited<ReturnType<typeof loadAppConfig>>): Promise<void> {
+  const db = createDatabase(config.database);
+  const temporal = await connectTemporalClient(config.ini.temporal);
+  try {
+    await assertMigrated(db);
+    const applied = await applyConfiguration(config, { db, temporal });
+    for (const line of applied.lines) console.log(`config: ${line}`);
+  } finally {
+    await temporal.connection.close();
+    await closeDatabase(db);
+  }
+}
+
+program
+  .command('api')
+  .description('apply the config, then serve the REST API (OpenAPI at /openapi.json, Swagger UI at /docs)')
+  .option('--host <host>', 'address to listen on', DEFAULT_API_HOST)
+  .option('--port <port>', 'port to listen on', String(DEFAULT_API_PORT))
+  .action(async (opts: { host: string; port: string }) => {
+    const config = await loadAppConfig();
+    await applyAtStartup(config);
+    const api = await runApiServer(config, { host: opts.host, port: Number(opts.port) });
+    console.log(`api listening on http://${opts.host}:${opts.port}`);
+    const stop = () => void api.stop().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
   });
 
 function reportAndExit(err: unknown): never {

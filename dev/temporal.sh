@@ -30,6 +30,7 @@ start() {
       --ui-ip 127.0.0.1 --ui-port "$TEMPORAL_UI_PORT" \
       --http-port "$TEMPORAL_HTTP_PORT" --metrics-port "$TEMPORAL_METRICS_PORT" \
       --db-filename "$TEMPORAL_DB" --namespace default --namespace pulp-manager-test \
+      --namespace pulp-manager-test-api --namespace pulp-manager-test-cli \
       --search-attribute PulpServer=Keyword --search-attribute PulpManagerTaskId=Int \
       --log-level warn
   else

@@ -36,5 +36,9 @@ export async function createPulpManagerWorker(
     maxCachedWorkflows: 500,
     maxConcurrentActivityTaskExecutions: 100,
     shutdownGraceTime: '30 seconds',
+    // Cancellation reaches an activity with a heartbeat: keep it prompt (default is up to 80% of
+    // the heartbeat timeout), so a canceled sync stops its Pulp task within seconds.
+    maxHeartbeatThrottleInterval: '3 seconds',
+    defaultHeartbeatThrottleInterval: '3 seconds',
   });
 }

@@ -43,7 +43,11 @@ export interface GroupCarry {
   skippedRepos: string[];
 }
 
-export type RepoGroupSyncInput = RepoGroupSyncArgs & { carry?: GroupCarry };
+export type RepoGroupSyncInput = RepoGroupSyncArgs & {
+  carry?: GroupCarry;
+  /** Children per workflow run before continuing as new; CHILDREN_PER_RUN unless a test lowers it. */
+  childrenPerRun?: number;
+};
 
 export const groupProgressQuery = defineQuery<GroupProgress>('progress');
 
@@ -211,7 +215,12 @@ async function runSyncs(args: RepoGroupSyncInput, carry: GroupCarry): Promise<Gr
       progress.pending = queue.length;
       progress.running++;
       startedThisRun++;
-      if (startedThisRun >= CHILDREN_PER_RUN || workflowInfo().continueAsNewSuggested) stopForNextRun = true;
+      if (
+        startedThisRun >= (args.childrenPerRun ?? CHILDREN_PER_RUN) ||
+        workflowInfo().continueAsNewSuggested
+      ) {
+        stopForNextRun = true;
+      }
       const outcome = await runChild(ref);
       progress.running--;
       (progress[outcome] as number)++;

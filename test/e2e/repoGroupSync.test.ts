@@ -3,6 +3,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pulp_server_repos, pulp_servers, repos, task_stages, tasks } from '../../db/schema.js';
 import type { RepoGroupSyncArgs } from '../../workflows/args.js';
+import { eventually } from '../support/eventually.js';
 import { deleteReposByPrefix, fixtureRepoSpecs, registerFixtureRepos } from '../support/fixtureRepos.js';
 import { type PipelineHarness, startPipelineHarness } from '../support/pipelineHarness.js';
 import { download, stackPulpClient } from '../support/pulp.js';
@@ -155,6 +156,35 @@ describe('repo group sync on the real stack', () => {
         expect(t.stages[0]?.detail, name).toMatchObject({ new_version: null });
       }
     }
+  });
+
+  it('a large group continues as new between batches of children and still finishes them all', async () => {
+    // A batch of 1 stands in for CHILDREN_PER_RUN (500): every child gets a fresh run.
+    const handle = await h.client.workflow.start('repoGroupSyncWorkflow', {
+      taskQueue: h.taskQueue,
+      workflowId: `repo-group-sync/${stack.pulp.primary.name}/test-${run}-can`,
+      args: [
+        {
+          server: stack.pulp.primary.name,
+          regexInclude: `^ext-${run}-`,
+          maxConcurrentSyncs: 2,
+          maxRuntimeSeconds: 900,
+          debPublishMode: 'resign',
+          childrenPerRun: 1,
+        },
+      ],
+    });
+    expect(await handle.result()).toMatchObject({ total: 4, completed: 4, failed: 0 });
+    await eventually(async () => {
+      const runs: string[] = [];
+      for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` }))
+        runs.push(wf.status.name);
+      expect(runs.filter((s) => s === 'CONTINUED_AS_NEW').length).toBeGreaterThanOrEqual(2);
+      expect(runs).toContain('COMPLETED');
+    });
+    // One task for the whole group, whatever the number of runs.
+    const groups = await h.db.select().from(tasks).where(eq(tasks.workflow_id, handle.workflowId));
+    expect(groups.map((g) => g.state)).toEqual(['completed']);
   });
 
   it('secondary with pulp_master: registers from the primary, syncs, serves the content', async () => {

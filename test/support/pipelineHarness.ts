@@ -50,6 +50,9 @@ export async function startPipelineHarness(
   );
   const taskQueue = `pm-test-${randomBytes(4).toString('hex')}`;
   const namespace = stack.temporal.testNamespace;
+  // Anything started with this config (the API, a schedule) reaches this harness's worker.
+  config.ini.temporal.task_queue = taskQueue;
+  config.ini.temporal.namespace = namespace;
   let nativeConnection: NativeConnection = await connectWorkerConnection(config);
   const newWorker = () => createPulpManagerWorker({ config, db, namespace, taskQueue }, nativeConnection);
   let worker = await newWorker();
