@@ -1,9 +1,13 @@
 import type { AppConfig } from '../config/loadAppConfig.js';
 import type { Database } from '../db/client.js';
+import { createRepoSelectionActivities } from './db/repoSelectionActivities.js';
 import { createServerRepoActivities } from './db/serverRepoActivities.js';
 import { createTaskActivities } from './db/taskActivities.js';
 import { createRegistrationActivities } from './pulp/registrationActivities.js';
+import { createRemovalActivities } from './pulp/removalActivities.js';
+import { createRepoConfigActivities } from './pulp/repoConfigActivities.js';
 import type { PulpServerClients } from './pulp/serverClients.js';
+import { createSnapshotActivities } from './pulp/snapshotActivities.js';
 import { createPulpSyncActivities } from './pulp/syncActivities.js';
 
 export interface ActivityDeps {
@@ -31,6 +35,10 @@ export function createActivities({ config, db, pulpClients }: ActivityDeps) {
       sockConnectTimeout: config.ini.remotes.sock_connect_timeout,
       sockReadTimeout: config.ini.remotes.sock_read_timeout,
     }),
+    ...createRepoSelectionActivities(db),
+    ...createRepoConfigActivities(pulpClients, config),
+    ...createSnapshotActivities(pulpClients, config),
+    ...createRemovalActivities(pulpClients),
   };
 }
 

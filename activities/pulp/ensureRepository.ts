@@ -10,6 +10,10 @@ export interface RemoteSpec {
   ca_cert?: string | null;
   client_cert?: string | null;
   client_key?: string | null;
+  username?: string | null;
+  password?: string | null;
+  proxy_username?: string | null;
+  proxy_password?: string | null;
   sock_connect_timeout?: number | null;
   sock_read_timeout?: number | null;
   policy?: 'immediate' | 'on_demand' | 'streamed';
@@ -47,6 +51,43 @@ function first<T>(page: { results: T[] }): T | undefined {
   return page.results[0];
 }
 
+/** Remote fields Pulp never returns (it lists them in hidden_fields): they cannot be compared. */
+const WRITE_ONLY_REMOTE_FIELDS = new Set([
+  'client_key',
+  'username',
+  'password',
+  'proxy_username',
+  'proxy_password',
+]);
+
+function sameValue(current: unknown, wanted: unknown): boolean {
+  // Pulp may add or drop a trailing newline of PEM fields.
+  if (typeof current === 'string' && typeof wanted === 'string') return current.trim() === wanted.trim();
+  return (current ?? null) === (wanted ?? null);
+}
+
+/**
+ * Does the remote Pulp has differ from the wanted one? Only differing remotes are PATCHed, so
+ * that re-applying an unchanged config changes nothing. Write-only fields are sent whenever
+ * they are set (a rotated secret cannot be detected) or must be cleared.
+ */
+function remoteDiffers(current: object, wanted: Record<string, unknown>): boolean {
+  const have = current as Record<string, unknown> & { hidden_fields?: { name: string; is_set: boolean }[] };
+  return Object.entries(wanted).some(([key, value]) => {
+    if (value === undefined) return false;
+    if (WRITE_ONLY_REMOTE_FIELDS.has(key))
+      return value !== null || (have.hidden_fields?.some((f) => f.name === key && f.is_set) ?? false);
+    return !sameValue(have[key], value);
+  });
+}
+
+function repositoryDiffers(
+  current: { description?: string | null; remote?: string | null },
+  wanted: { description: string | null; remote: string | null },
+): boolean {
+  return !sameValue(current.description, wanted.description) || (current.remote ?? null) !== wanted.remote;
+}
+
 /**
  * Creates or updates the remote, the repository and the distribution of one repository so
  * that Pulp matches the spec. Idempotent: running it again changes nothing it need not.
@@ -75,17 +116,19 @@ export async function ensureRepository(client: PulpClient, spec: RepositorySpec)
         const found = first(await unwrap(client.GET('/pulp/api/v3/remotes/rpm/rpm/', byName)));
         if (found?.pulp_href) {
           const href = found.pulp_href;
-          await settle(
-            client,
-            await unwrap(
-              client.PATCH('{rpm_rpm_remote_href}', {
-                params: { path: { rpm_rpm_remote_href: href } },
-                body: { name, ...remote },
-              }),
-            ),
-          );
           out.remoteHref = href;
-          note('remote', false);
+          if (remoteDiffers(found, remote)) {
+            await settle(
+              client,
+              await unwrap(
+                client.PATCH('{rpm_rpm_remote_href}', {
+                  params: { path: { rpm_rpm_remote_href: href } },
+                  body: { name, ...remote },
+                }),
+              ),
+            );
+            note('remote', false);
+          }
         } else {
           out.remoteHref =
             (await unwrap(client.POST('/pulp/api/v3/remotes/rpm/rpm/', { body: { name, ...remote } })))
@@ -97,16 +140,18 @@ export async function ensureRepository(client: PulpClient, spec: RepositorySpec)
       const repo = first(await unwrap(client.GET('/pulp/api/v3/repositories/rpm/rpm/', byName)));
       if (repo?.pulp_href) {
         out.repoHref = repo.pulp_href;
-        await settle(
-          client,
-          await unwrap(
-            client.PATCH('{rpm_rpm_repository_href}', {
-              params: { path: { rpm_rpm_repository_href: repo.pulp_href } },
-              body: repoBody,
-            }),
-          ),
-        );
-        note('repository', false);
+        if (repositoryDiffers(repo, repoBody)) {
+          await settle(
+            client,
+            await unwrap(
+              client.PATCH('{rpm_rpm_repository_href}', {
+                params: { path: { rpm_rpm_repository_href: repo.pulp_href } },
+                body: repoBody,
+              }),
+            ),
+          );
+          note('repository', false);
+        }
       } else {
         out.repoHref =
           (await unwrap(client.POST('/pulp/api/v3/repositories/rpm/rpm/', { body: repoBody }))).pulp_href ??
@@ -143,17 +188,19 @@ export async function ensureRepository(client: PulpClient, spec: RepositorySpec)
         const found = first(await unwrap(client.GET('/pulp/api/v3/remotes/deb/apt/', byName)));
         if (found?.pulp_href) {
           const href = found.pulp_href;
-          await settle(
-            client,
-            await unwrap(
-              client.PATCH('{deb_apt_remote_href}', {
-                params: { path: { deb_apt_remote_href: href } },
-                body: { name, ...remote },
-              }),
-            ),
-          );
           out.remoteHref = href;
-          note('remote', false);
+          if (remoteDiffers(found, remote)) {
+            await settle(
+              client,
+              await unwrap(
+                client.PATCH('{deb_apt_remote_href}', {
+                  params: { path: { deb_apt_remote_href: href } },
+                  body: { name, ...remote },
+                }),
+              ),
+            );
+            note('remote', false);
+          }
         } else {
           out.remoteHref =
             (await unwrap(client.POST('/pulp/api/v3/remotes/deb/apt/', { body: { name, ...remote } })))
@@ -165,16 +212,18 @@ export async function ensureRepository(client: PulpClient, spec: RepositorySpec)
       const repo = first(await unwrap(client.GET('/pulp/api/v3/repositories/deb/apt/', byName)));
       if (repo?.pulp_href) {
         out.repoHref = repo.pulp_href;
-        await settle(
-          client,
-          await unwrap(
-            client.PATCH('{deb_apt_repository_href}', {
-              params: { path: { deb_apt_repository_href: repo.pulp_href } },
-              body: repoBody,
-            }),
-          ),
-        );
-        note('repository', false);
+        if (repositoryDiffers(repo, repoBody)) {
+          await settle(
+            client,
+            await unwrap(
+              client.PATCH('{deb_apt_repository_href}', {
+                params: { path: { deb_apt_repository_href: repo.pulp_href } },
+                body: repoBody,
+              }),
+            ),
+          );
+          note('repository', false);
+        }
       } else {
         out.repoHref =
           (await unwrap(client.POST('/pulp/api/v3/repositories/deb/apt/', { body: repoBody }))).pulp_href ??
@@ -217,17 +266,19 @@ export async function ensureRepository(client: PulpClient, spec: RepositorySpec)
         const found = first(await unwrap(client.GET('/pulp/api/v3/remotes/file/file/', byName)));
         if (found?.pulp_href) {
           const href = found.pulp_href;
-          await settle(
-            client,
-            await unwrap(
-              client.PATCH('{file_file_remote_href}', {
-                params: { path: { file_file_remote_href: href } },
-                body: { name, ...remote },
-              }),
-            ),
-          );
           out.remoteHref = href;
-          note('remote', false);
+          if (remoteDiffers(found, remote)) {
+            await settle(
+              client,
+              await unwrap(
+                client.PATCH('{file_file_remote_href}', {
+                  params: { path: { file_file_remote_href: href } },
+                  body: { name, ...remote },
+                }),
+              ),
+            );
+            note('remote', false);
+          }
         } else {
           out.remoteHref =
             (await unwrap(client.POST('/pulp/api/v3/remotes/file/file/', { body: { name, ...remote } })))
@@ -239,16 +290,18 @@ export async function ensureRepository(client: PulpClient, spec: RepositorySpec)
       const repo = first(await unwrap(client.GET('/pulp/api/v3/repositories/file/file/', byName)));
       if (repo?.pulp_href) {
         out.repoHref = repo.pulp_href;
-        await settle(
-          client,
-          await unwrap(
-            client.PATCH('{file_file_repository_href}', {
-              params: { path: { file_file_repository_href: repo.pulp_href } },
-              body: repoBody,
-            }),
-          ),
-        );
-        note('repository', false);
+        if (repositoryDiffers(repo, repoBody)) {
+          await settle(
+            client,
+            await unwrap(
+              client.PATCH('{file_file_repository_href}', {
+                params: { path: { file_file_repository_href: repo.pulp_href } },
+                body: repoBody,
+              }),
+            ),
+          );
+          note('repository', false);
+        }
       } else {
         out.repoHref =
           (await unwrap(client.POST('/pulp/api/v3/repositories/file/file/', { body: repoBody }))).pulp_href ??

@@ -32,7 +32,7 @@ interface FollowDetails {
  * cancels the activity (max_runtime, operator cancel), cancels the Pulp task and waits for it
  * to be canceled before giving up, so nothing keeps running behind a "canceled" record.
  */
-async function followTask(
+export async function followTask(
   client: PulpClient,
   taskHref: string,
   extra: Omit<FollowDetails, 'taskHref'> = {},
@@ -55,7 +55,7 @@ async function followTask(
 }
 
 /** Pulp task failures are final for this attempt unless the worker vanished; 4xx never retry. */
-function toFailure(err: unknown): unknown {
+export function toFailure(err: unknown): unknown {
   if (err instanceof PulpTaskFailedError) {
     if (err.workerVanished) return err;
     return ApplicationFailure.nonRetryable(err.message, 'PulpTaskFailedError', {

@@ -1,0 +1,75 @@
+import { Context } from '@temporalio/activity';
+import { startDeleteObject } from './deleteObject.js';
+import type { RepoType } from './hrefs.js';
+import { readRepository, removeContent } from './repoEndpoints.js';
+import type { PulpServerClients } from './serverClients.js';
+import { followTask } from './syncActivities.js';
+import { createdResource } from './tasks.js';
+
+export interface ContentRemoval {
+  taskHref: string;
+  baseVersionHref: string | null;
+  /** null when the unit was not in the latest version (Pulp then creates no version). */
+  createdVersionHref: string | null;
+  latestVersionHref: string | null;
+}
+
+export function createRemovalActivities(clients: PulpServerClients) {
+  return {
+    /**
+     * Deletes a repository's distribution, the repository and its remote, in that order,
+     * waiting for each Pulp task. Objects already gone count as deleted, so a retry is safe.
+     */
+    async deleteRepositoryObjects(input: {
+      server: string;
+      repoHref: string;
+      remoteHref: string | null;
+      distributionHref: string | null;
+    }): Promise<{ deleted: string[] }> {
+      const client = await clients.forServer(input.server);
+      const deleted: string[] = [];
+      for (const href of [input.distributionHref, input.repoHref, input.remoteHref]) {
+        if (!href) continue;
+        const task = await startDeleteObject(client, href);
+        if (task) await followTask(client, task);
+        deleted.push(href);
+      }
+      return { deleted };
+    },
+
+    /** Removes one content unit from the latest version, creating a new version. */
+    async removeContentUnit(input: {
+      server: string;
+      repoType: RepoType;
+      repoHref: string;
+      contentHref: string;
+    }): Promise<ContentRemoval> {
+      const client = await clients.forServer(input.server);
+      const ctx = Context.current();
+      const resumed = ctx.info.heartbeatDetails as
+        | { taskHref: string; baseVersionHref: string | null }
+        | undefined;
+      let taskHref = resumed?.taskHref;
+      let baseVersionHref = resumed?.baseVersionHref ?? null;
+      if (!taskHref) {
+        baseVersionHref = (await readRepository(client, input.repoHref))?.latest_version_href ?? null;
+        taskHref = await removeContent(
+          client,
+          input.repoType,
+          input.repoHref,
+          [input.contentHref],
+          baseVersionHref ?? undefined,
+        );
+      }
+      // Recorded before the first poll: a retry follows this task instead of starting another.
+      ctx.heartbeat({ taskHref, baseVersionHref });
+      const task = await followTask(client, taskHref, { baseVersionHref });
+      return {
+        taskHref,
+        baseVersionHref,
+        createdVersionHref: createdResource(task, '/versions/') ?? null,
+        latestVersionHref: (await readRepository(client, input.repoHref))?.latest_version_href ?? null,
+      };
+    },
+  };
+}
