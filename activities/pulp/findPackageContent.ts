@@ -1,6 +1,6 @@
 import { type PulpClient, unwrap } from './client.js';
 import type { RepoType } from './hrefs.js';
-import { listAll } from './listAll.js';
+import { listAll, type PulpPage } from './listAll.js';
 import { UnsupportedRepoTypeError } from './repoEndpoints.js';
 
 export interface PackageSearch {
@@ -9,18 +9,8 @@ export interface PackageSearch {
   sha256?: string;
 }
 
-/** One package as the original answered: Pulp omits the fields a type does not have. */
-export interface PackageContent {
-  pulp_href: string;
-  /** rpm */
-  name?: string;
-  /** deb: the package name */
-  package?: string;
-  /** rpm: checksum of the package as named in the metadata */
-  pkgId?: string;
-  sha256?: string;
-  version?: string;
-}
+/** One content unit as Pulp has it, with the fields the original answered for its type. */
+export type PackageContent = Record<string, unknown> & { pulp_href: string };
 
 export class PackageSearchError extends Error {
   readonly code = 'PACKAGE_SEARCH_EMPTY';
@@ -47,41 +37,49 @@ export async function findPackageContent(
     ...(version ? { version } : {}),
     ...(sha256 ? { sha256 } : {}),
   };
+  // The three content lists differ only in their filters and fields; their items are returned
+  // as Pulp sends them, so one untyped read serves all three.
+  const list = (path: ContentPath, query: Record<string, unknown>, fields: string[]) =>
+    listAll<PackageContent>(
+      (q) =>
+        unwrap(
+          client.GET(path, { params: { query: { ...q, ...filters, ...query, fields } as never } }),
+        ) as Promise<PulpPage<PackageContent>>,
+    );
   switch (repoType) {
-    case 'rpm': {
-      const fields = ['pulp_href', 'name', 'pkgId', 'sha256', 'version'];
-      const units = await listAll((q) =>
-        unwrap(
-          client.GET('/pulp/api/v3/content/rpm/packages/', {
-            params: { query: { ...q, ...filters, ...(name ? { name } : {}), fields } },
-          }),
-        ),
-      );
-      return units.map((u) => ({
-        pulp_href: u.pulp_href ?? '',
-        name: u.name,
-        pkgId: u.pkgId,
-        sha256: u.sha256,
-        version: u.version,
-      }));
-    }
-    case 'deb': {
-      const fields = ['pulp_href', 'package', 'sha256', 'version'];
-      const units = await listAll((q) =>
-        unwrap(
-          client.GET('/pulp/api/v3/content/deb/packages/', {
-            params: { query: { ...q, ...filters, ...(name ? { package: name } : {}), fields } },
-          }),
-        ),
-      );
-      return units.map((u) => ({
-        pulp_href: u.pulp_href ?? '',
-        package: u.package,
-        sha256: u.sha256,
-        version: u.version,
-      }));
-    }
+    case 'rpm':
+      return list('/pulp/api/v3/content/rpm/packages/', name ? { name } : {}, [
+        'pulp_href',
+        'name',
+        'epoch',
+        'version',
+        'release',
+        'arch',
+        'pkgId',
+        'sha256',
+        'location_href',
+      ]);
+    case 'deb':
+      return list('/pulp/api/v3/content/deb/packages/', name ? { package: name } : {}, [
+        'pulp_href',
+        'package',
+        'version',
+        'architecture',
+        'sha256',
+        'relative_path',
+      ]);
+    case 'file':
+      return list('/pulp/api/v3/content/file/files/', name ? { relative_path: name } : {}, [
+        'pulp_href',
+        'relative_path',
+        'sha256',
+      ]);
     default:
       throw new UnsupportedRepoTypeError(repoType, 'package search');
   }
 }
+
+type ContentPath =
+  | '/pulp/api/v3/content/rpm/packages/'
+  | '/pulp/api/v3/content/deb/packages/'
+  | '/pulp/api/v3/content/file/files/';

@@ -1,16 +1,14 @@
 import { unwrap } from '../../activities/pulp/client.js';
+import {
+  findPackageContent as findPackageContentIn,
+  type PackageContent,
+  type PackageSearch,
+} from '../../activities/pulp/findPackageContent.js';
 import { repoTypeFromHref } from '../../activities/pulp/hrefs.js';
-import { listAll } from '../../activities/pulp/listAll.js';
 import type { PulpServerClients } from '../../activities/pulp/serverClients.js';
 import { invalidInput, notFound } from '../errors.js';
 
-export interface PackageSearch {
-  name?: string;
-  version?: string;
-  sha256?: string;
-}
-
-type ContentItem = Record<string, unknown>;
+export type { PackageSearch };
 
 /**
  * Package content in the latest version of a repository, by name / version / sha256: the
@@ -22,7 +20,7 @@ export async function findPackageContent(
   serverName: string,
   repoHref: string,
   search: PackageSearch,
-): Promise<ContentItem[]> {
+): Promise<PackageContent[]> {
   const repoType = repoTypeFromHref(repoHref);
   if (repoType !== 'rpm' && repoType !== 'deb' && repoType !== 'file') {
     throw invalidInput(
@@ -45,44 +43,5 @@ export async function findPackageContent(
   const latest = found.results[0]?.latest_version_href;
   if (!latest) throw notFound(`Repository ${repoHref} on ${serverName}`);
 
-  const page = { repository_version: latest };
-  switch (repoType) {
-    case 'rpm':
-      return listAll(async (q) => {
-        const query = { ...q, ...page, name: search.name, version: search.version, sha256: search.sha256 };
-        const fields = [
-          'pulp_href',
-          'name',
-          'epoch',
-          'version',
-          'release',
-          'arch',
-          'pkgId',
-          'sha256',
-          'location_href',
-        ];
-        const res = await unwrap(
-          client.GET('/pulp/api/v3/content/rpm/packages/', { params: { query: { ...query, fields } } }),
-        );
-        return { next: res.next, results: res.results as ContentItem[] };
-      });
-    case 'deb':
-      return listAll(async (q) => {
-        const query = { ...q, ...page, package: search.name, version: search.version, sha256: search.sha256 };
-        const fields = ['pulp_href', 'package', 'version', 'architecture', 'sha256', 'relative_path'];
-        const res = await unwrap(
-          client.GET('/pulp/api/v3/content/deb/packages/', { params: { query: { ...query, fields } } }),
-        );
-        return { next: res.next, results: res.results as ContentItem[] };
-      });
-    case 'file':
-      return listAll(async (q) => {
-        const query = { ...q, ...page, relative_path: search.name, sha256: search.sha256 };
-        const fields = ['pulp_href', 'relative_path', 'sha256'];
-        const res = await unwrap(
-          client.GET('/pulp/api/v3/content/file/files/', { params: { query: { ...query, fields } } }),
-        );
-        return { next: res.next, results: res.results as ContentItem[] };
-      });
-  }
+  return findPackageContentIn(client, repoType, latest, search);
 }

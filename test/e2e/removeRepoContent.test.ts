@@ -104,8 +104,12 @@ describe('content removal and package search on the real stack', () => {
       name: 'pm-tools',
       pulp_href: expect.stringContaining('/content/rpm/packages/'),
     });
-    expect(await findPackageContent(primary, 'rpm', rpmVersion, { sha256: tools?.sha256 })).toEqual([tools]);
-    const byVersion = await findPackageContent(primary, 'rpm', rpmVersion, { version: tools?.version });
+    expect(await findPackageContent(primary, 'rpm', rpmVersion, { sha256: String(tools?.sha256) })).toEqual([
+      tools,
+    ]);
+    const byVersion = await findPackageContent(primary, 'rpm', rpmVersion, {
+      version: String(tools?.version),
+    });
     expect(byVersion.map((p) => p.name)).toContain('pm-tools');
 
     const debVersion = await latestVersion(`ext-${run}-deb`);
