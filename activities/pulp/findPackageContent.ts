@@ -9,7 +9,7 @@ export interface PackageSearch {
   sha256?: string;
 }
 
-/** One content unit as Pulp has it, with the fields the original answered for its type. */
+/** One content unit with the original's fields: pulp_href, name (deb: package), pkgId, sha256, version. */
 export type PackageContent = Record<string, unknown> & { pulp_href: string };
 
 export class PackageSearchError extends Error {
@@ -51,22 +51,16 @@ export async function findPackageContent(
       return list('/pulp/api/v3/content/rpm/packages/', name ? { name } : {}, [
         'pulp_href',
         'name',
-        'epoch',
-        'version',
-        'release',
-        'arch',
         'pkgId',
         'sha256',
-        'location_href',
+        'version',
       ]);
     case 'deb':
       return list('/pulp/api/v3/content/deb/packages/', name ? { package: name } : {}, [
         'pulp_href',
         'package',
-        'version',
-        'architecture',
         'sha256',
-        'relative_path',
+        'version',
       ]);
     case 'file':
       return list('/pulp/api/v3/content/file/files/', name ? { relative_path: name } : {}, [

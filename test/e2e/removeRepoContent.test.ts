@@ -122,7 +122,7 @@ describe('content removal and package search on the real stack', () => {
     await expect(findPackageContent(primary, 'rpm', rpmVersion, {})).rejects.toBeInstanceOf(
       PackageSearchError,
     );
-    await expect(findPackageContent(primary, 'file', rpmVersion, { name: 'x' })).rejects.toThrow(
+    await expect(findPackageContent(primary, 'container', rpmVersion, { name: 'x' })).rejects.toThrow(
       /not supported/,
     );
   });
