@@ -6,6 +6,8 @@ import { loadAppConfig } from '../config/loadAppConfig.js';
 import { loadPulpConfig } from '../config/loadPulpConfig.js';
 import { closeDatabase, createDatabase } from '../db/client.js';
 import { assertMigrated, migrateDatabase } from '../db/migrate.js';
+import { DEFAULT_EXPORTER_HOST, DEFAULT_EXPORTER_PORT, runExporter } from '../metrics/exporter.js';
+import { DEFAULT_WORKER_METRICS_PORT, installWorkerTelemetry } from '../metrics/workerTelemetry.js';
 import { connectTemporalClient } from '../temporal/connect.js';
 import { connectWorkerConnection, createPulpManagerWorker } from '../temporal/worker.js';
 import { applyConfiguration } from './applyConfiguration.js';
@@ -66,7 +68,14 @@ configCmd
 program
   .command('worker')
   .description('apply the config, then run the Temporal worker (workflows and activities)')
-  .action(async () => {
+  .option(
+    '--metrics-port <port>',
+    'serve the Temporal SDK metrics at :<port>/metrics (0: off)',
+    String(DEFAULT_WORKER_METRICS_PORT),
+  )
+  .action(async (opts: { metricsPort: string }) => {
+    // Runtime.install must precede every NativeConnection/Worker in the process.
+    if (Number(opts.metricsPort) > 0) installWorkerTelemetry(Number(opts.metricsPort));
     const config = await loadAppConfig();
     await applyAtStartup(config);
     const db = createDatabase(config.database);
@@ -108,6 +117,20 @@ program
     const api = await runApiServer(config, { host: opts.host, port: Number(opts.port) });
     console.log(`api listening on http://${opts.host}:${opts.port}`);
     const stop = () => void api.stop().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+program
+  .command('exporter')
+  .description('serve Prometheus metrics (sync health, tasks, Pulp status, schedules) at /metrics')
+  .option('--host <host>', 'address to listen on', DEFAULT_EXPORTER_HOST)
+  .option('--port <port>', 'port to listen on', String(DEFAULT_EXPORTER_PORT))
+  .action(async (opts: { host: string; port: string }) => {
+    const config = await loadAppConfig();
+    const exporter = await runExporter(config, { host: opts.host, port: Number(opts.port) });
+    console.log(`exporter listening on http://${opts.host}:${exporter.address.port}/metrics`);
+    const stop = () => void exporter.stop().then(() => process.exit(0));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
