@@ -31,10 +31,16 @@ step "database migrations"
 step "config apply (database + Temporal Schedules)"
 "${PM[@]}" config apply
 
-step "worker and API"
-start_bg pm-worker "${PM[@]}" worker
+step "worker, API and exporter"
+started=()
+# Ctrl-C while the demo runs stops what it started; once it has finished they keep running.
+trap 'echo; log "interrupted: stopping what the demo started"; for n in "${started[@]}"; do stop_bg "$n"; done; exit 130' INT
+for role in pm-worker pm-api pm-exporter; do pid_alive "$role" || started+=("$role"); done
+start_bg pm-worker "${PM[@]}" worker --metrics-port "$PM_WORKER_METRICS_PORT"
 start_bg pm-api "${PM[@]}" api --host 127.0.0.1 --port "$PM_API_PORT"
+start_bg pm-exporter "${PM[@]}" exporter --host 127.0.0.1 --port "$PM_METRICS_PORT"
 wait_http "$API/health" pm-api 120
+wait_http "http://127.0.0.1:$PM_METRICS_PORT/health" pm-exporter 120
 
 # A scheduled workflow started now, through its Temporal Schedule, waited for to the end.
 run_schedule() {
@@ -50,7 +56,17 @@ run_schedule() {
   done
   [[ -n "$wf" ]] || die "schedule $id did not start a run"
   echo "started $wf"
-  "$TEMPORAL" workflow result --address "127.0.0.1:$TEMPORAL_PORT" --workflow-id "$wf" >/dev/null || true
+  # Progress while it runs: the workflow's own progress query (group syncs) or its status.
+  local status=""
+  while :; do
+    status="$("$TEMPORAL" workflow describe --address "127.0.0.1:$TEMPORAL_PORT" --workflow-id "$wf" -o json \
+      | python3 -c 'import json,sys; print(json.load(sys.stdin)["workflowExecutionInfo"]["status"])')"
+    [[ "$status" == *RUNNING* ]] || break
+    progress="$("$TEMPORAL" workflow query --address "127.0.0.1:$TEMPORAL_PORT" --workflow-id "$wf" --type progress -o json 2>/dev/null \
+      | python3 -c 'import json,sys; r=json.load(sys.stdin)["queryResult"][0]; print("%s running, %s/%s done, %s failed" % (r["running"], r["completed"] + r["failed"] + r["skipped"] + r["canceled"], r["total"], r["failed"]))' 2>/dev/null || echo "running")"
+    echo "  ... $progress"
+    sleep 3
+  done
   "$TEMPORAL" workflow describe --address "127.0.0.1:$TEMPORAL_PORT" --workflow-id "$wf" -o json \
     | python3 -c 'import json,sys; d=json.load(sys.stdin); print("status:", d["workflowExecutionInfo"]["status"])'
 }
@@ -76,11 +92,35 @@ for s in get("/v1/pulp_servers")["items"]:
 for t in get("/v1/tasks?sort_by=date_queued&order_by=desc&page_size=10")["items"]:
     print(f"task {t['id']} {t['task_type']} {t['state']}: {t['name']}")
 PY
+step "checking the URLs"
+check() {
+  if curl -fsS -o /dev/null --max-time 10 "$2"; then echo "  ok   $1: $2"; else echo "  FAIL $1: $2"; bad=1; fi
+}
+bad=0
+check "REST API docs" "$API/docs"
+check "REST API openapi" "$API/openapi.json"
+check "Temporal Web UI" "http://127.0.0.1:$TEMPORAL_UI_PORT/"
+check "exporter metrics" "http://127.0.0.1:$PM_METRICS_PORT/metrics"
+check "worker SDK metrics" "http://127.0.0.1:$PM_WORKER_METRICS_PORT/metrics"
+check "secondary serves synced content" "http://$SECONDARY/pulp/content/files/ext-fixture-file/hello.txt"
+((bad == 0)) || die "some demo URLs do not answer"
+
+step "screenshots of the Temporal Web UI (docs/)"
+bash scripts/screenshot-temporal-ui.sh
+
 cat <<MSG
 
-Worker and API are running (logs: $PM_LOGS/pm-worker.log, $PM_LOGS/pm-api.log).
+A short tour:
+  curl -s $API/v1/pulp_servers | python3 -m json.tool
+  curl -s '$API/v1/tasks?task_type=repo_group_sync&sort_by=date_queued&order_by=desc'
+  curl -s http://127.0.0.1:$PM_METRICS_PORT/metrics | grep repo_sync_health_rollup
+  $TEMPORAL schedule list --address 127.0.0.1:$TEMPORAL_PORT
+  $TEMPORAL workflow list --address 127.0.0.1:$TEMPORAL_PORT --limit 5
+
+Worker, API and exporter are running (logs: $PM_LOGS/pm-worker.log, $PM_LOGS/pm-api.log).
   REST API + Swagger UI: $API/docs
   Temporal Web UI:       http://127.0.0.1:$TEMPORAL_UI_PORT
+  Metrics:               http://127.0.0.1:$PM_METRICS_PORT/metrics (worker: :$PM_WORKER_METRICS_PORT/metrics)
   Primary content:       http://$PRIMARY/pulp/content/
   Stop everything:       make stack-down
 MSG
