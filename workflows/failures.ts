@@ -14,10 +14,7 @@ export function failureMessage(err: unknown): string {
     if (!cur.cause) break;
     cur = cur.cause;
   }
-  if (cur instanceof ApplicationFailure) {
-    const details = cur.details?.[0] as { description?: string | null } | undefined;
-    return details?.description ? `${cur.message}` : cur.message;
-  }
+  // An ApplicationFailure from a Pulp task already carries Pulp's error text in its message.
   return cur instanceof Error ? cur.message : String(cur);
 }
 

@@ -1,8 +1,8 @@
-import { ApplicationFailure, CancellationScope, proxyActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { DB_ACTIVITY, PULP_TASK_ACTIVITY } from './activityOptions.js';
 import type { RemoveRepoContentArgs } from './args.js';
-import { failureDetail, failureMessage, isCancellation } from './failures.js';
+import { endTaskOnError } from './taskFailure.js';
 
 const db = proxyActivities<Activities>(DB_ACTIVITY);
 const pulpTask = proxyActivities<Activities>(PULP_TASK_ACTIVITY);
@@ -86,25 +86,10 @@ export async function removeRepoContentWorkflow(args: RemoveRepoContentArgs): Pr
     await db.finishTaskRecord({ taskId, state: 'completed' });
     return { newVersionHref: removal.createdVersionHref, publicationHref: published.publicationHref };
   } catch (err) {
-    const canceled = isCancellation(err);
-    const error = {
-      msg: canceled ? 'canceled' : failureMessage(err),
-      detail: canceled ? null : failureDetail(err),
-    };
-    await CancellationScope.nonCancellable(async () => {
-      await db.recordStage({
-        taskId,
-        position: stage,
-        name: stageName,
-        detail: { state: canceled ? 'canceled' : 'failed' },
-        error,
-      });
-      await db.finishTaskRecord({ taskId, state: canceled ? 'canceled' : 'failed', error });
+    throw await endTaskOnError(taskId, err, {
+      stage: { position: stage, name: stageName },
+      context: `${stageName} of ${args.repoName} on ${server}`,
+      type: 'RemoveRepoContentFailed',
     });
-    if (canceled) throw err;
-    throw ApplicationFailure.nonRetryable(
-      `${stageName} of ${args.repoName} on ${server} failed: ${error.msg}`,
-      'RemoveRepoContentFailed',
-    );
   }
 }

@@ -1,6 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
-  ApplicationFailure,
   CancellationScope,
   ChildWorkflowCancellationType,
   continueAsNew,
@@ -16,8 +15,9 @@ import type { RepoRef } from '../activities/db/serverRepoActivities.js';
 import type { Activities } from '../activities/index.js';
 import { DB_ACTIVITY, PULP_CALL_ACTIVITY } from './activityOptions.js';
 import type { RepoGroupSyncArgs } from './args.js';
-import { failureMessage, isCancellation } from './failures.js';
+import { isCancellation } from './failures.js';
 import { type RepoSyncArgs, repoSyncWorkflow } from './repoSync.js';
+import { endTaskOnError } from './taskFailure.js';
 
 const db = proxyActivities<Activities>(DB_ACTIVITY);
 const pulpCall = proxyActivities<Activities>(PULP_CALL_ACTIVITY);
@@ -116,16 +116,10 @@ export async function repoGroupSyncWorkflow(args: RepoGroupSyncInput): Promise<G
         detail: { state: 'completed', ...counts },
       });
     } catch (err) {
-      const error = { msg: isCancellation(err) ? 'canceled' : failureMessage(err) };
-      await CancellationScope.nonCancellable(() =>
-        db.finishTaskRecord({ taskId, state: isCancellation(err) ? 'canceled' : 'failed', error }),
-      );
-      throw isCancellation(err)
-        ? err
-        : ApplicationFailure.nonRetryable(
-            `group sync ${label} on ${server}: ${error.msg}`,
-            'GroupSyncFailed',
-          );
+      throw await endTaskOnError(taskId, err, {
+        context: `group sync ${label} on ${server}`,
+        type: 'GroupSyncFailed',
+      });
     }
     const pending = await db.selectReposForSync({
       server,

@@ -1,9 +1,9 @@
-import { ApplicationFailure, CancellationScope, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import type { RepoConfigRegistration } from '../activities/pulp/repoConfigActivities.js';
 import { DB_ACTIVITY, PULP_CALL_ACTIVITY } from './activityOptions.js';
 import type { RepoRegistrationArgs } from './args.js';
-import { failureDetail, failureMessage, isCancellation } from './failures.js';
+import { endTaskOnError } from './taskFailure.js';
 
 const db = proxyActivities<Activities>(DB_ACTIVITY);
 const pulpCall = proxyActivities<Activities>(PULP_CALL_ACTIVITY);
@@ -107,25 +107,10 @@ export async function repoRegistrationWorkflow(args: RepoRegistrationArgs): Prom
     return result;
   } catch (err) {
     if (err instanceof ApplicationFailure && err.type === 'RepoConfigInvalid') throw err;
-    const canceled = isCancellation(err);
-    const error = {
-      msg: canceled ? 'canceled' : failureMessage(err),
-      detail: canceled ? null : failureDetail(err),
-    };
-    await CancellationScope.nonCancellable(async () => {
-      await db.recordStage({
-        taskId,
-        position: stage,
-        name: stageName,
-        detail: { state: canceled ? 'canceled' : 'failed' },
-        error,
-      });
-      await db.finishTaskRecord({ taskId, state: canceled ? 'canceled' : 'failed', error });
+    throw await endTaskOnError(taskId, err, {
+      stage: { position: stage, name: stageName },
+      context: `${stageName} on ${server}`,
+      type: 'RepoRegistrationFailed',
     });
-    if (canceled) throw err;
-    throw ApplicationFailure.nonRetryable(
-      `${stageName} on ${server} failed: ${error.msg}`,
-      'RepoRegistrationFailed',
-    );
   }
 }

@@ -1,9 +1,10 @@
-import { ApplicationFailure, CancellationScope, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { ServerRepoTarget } from '../activities/db/repoSelectionActivities.js';
 import type { Activities } from '../activities/index.js';
 import { DB_ACTIVITY, PULP_CALL_ACTIVITY, PULP_TASK_ACTIVITY } from './activityOptions.js';
 import type { RepoRemovalArgs } from './args.js';
 import { failureMessage, isCancellation } from './failures.js';
+import { endTaskOnError } from './taskFailure.js';
 
 const db = proxyActivities<Activities>(DB_ACTIVITY);
 const pulpCall = proxyActivities<Activities>(PULP_CALL_ACTIVITY);
@@ -129,12 +130,10 @@ export async function repoRemovalWorkflow(args: RepoRemovalArgs): Promise<Remova
     await db.finishTaskRecord({ taskId, state: 'completed' });
     return summary;
   } catch (err) {
-    const canceled = isCancellation(err);
-    const error = { msg: canceled ? 'canceled' : failureMessage(err) };
-    await CancellationScope.nonCancellable(() =>
-      db.finishTaskRecord({ taskId, state: canceled ? 'canceled' : 'failed', error }),
-    );
-    if (canceled || (err instanceof ApplicationFailure && err.nonRetryable)) throw err;
-    throw ApplicationFailure.nonRetryable(`repo removal on ${server}: ${error.msg}`, 'RepoRemovalFailed');
+    throw await endTaskOnError(taskId, err, {
+      context: `repo removal on ${server}`,
+      type: 'RepoRemovalFailed',
+      keepOwnFailures: true,
+    });
   }
 }

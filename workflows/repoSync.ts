@@ -1,8 +1,8 @@
-import { ApplicationFailure, CancellationScope, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { DB_ACTIVITY, PULP_CALL_ACTIVITY, PULP_TASK_ACTIVITY } from './activityOptions.js';
 import type { DebPublishMode, SyncOptionValue } from './args.js';
-import { failureDetail, failureMessage, isCancellation } from './failures.js';
+import { endTaskOnError } from './taskFailure.js';
 
 const db = proxyActivities<Activities>(DB_ACTIVITY);
 const pulpTask = proxyActivities<Activities>(PULP_TASK_ACTIVITY);
@@ -140,26 +140,10 @@ export async function repoSyncWorkflow(args: RepoSyncArgs): Promise<RepoSyncOutc
     await db.finishTaskRecord({ taskId, state: 'completed' });
     return 'published';
   } catch (err) {
-    const canceled = isCancellation(err);
-    const error = {
-      msg: canceled ? 'canceled' : failureMessage(err),
-      detail: canceled ? null : failureDetail(err),
-    };
-    // Records are written even though this workflow is being canceled.
-    await CancellationScope.nonCancellable(async () => {
-      await db.recordStage({
-        taskId,
-        position: stage,
-        name: stageName,
-        detail: { state: canceled ? 'canceled' : 'failed' },
-        error,
-      });
-      await db.finishTaskRecord({ taskId, state: canceled ? 'canceled' : 'failed', error });
+    throw await endTaskOnError(taskId, err, {
+      stage: { position: stage, name: stageName },
+      context: `${stageName} of ${args.repoName}`,
+      type: 'RepoSyncFailed',
     });
-    if (canceled) throw err;
-    throw ApplicationFailure.nonRetryable(
-      `${stageName} of ${args.repoName} failed: ${error.msg}`,
-      'RepoSyncFailed',
-    );
   }
 }

@@ -1,7 +1,7 @@
-import { ApplicationFailure, CancellationScope, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { DB_ACTIVITY, PULP_CALL_ACTIVITY, PULP_TASK_ACTIVITY } from './activityOptions.js';
-import { failureDetail, failureMessage, isCancellation } from './failures.js';
+import { endTaskOnError } from './taskFailure.js';
 
 const db = proxyActivities<Activities>(DB_ACTIVITY);
 const pulpCall = proxyActivities<Activities>(PULP_CALL_ACTIVITY);
@@ -125,25 +125,10 @@ export async function snapshotRepoWorkflow(args: SnapshotRepoArgs): Promise<'pub
     await db.finishTaskRecord({ taskId, state: 'completed' });
     return 'published';
   } catch (err) {
-    const canceled = isCancellation(err);
-    const error = {
-      msg: canceled ? 'canceled' : failureMessage(err),
-      detail: canceled ? null : failureDetail(err),
-    };
-    await CancellationScope.nonCancellable(async () => {
-      await db.recordStage({
-        taskId,
-        position: stage,
-        name: stageName,
-        detail: { state: canceled ? 'canceled' : 'failed' },
-        error,
-      });
-      await db.finishTaskRecord({ taskId, state: canceled ? 'canceled' : 'failed', error });
+    throw await endTaskOnError(taskId, err, {
+      stage: { position: stage, name: stageName },
+      context: `${stageName} of ${args.snapshotName}`,
+      type: 'SnapshotRepoFailed',
     });
-    if (canceled) throw err;
-    throw ApplicationFailure.nonRetryable(
-      `${stageName} of ${args.snapshotName} failed: ${error.msg}`,
-      'SnapshotRepoFailed',
-    );
   }
 }

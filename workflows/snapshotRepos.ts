@@ -12,8 +12,9 @@ import type { Activities } from '../activities/index.js';
 import { normalizeSnapshotPrefix } from '../domain/snapshotPrefix.js';
 import { DB_ACTIVITY, PULP_CALL_ACTIVITY } from './activityOptions.js';
 import type { SnapshotReposArgs } from './args.js';
-import { failureMessage, isCancellation } from './failures.js';
+import { isCancellation } from './failures.js';
 import { type SnapshotRepoArgs, snapshotRepoWorkflow } from './snapshotRepo.js';
+import { endTaskOnError } from './taskFailure.js';
 
 const db = proxyActivities<Activities>(DB_ACTIVITY);
 const pulpCall = proxyActivities<Activities>(PULP_CALL_ACTIVITY);
@@ -119,13 +120,11 @@ export async function snapshotReposWorkflow(args: SnapshotReposArgs): Promise<Sn
       },
     });
   } catch (err) {
-    const canceled = isCancellation(err);
-    const error = { msg: canceled ? 'canceled' : failureMessage(err) };
-    await CancellationScope.nonCancellable(() =>
-      db.finishTaskRecord({ taskId, state: canceled ? 'canceled' : 'failed', error }),
-    );
-    if (canceled || (err instanceof ApplicationFailure && err.nonRetryable)) throw err;
-    throw ApplicationFailure.nonRetryable(`snapshot ${prefix} on ${server}: ${error.msg}`, 'SnapshotFailed');
+    throw await endTaskOnError(taskId, err, {
+      context: `snapshot ${prefix} on ${server}`,
+      type: 'SnapshotFailed',
+      keepOwnFailures: true,
+    });
   }
 
   const queue = [...selection.repos];
