@@ -32,6 +32,9 @@ export function createActivities({ config, db, pulpClients }: ActivityDeps) {
     }),
     ...createRegistrationActivities(pulpClients, {
       useHttpsForSync: pulp.use_https_for_sync,
+      internalDomains: pulp.internal_domains,
+      remoteTlsValidation: pulp.remote_tls_validation,
+      rootCaFile: config.ini.ca.root_ca_file_path,
       sockConnectTimeout: config.ini.remotes.sock_connect_timeout,
       sockReadTimeout: config.ini.remotes.sock_read_timeout,
     }),

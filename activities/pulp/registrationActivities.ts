@@ -1,11 +1,16 @@
+import { isInternalUrl } from '../../domain/internalDomains.js';
 import { repoNameMatcher } from '../../domain/repoFilter.js';
 import { type EnsuredRepository, ensureRepository, type RepositorySpec } from './ensureRepository.js';
 import { readServerInventory } from './inventory.js';
 import { contentUrl, discoverDebLayout } from './primaryContent.js';
+import { rootCaReader } from './rootCa.js';
 import type { PulpServerClients } from './serverClients.js';
 
 export interface RegistrationSettings {
   useHttpsForSync: boolean;
+  internalDomains: readonly string[];
+  remoteTlsValidation: boolean;
+  rootCaFile?: string;
   sockConnectTimeout: number;
   sockReadTimeout: number;
 }
@@ -18,6 +23,7 @@ export interface RegisterFromPrimaryResult {
 }
 
 export function createRegistrationActivities(clients: PulpServerClients, settings: RegistrationSettings) {
+  const readRootCa = rootCaReader(settings.rootCaFile);
   return {
     /**
      * Registers on a secondary every repository of its primary whose name matches: a remote
@@ -42,8 +48,11 @@ export function createRegistrationActivities(clients: PulpServerClients, setting
       const result: RegisterFromPrimaryResult = { registered: 0, created: 0, failed: {} };
       for (const e of entries) {
         const base = contentUrl(input.sourceServer, e.basePath ?? '', settings.useHttpsForSync);
+        // A primary is normally internal: its remotes validate TLS with the [ca] root CA.
+        const internal = isInternalUrl(base, settings.internalDomains);
         const common = {
-          tls_validation: true,
+          tls_validation: internal ? true : settings.remoteTlsValidation,
+          ca_cert: internal ? await readRootCa() : null,
           sock_connect_timeout: settings.sockConnectTimeout,
           sock_read_timeout: settings.sockReadTimeout,
           policy: 'immediate' as const,

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { formatIssue } from '../../config/errors.js';
 import type { AppConfig } from '../../config/loadAppConfig.js';
@@ -8,6 +7,7 @@ import { repoNameMatcher } from '../../domain/repoFilter.js';
 import { RepoConfigSourceError, withRepoConfigCheckout } from '../git/repoConfigCheckout.js';
 import { createRepoSecretReader, type RepoSecretReader } from '../vault/repoSecrets.js';
 import { ensureRepository, type RemoteSpec, type RepositorySpec } from './ensureRepository.js';
+import { rootCaReader } from './rootCa.js';
 import type { PulpServerClients } from './serverClients.js';
 
 /** What a registration run did; plain data for the task's stage (never a secret value). */
@@ -35,13 +35,7 @@ function redactValues(text: string, values: readonly string[]): string {
 }
 
 export function createRepoConfigActivities(clients: PulpServerClients, config: AppConfig) {
-  let rootCa: Promise<string> | undefined;
-  const readRootCa = () => {
-    const path = config.ini.ca.root_ca_file_path;
-    if (!path) return Promise.resolve(null);
-    rootCa ??= readFile(path, 'utf8');
-    return rootCa;
-  };
+  const readRootCa = rootCaReader(config.ini.ca.root_ca_file_path);
 
   /** The remote as Pulp gets it: secrets from Vault and the root CA are added only here. */
   async function remoteSpec(
