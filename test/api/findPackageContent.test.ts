@@ -18,12 +18,13 @@ let fileRepoId: number;
 let unreachableServerId: number;
 let downRepoId: number;
 
+// immediate: a package's sha256 is its artifact's, which an on_demand sync has not downloaded yet.
 async function syncedRepository(kind: 'rpm' | 'file', name: string, url: string): Promise<string> {
   const remote =
     kind === 'rpm'
-      ? await unwrap(pulp.POST('/pulp/api/v3/remotes/rpm/rpm/', { body: { name, url, policy: 'on_demand' } }))
+      ? await unwrap(pulp.POST('/pulp/api/v3/remotes/rpm/rpm/', { body: { name, url, policy: 'immediate' } }))
       : await unwrap(
-          pulp.POST('/pulp/api/v3/remotes/file/file/', { body: { name, url, policy: 'on_demand' } }),
+          pulp.POST('/pulp/api/v3/remotes/file/file/', { body: { name, url, policy: 'immediate' } }),
         );
   const remoteHref = remote.pulp_href ?? '';
   const repo =
