@@ -88,11 +88,181 @@ function repositoryDiffers(
   return !sameValue(current.description, wanted.description) || (current.remote ?? null) !== wanted.remote;
 }
 
+type GenericRemoteBody = Omit<
+  RemoteSpec,
+  'distributions' | 'components' | 'architectures' | 'ignore_missing_package_indices'
+>;
+type DebRemoteBody = RemoteSpec & { distributions: string };
+interface RepositoryBody {
+  name: string;
+  description: string | null;
+  remote: string | null;
+}
+interface Found {
+  pulp_href?: string;
+}
+
+/**
+ * The calls of one repository type. Pulp's schema gives every type its own endpoints; each
+ * table below is checked against it, and ensureRepository runs the same flow over any of them.
+ */
+interface TypeEndpoints<RemoteBody> {
+  remoteBody(remote: RemoteSpec): RemoteBody;
+  findRemote(name: string): Promise<(Found & object) | undefined>;
+  createRemote(body: RemoteBody & { name: string }): Promise<Found>;
+  patchRemote(href: string, body: RemoteBody & { name: string }): Promise<unknown>;
+  findRepository(
+    name: string,
+  ): Promise<(Found & { description?: string | null; remote?: string | null }) | undefined>;
+  createRepository(body: RepositoryBody): Promise<Found>;
+  patchRepository(href: string, body: RepositoryBody): Promise<unknown>;
+  findDistribution(name: string): Promise<(Found & { base_path: string }) | undefined>;
+  /** Returns the task that creates the distribution. */
+  createDistribution(name: string, basePath: string): Promise<{ task: string }>;
+  patchDistribution(href: string, basePath: string): Promise<unknown>;
+}
+
+function genericRemote(remote: RemoteSpec): GenericRemoteBody {
+  const {
+    distributions: _d,
+    components: _c,
+    architectures: _a,
+    ignore_missing_package_indices: _i,
+    ...rest
+  } = remote;
+  return rest;
+}
+
+const byName = (name: string) => ({ params: { query: { name } } });
+
+function rpmEndpoints(client: PulpClient): TypeEndpoints<GenericRemoteBody> {
+  return {
+    remoteBody: genericRemote,
+    findRemote: async (name) =>
+      first(await unwrap(client.GET('/pulp/api/v3/remotes/rpm/rpm/', byName(name)))),
+    createRemote: (body) => unwrap(client.POST('/pulp/api/v3/remotes/rpm/rpm/', { body })),
+    patchRemote: (href, body) =>
+      unwrap(
+        client.PATCH('{rpm_rpm_remote_href}', { params: { path: { rpm_rpm_remote_href: href } }, body }),
+      ),
+    findRepository: async (name) =>
+      first(await unwrap(client.GET('/pulp/api/v3/repositories/rpm/rpm/', byName(name)))),
+    createRepository: (body) => unwrap(client.POST('/pulp/api/v3/repositories/rpm/rpm/', { body })),
+    patchRepository: (href, body) =>
+      unwrap(
+        client.PATCH('{rpm_rpm_repository_href}', {
+          params: { path: { rpm_rpm_repository_href: href } },
+          body,
+        }),
+      ),
+    findDistribution: async (name) =>
+      first(await unwrap(client.GET('/pulp/api/v3/distributions/rpm/rpm/', byName(name)))),
+    createDistribution: (name, base_path) =>
+      unwrap(client.POST('/pulp/api/v3/distributions/rpm/rpm/', { body: { name, base_path } })),
+    patchDistribution: (href, base_path) =>
+      unwrap(
+        client.PATCH('{rpm_rpm_distribution_href}', {
+          params: { path: { rpm_rpm_distribution_href: href } },
+          body: { base_path },
+        }),
+      ),
+  };
+}
+
+function debEndpoints(client: PulpClient): TypeEndpoints<DebRemoteBody> {
+  return {
+    remoteBody: (remote) => ({ ...remote, distributions: remote.distributions ?? 'stable' }),
+    findRemote: async (name) =>
+      first(await unwrap(client.GET('/pulp/api/v3/remotes/deb/apt/', byName(name)))),
+    createRemote: (body) => unwrap(client.POST('/pulp/api/v3/remotes/deb/apt/', { body })),
+    patchRemote: (href, body) =>
+      unwrap(
+        client.PATCH('{deb_apt_remote_href}', { params: { path: { deb_apt_remote_href: href } }, body }),
+      ),
+    findRepository: async (name) =>
+      first(await unwrap(client.GET('/pulp/api/v3/repositories/deb/apt/', byName(name)))),
+    createRepository: (body) => unwrap(client.POST('/pulp/api/v3/repositories/deb/apt/', { body })),
+    patchRepository: (href, body) =>
+      unwrap(
+        client.PATCH('{deb_apt_repository_href}', {
+          params: { path: { deb_apt_repository_href: href } },
+          body,
+        }),
+      ),
+    findDistribution: async (name) =>
+      first(await unwrap(client.GET('/pulp/api/v3/distributions/deb/apt/', byName(name)))),
+    createDistribution: (name, base_path) =>
+      unwrap(client.POST('/pulp/api/v3/distributions/deb/apt/', { body: { name, base_path } })),
+    patchDistribution: (href, base_path) =>
+      unwrap(
+        client.PATCH('{deb_apt_distribution_href}', {
+          params: { path: { deb_apt_distribution_href: href } },
+          body: { base_path },
+        }),
+      ),
+  };
+}
+
+function fileEndpoints(client: PulpClient): TypeEndpoints<GenericRemoteBody> {
+  return {
+    remoteBody: genericRemote,
+    findRemote: async (name) =>
+      first(await unwrap(client.GET('/pulp/api/v3/remotes/file/file/', byName(name)))),
+    createRemote: (body) => unwrap(client.POST('/pulp/api/v3/remotes/file/file/', { body })),
+    patchRemote: (href, body) =>
+      unwrap(
+        client.PATCH('{file_file_remote_href}', { params: { path: { file_file_remote_href: href } }, body }),
+      ),
+    findRepository: async (name) =>
+      first(await unwrap(client.GET('/pulp/api/v3/repositories/file/file/', byName(name)))),
+    createRepository: (body) => unwrap(client.POST('/pulp/api/v3/repositories/file/file/', { body })),
+    patchRepository: (href, body) =>
+      unwrap(
+        client.PATCH('{file_file_repository_href}', {
+          params: { path: { file_file_repository_href: href } },
+          body,
+        }),
+      ),
+    findDistribution: async (name) =>
+      first(await unwrap(client.GET('/pulp/api/v3/distributions/file/file/', byName(name)))),
+    createDistribution: (name, base_path) =>
+      unwrap(client.POST('/pulp/api/v3/distributions/file/file/', { body: { name, base_path } })),
+    patchDistribution: (href, base_path) =>
+      unwrap(
+        client.PATCH('{file_file_distribution_href}', {
+          params: { path: { file_file_distribution_href: href } },
+          body: { base_path },
+        }),
+      ),
+  };
+}
+
 /**
  * Creates or updates the remote, the repository and the distribution of one repository so
- * that Pulp matches the spec. Idempotent: running it again changes nothing it need not.
+ * that Pulp matches the spec. Idempotent: only what differs is PATCHed, so running it again
+ * changes nothing.
  */
 export async function ensureRepository(client: PulpClient, spec: RepositorySpec): Promise<EnsuredRepository> {
+  switch (spec.repoType) {
+    case 'rpm':
+      return ensureWith(client, rpmEndpoints(client), spec);
+    case 'deb':
+      return ensureWith(client, debEndpoints(client), spec);
+    case 'file':
+      return ensureWith(client, fileEndpoints(client), spec);
+    default:
+      throw new UnsupportedRepoTypeError(
+        String((spec as { repoType: string }).repoType),
+        'repository registration',
+      );
+  }
+}
+
+async function ensureWith<RemoteBody extends object>(
+  client: PulpClient,
+  api: TypeEndpoints<RemoteBody>,
+  spec: RepositorySpec,
+): Promise<EnsuredRepository> {
   const out: EnsuredRepository = {
     repoHref: '',
     remoteHref: null,
@@ -100,242 +270,48 @@ export async function ensureRepository(client: PulpClient, spec: RepositorySpec)
     created: [],
     updated: [],
   };
-  const name = spec.name;
-  const byName = { params: { query: { name } } };
+  const { name } = spec;
   const note = (what: string, created: boolean) => (created ? out.created : out.updated).push(what);
-  switch (spec.repoType) {
-    case 'rpm': {
-      if (spec.remote) {
-        const {
-          distributions: _d,
-          components: _c,
-          architectures: _a,
-          ignore_missing_package_indices: _i,
-          ...remote
-        } = spec.remote;
-        const found = first(await unwrap(client.GET('/pulp/api/v3/remotes/rpm/rpm/', byName)));
-        if (found?.pulp_href) {
-          const href = found.pulp_href;
-          out.remoteHref = href;
-          if (remoteDiffers(found, remote)) {
-            await settle(
-              client,
-              await unwrap(
-                client.PATCH('{rpm_rpm_remote_href}', {
-                  params: { path: { rpm_rpm_remote_href: href } },
-                  body: { name, ...remote },
-                }),
-              ),
-            );
-            note('remote', false);
-          }
-        } else {
-          out.remoteHref =
-            (await unwrap(client.POST('/pulp/api/v3/remotes/rpm/rpm/', { body: { name, ...remote } })))
-              .pulp_href ?? null;
-          note('remote', true);
-        }
+
+  if (spec.remote) {
+    const remote = { name, ...api.remoteBody(spec.remote) };
+    const found = await api.findRemote(name);
+    if (found?.pulp_href) {
+      out.remoteHref = found.pulp_href;
+      if (remoteDiffers(found, remote as Record<string, unknown>)) {
+        await settle(client, await api.patchRemote(found.pulp_href, remote));
+        note('remote', false);
       }
-      const repoBody = { name, description: spec.description ?? null, remote: out.remoteHref };
-      const repo = first(await unwrap(client.GET('/pulp/api/v3/repositories/rpm/rpm/', byName)));
-      if (repo?.pulp_href) {
-        out.repoHref = repo.pulp_href;
-        if (repositoryDiffers(repo, repoBody)) {
-          await settle(
-            client,
-            await unwrap(
-              client.PATCH('{rpm_rpm_repository_href}', {
-                params: { path: { rpm_rpm_repository_href: repo.pulp_href } },
-                body: repoBody,
-              }),
-            ),
-          );
-          note('repository', false);
-        }
-      } else {
-        out.repoHref =
-          (await unwrap(client.POST('/pulp/api/v3/repositories/rpm/rpm/', { body: repoBody }))).pulp_href ??
-          '';
-        note('repository', true);
-      }
-      const dist = first(await unwrap(client.GET('/pulp/api/v3/distributions/rpm/rpm/', byName)));
-      if (dist?.pulp_href) {
-        out.distributionHref = dist.pulp_href;
-        if (dist.base_path !== spec.basePath) {
-          await settle(
-            client,
-            await unwrap(
-              client.PATCH('{rpm_rpm_distribution_href}', {
-                params: { path: { rpm_rpm_distribution_href: dist.pulp_href } },
-                body: { base_path: spec.basePath },
-              }),
-            ),
-          );
-          note('distribution', false);
-        }
-      } else {
-        const task = await unwrap(
-          client.POST('/pulp/api/v3/distributions/rpm/rpm/', { body: { name, base_path: spec.basePath } }),
-        );
-        out.distributionHref = (await waitForPulpTask(client, task.task)).created_resources?.[0] ?? '';
-        note('distribution', true);
-      }
-      return out;
+    } else {
+      out.remoteHref = (await api.createRemote(remote)).pulp_href ?? null;
+      note('remote', true);
     }
-    case 'deb': {
-      if (spec.remote) {
-        const remote = { ...spec.remote, distributions: spec.remote.distributions ?? 'stable' };
-        const found = first(await unwrap(client.GET('/pulp/api/v3/remotes/deb/apt/', byName)));
-        if (found?.pulp_href) {
-          const href = found.pulp_href;
-          out.remoteHref = href;
-          if (remoteDiffers(found, remote)) {
-            await settle(
-              client,
-              await unwrap(
-                client.PATCH('{deb_apt_remote_href}', {
-                  params: { path: { deb_apt_remote_href: href } },
-                  body: { name, ...remote },
-                }),
-              ),
-            );
-            note('remote', false);
-          }
-        } else {
-          out.remoteHref =
-            (await unwrap(client.POST('/pulp/api/v3/remotes/deb/apt/', { body: { name, ...remote } })))
-              .pulp_href ?? null;
-          note('remote', true);
-        }
-      }
-      const repoBody = { name, description: spec.description ?? null, remote: out.remoteHref };
-      const repo = first(await unwrap(client.GET('/pulp/api/v3/repositories/deb/apt/', byName)));
-      if (repo?.pulp_href) {
-        out.repoHref = repo.pulp_href;
-        if (repositoryDiffers(repo, repoBody)) {
-          await settle(
-            client,
-            await unwrap(
-              client.PATCH('{deb_apt_repository_href}', {
-                params: { path: { deb_apt_repository_href: repo.pulp_href } },
-                body: repoBody,
-              }),
-            ),
-          );
-          note('repository', false);
-        }
-      } else {
-        out.repoHref =
-          (await unwrap(client.POST('/pulp/api/v3/repositories/deb/apt/', { body: repoBody }))).pulp_href ??
-          '';
-        note('repository', true);
-      }
-      const dist = first(await unwrap(client.GET('/pulp/api/v3/distributions/deb/apt/', byName)));
-      if (dist?.pulp_href) {
-        out.distributionHref = dist.pulp_href;
-        if (dist.base_path !== spec.basePath) {
-          await settle(
-            client,
-            await unwrap(
-              client.PATCH('{deb_apt_distribution_href}', {
-                params: { path: { deb_apt_distribution_href: dist.pulp_href } },
-                body: { base_path: spec.basePath },
-              }),
-            ),
-          );
-          note('distribution', false);
-        }
-      } else {
-        const task = await unwrap(
-          client.POST('/pulp/api/v3/distributions/deb/apt/', { body: { name, base_path: spec.basePath } }),
-        );
-        out.distributionHref = (await waitForPulpTask(client, task.task)).created_resources?.[0] ?? '';
-        note('distribution', true);
-      }
-      return out;
-    }
-    case 'file': {
-      if (spec.remote) {
-        const {
-          distributions: _d,
-          components: _c,
-          architectures: _a,
-          ignore_missing_package_indices: _i,
-          ...remote
-        } = spec.remote;
-        const found = first(await unwrap(client.GET('/pulp/api/v3/remotes/file/file/', byName)));
-        if (found?.pulp_href) {
-          const href = found.pulp_href;
-          out.remoteHref = href;
-          if (remoteDiffers(found, remote)) {
-            await settle(
-              client,
-              await unwrap(
-                client.PATCH('{file_file_remote_href}', {
-                  params: { path: { file_file_remote_href: href } },
-                  body: { name, ...remote },
-                }),
-              ),
-            );
-            note('remote', false);
-          }
-        } else {
-          out.remoteHref =
-            (await unwrap(client.POST('/pulp/api/v3/remotes/file/file/', { body: { name, ...remote } })))
-              .pulp_href ?? null;
-          note('remote', true);
-        }
-      }
-      const repoBody = { name, description: spec.description ?? null, remote: out.remoteHref };
-      const repo = first(await unwrap(client.GET('/pulp/api/v3/repositories/file/file/', byName)));
-      if (repo?.pulp_href) {
-        out.repoHref = repo.pulp_href;
-        if (repositoryDiffers(repo, repoBody)) {
-          await settle(
-            client,
-            await unwrap(
-              client.PATCH('{file_file_repository_href}', {
-                params: { path: { file_file_repository_href: repo.pulp_href } },
-                body: repoBody,
-              }),
-            ),
-          );
-          note('repository', false);
-        }
-      } else {
-        out.repoHref =
-          (await unwrap(client.POST('/pulp/api/v3/repositories/file/file/', { body: repoBody }))).pulp_href ??
-          '';
-        note('repository', true);
-      }
-      const dist = first(await unwrap(client.GET('/pulp/api/v3/distributions/file/file/', byName)));
-      if (dist?.pulp_href) {
-        out.distributionHref = dist.pulp_href;
-        if (dist.base_path !== spec.basePath) {
-          await settle(
-            client,
-            await unwrap(
-              client.PATCH('{file_file_distribution_href}', {
-                params: { path: { file_file_distribution_href: dist.pulp_href } },
-                body: { base_path: spec.basePath },
-              }),
-            ),
-          );
-          note('distribution', false);
-        }
-      } else {
-        const task = await unwrap(
-          client.POST('/pulp/api/v3/distributions/file/file/', { body: { name, base_path: spec.basePath } }),
-        );
-        out.distributionHref = (await waitForPulpTask(client, task.task)).created_resources?.[0] ?? '';
-        note('distribution', true);
-      }
-      return out;
-    }
-    default:
-      throw new UnsupportedRepoTypeError(
-        String((spec as { repoType: string }).repoType),
-        'repository registration',
-      );
   }
+
+  const repoBody: RepositoryBody = { name, description: spec.description ?? null, remote: out.remoteHref };
+  const repo = await api.findRepository(name);
+  if (repo?.pulp_href) {
+    out.repoHref = repo.pulp_href;
+    if (repositoryDiffers(repo, repoBody)) {
+      await settle(client, await api.patchRepository(repo.pulp_href, repoBody));
+      note('repository', false);
+    }
+  } else {
+    out.repoHref = (await api.createRepository(repoBody)).pulp_href ?? '';
+    note('repository', true);
+  }
+
+  const dist = await api.findDistribution(name);
+  if (dist?.pulp_href) {
+    out.distributionHref = dist.pulp_href;
+    if (dist.base_path !== spec.basePath) {
+      await settle(client, await api.patchDistribution(dist.pulp_href, spec.basePath));
+      note('distribution', false);
+    }
+  } else {
+    const { task } = await api.createDistribution(name, spec.basePath);
+    out.distributionHref = (await waitForPulpTask(client, task)).created_resources?.[0] ?? '';
+    note('distribution', true);
+  }
+  return out;
 }
