@@ -1,6 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
-  CancellationScope,
   ChildWorkflowCancellationType,
   continueAsNew,
   defineQuery,
@@ -8,13 +7,13 @@ import {
   ParentClosePolicy,
   proxyActivities,
   setHandler,
-  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RepoRef } from '../activities/db/serverRepoActivities.js';
 import type { Activities } from '../activities/index.js';
 import { DB_ACTIVITY, PULP_CALL_ACTIVITY } from './activityOptions.js';
 import type { RepoGroupSyncArgs } from './args.js';
+import { runInLanes } from './boundedLanes.js';
 import { isCancellation } from './failures.js';
 import { type RepoSyncArgs, repoSyncWorkflow } from './repoSync.js';
 import { endTaskOnError } from './taskFailure.js';
@@ -173,7 +172,6 @@ async function runSyncs(args: RepoGroupSyncInput, carry: GroupCarry): Promise<Gr
 
   let startedThisRun = 0;
   let stopForNextRun = false;
-  let stopping = false;
   const runChild = async (ref: RepoRef): Promise<keyof GroupProgress> => {
     const childArgs: RepoSyncArgs = {
       server,
@@ -203,9 +201,12 @@ async function runSyncs(args: RepoGroupSyncInput, carry: GroupCarry): Promise<Gr
     }
   };
 
-  const lane = async () => {
-    while (queue.length > 0 && !stopForNextRun && !stopping) {
-      const ref = queue.shift() as RepoRef;
+  const { timedOut } = await runInLanes(queue, {
+    lanes: args.maxConcurrentSyncs,
+    deadlineMs: carry.deadlineMs,
+    canContinue: () => !stopForNextRun,
+    onStart: () => reportProgress(true),
+    run: async (ref, stopping) => {
       progress.pending = queue.length;
       progress.running++;
       startedThisRun++;
@@ -219,43 +220,14 @@ async function runSyncs(args: RepoGroupSyncInput, carry: GroupCarry): Promise<Gr
       progress.running--;
       (progress[outcome] as number)++;
       if (outcome !== 'skipped' && outcome !== 'canceled') carry.finishedRepoIds.push(ref.id);
-      if (!stopping) await reportProgress();
-    }
-  };
-
-  // The lanes run in a scope of their own, so that max_runtime can cancel them (and through
-  // them the children and their Pulp tasks) without canceling this workflow. `lanes` settles
-  // only when every lane has finished, including the children's cancellation clean-up.
-  const syncScope = new CancellationScope();
-  let lanes: Promise<unknown> = Promise.resolve();
-  syncScope
-    .run(() => {
-      lanes = Promise.allSettled(Array.from({ length: Math.max(1, args.maxConcurrentSyncs) }, () => lane()));
-      return lanes;
-    })
-    .catch(() => undefined);
-  const timerScope = new CancellationScope();
-  const timer = timerScope.run(() => sleep(Math.max(0, carry.deadlineMs - Date.now())));
-  let timedOut = false;
-  try {
-    await reportProgress(true);
-    timedOut = await Promise.race([lanes.then(() => false), timer.then(() => true)]);
-    timerScope.cancel();
-    if (timedOut) {
-      stopping = true;
-      syncScope.cancel();
-      await lanes;
-    }
-  } catch (err) {
-    // Canceled from outside (API / operator): children are canceled with this scope.
-    stopping = true;
-    await CancellationScope.nonCancellable(async () => {
-      await lanes;
+      if (!stopping()) await reportProgress();
+    },
+    // Canceled from outside (API / operator): the children were canceled with the lanes.
+    onCanceled: async () => {
       progress.canceled += queue.length;
       await finishGroup(server, carry, queue, 'canceled', { msg: 'canceled' });
-    });
-    throw err;
-  }
+    },
+  });
 
   if (timedOut) {
     progress.canceled += queue.length;

@@ -1,17 +1,16 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ApplicationFailure,
-  CancellationScope,
   ChildWorkflowCancellationType,
   executeChild,
   ParentClosePolicy,
   proxyActivities,
-  sleep,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { normalizeSnapshotPrefix } from '../domain/snapshotPrefix.js';
 import { DB_ACTIVITY, PULP_CALL_ACTIVITY } from './activityOptions.js';
 import type { SnapshotReposArgs } from './args.js';
+import { runInLanes } from './boundedLanes.js';
 import { isCancellation } from './failures.js';
 import { type SnapshotRepoArgs, snapshotRepoWorkflow } from './snapshotRepo.js';
 import { endTaskOnError } from './taskFailure.js';
@@ -165,52 +164,22 @@ export async function snapshotReposWorkflow(args: SnapshotReposArgs): Promise<Sn
         ...progress,
       },
     });
-  let stopping = false;
-  const lane = async () => {
-    while (queue.length > 0 && !stopping) {
-      const source = queue.shift() as { name: string };
+  // Without max_runtime the deadline only serves to notice a cancellation of this workflow.
+  const { timedOut } = await runInLanes(queue, {
+    lanes: maxConcurrent,
+    deadlineMs: deadlineMs ?? Date.now() + NO_DEADLINE_MS,
+    onStart: () => report('running'),
+    run: async (source, stopping) => {
       const outcome = await runChild(source);
       progress[outcome]++;
-      if (!stopping) await report('running');
-    }
-  };
-
-  // The lanes run in a scope of their own so that max_runtime can cancel them (and through them
-  // the children and their Pulp tasks). `lanes` is the lanes' own promise: scope.run() would
-  // reject as soon as the scope is canceled, before the children have finished cleaning up.
-  const snapshotScope = new CancellationScope();
-  let lanes: Promise<unknown> = Promise.resolve();
-  snapshotScope
-    .run(() => {
-      lanes = Promise.allSettled(Array.from({ length: maxConcurrent }, () => lane()));
-      return lanes;
-    })
-    .catch(() => undefined);
-  const timerScope = new CancellationScope();
-  // Without max_runtime the timer only serves to notice a cancellation of this workflow.
-  const timer = timerScope.run(() =>
-    sleep(Math.max(0, (deadlineMs ?? Date.now() + NO_DEADLINE_MS) - Date.now())),
-  );
-  let timedOut = false;
-  try {
-    await report('running');
-    timedOut = await Promise.race([lanes.then(() => false), timer.then(() => true)]);
-    timerScope.cancel();
-    if (timedOut) {
-      stopping = true;
-      snapshotScope.cancel();
-      await lanes;
-    }
-  } catch (err) {
-    stopping = true;
-    await CancellationScope.nonCancellable(async () => {
-      await lanes;
+      if (!stopping()) await report('running');
+    },
+    onCanceled: async () => {
       progress.canceled += queue.length;
       await report('canceled');
       await db.finishTaskRecord({ taskId, state: 'canceled', error: { msg: 'canceled' } });
-    });
-    throw err;
-  }
+    },
+  });
   progress.canceled += queue.length;
   if (timedOut) {
     const msg = `max_runtime of ${args.maxRuntimeSeconds}s exceeded: ${progress.canceled} snapshots canceled`;
