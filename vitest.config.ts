@@ -31,6 +31,20 @@ export default defineConfig({
           setupFiles: ['./test/support/quietTemporalRuntime.ts'],
         },
       },
+      {
+        test: {
+          name: 'resilience',
+          // Fault tests (RESILIENCE.md): services they stop are private instances started by the
+          // test, never the shared stack; Pulp faults come from the simulator (test/simulator).
+          include: ['test/resilience/**/*.test.ts'],
+          pool: 'forks',
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
+          globalSetup: ['./test/support/requireStack.ts'],
+          setupFiles: ['./test/support/quietTemporalRuntime.ts'],
+        },
+      },
     ],
   },
 });
