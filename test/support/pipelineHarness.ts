@@ -6,7 +6,7 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import { type AppConfig, loadAppConfig } from '../../config/loadAppConfig.js';
 import { parsePulpConfig } from '../../config/loadPulpConfig.js';
 import { applyFleetConfig } from '../../db/applyFleetConfig.js';
-import { closeDatabase, createDatabase, type Database } from '../../db/client.js';
+import { closeDatabase, createDatabase, type Database, type DatabaseSettings } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { connectWorkerConnection, createPulpManagerWorker } from '../../temporal/worker.js';
 import { createThrowawayDatabase, type ThrowawayDatabase } from '../db/throwawayDatabase.js';
@@ -30,26 +30,46 @@ export interface PipelineHarness {
   close(): Promise<void>;
 }
 
+export interface HarnessOptions {
+  /** Last changes to the loaded config (e.g. a banned-package regex). */
+  configure?: (c: AppConfig) => void;
+  /** A fleet (pulp_config.yml text) instead of the dev stack's, e.g. one naming a simulator. */
+  pulpConfigYaml?: string;
+  /** Another Temporal server (a private one a fault test stops); namespace defaults to `default`. */
+  temporal?: { address: string; namespace?: string };
+  /** An existing empty database (e.g. on a private MariaDB); migrated here, never dropped. */
+  database?: DatabaseSettings;
+}
+
 export async function startPipelineHarness(
-  configOverrides: (c: AppConfig) => void = () => undefined,
+  options: HarnessOptions | ((c: AppConfig) => void) = {},
 ): Promise<PipelineHarness> {
-  const throwaway: ThrowawayDatabase = await createThrowawayDatabase();
-  await migrateDatabase(throwaway.settings);
+  const opts: HarnessOptions = typeof options === 'function' ? { configure: options } : options;
+  const throwaway: ThrowawayDatabase | undefined = opts.database
+    ? undefined
+    : await createThrowawayDatabase();
+  const dbSettings = opts.database ?? (throwaway as ThrowawayDatabase).settings;
+  await migrateDatabase(dbSettings);
   const config = await loadAppConfig({
     PULP_MANAGER_CONFIG_PATH: devConfig('config.ini'),
     PULP_SYNC_CONFIG_PATH: devConfig('pulp_config.yml'),
     PULP_MANAGER_LOCAL_AUTH: 'true',
-    DB_NAME: throwaway.settings.database,
-    DB_PASSWORD: stack.mariadb.password,
+    DB_HOSTNAME: dbSettings.host,
+    DB_PORT: String(dbSettings.port),
+    DB_USER: dbSettings.user,
+    DB_NAME: dbSettings.database,
+    DB_PASSWORD: dbSettings.password,
   });
-  configOverrides(config);
+  if (opts.temporal) config.ini.temporal.address = opts.temporal.address;
+  opts.configure?.(config);
   const db = createDatabase(config.database);
+  const fleetYaml = opts.pulpConfigYaml ?? (await readFile(config.pulpConfigPath, 'utf8'));
   await applyFleetConfig(
     db,
-    parsePulpConfig(await readFile(config.pulpConfigPath, 'utf8'), config.pulpConfigPath),
+    parsePulpConfig(fleetYaml, opts.pulpConfigYaml ? '<harness fleet>' : config.pulpConfigPath),
   );
   const taskQueue = `pm-test-${randomBytes(4).toString('hex')}`;
-  const namespace = stack.temporal.testNamespace;
+  const namespace = opts.temporal ? (opts.temporal.namespace ?? 'default') : stack.temporal.testNamespace;
   // Anything started with this config (the API, a schedule) reaches this harness's worker.
   config.ini.temporal.task_queue = taskQueue;
   config.ini.temporal.namespace = namespace;
@@ -81,7 +101,7 @@ export async function startPipelineHarness(
       await nativeConnection.close();
       await connection.close();
       await closeDatabase(db);
-      await throwaway.drop();
+      await throwaway?.drop();
     },
   };
   return harness;
