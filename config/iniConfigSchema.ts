@@ -74,6 +74,9 @@ const pulpSection = z.strictObject({
   use_https_for_sync: iniBool.default(true),
   // Addition: the scheme of the Pulp API itself (servers are named host[:port]).
   use_https_for_api: iniBool.default(true),
+  // Addition: seconds one Pulp API call may take before it counts as failed (and is retried if
+  // idempotent); Pulp answers API calls fast, long work runs in tasks.
+  api_request_timeout: iniNumber.refine((n) => n > 0, 'must be greater than 0').default(60),
 });
 
 const temporalSection = z.strictObject({

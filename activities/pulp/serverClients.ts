@@ -43,6 +43,7 @@ export class PulpServerClients {
     const client = createPulpClient({
       baseUrl: pulpApiOrigin(server, this.config),
       username: row.username,
+      requestTimeoutMs: ini.pulp.api_request_timeout * 1000,
       password: async () =>
         localAuth
           ? (ini.pulp.password ?? '')
