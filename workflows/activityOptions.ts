@@ -1,7 +1,19 @@
-import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  type ActivityOptions,
+  type LocalActivityOptions,
+} from '@temporalio/workflow';
 
-/** Database writes and reads: quick, retried with backoff while the DB is unreachable. */
-export const DB_ACTIVITY: ActivityOptions = {
+/**
+ * Database writes and reads: quick, retried with backoff while the DB is unreachable. Local
+ * activities: they run in the worker that runs the workflow, without a round trip through the
+ * Temporal server per call, and their results are recorded as markers. A repo sync makes about
+ * ten of them; as regular activities they cost ~1.5 s of orchestration per repo on a loaded
+ * machine (BENCHMARKS.md), as local activities a few milliseconds each. They are idempotent
+ * (upserts keyed by workflow run), so a re-execution after a worker crash changes nothing.
+ * Backoffs longer than localRetryThreshold become durable timers (a long DB outage).
+ */
+export const DB_ACTIVITY: LocalActivityOptions = {
   startToCloseTimeout: '1 minute',
   retry: {
     initialInterval: '1 second',

@@ -1,10 +1,10 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { DB_ACTIVITY, PULP_TASK_ACTIVITY } from './activityOptions.js';
 import type { RemoveRepoContentArgs } from './args.js';
 import { endTaskOnError } from './taskFailure.js';
 
-const db = proxyActivities<Activities>(DB_ACTIVITY);
+const db = proxyLocalActivities<Activities>(DB_ACTIVITY);
 const pulpTask = proxyActivities<Activities>(PULP_TASK_ACTIVITY);
 
 export interface ContentRemovalOutcome {

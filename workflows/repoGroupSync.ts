@@ -6,6 +6,7 @@ import {
   executeChild,
   ParentClosePolicy,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -18,7 +19,7 @@ import { isCancellation } from './failures.js';
 import { type RepoSyncArgs, repoSyncWorkflow } from './repoSync.js';
 import { endTaskOnError } from './taskFailure.js';
 
-const db = proxyActivities<Activities>(DB_ACTIVITY);
+const db = proxyLocalActivities<Activities>(DB_ACTIVITY);
 const pulpCall = proxyActivities<Activities>(PULP_CALL_ACTIVITY);
 
 export interface GroupProgress {

@@ -1,4 +1,4 @@
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { ServerRepoTarget } from '../activities/db/repoSelectionActivities.js';
 import type { Activities } from '../activities/index.js';
 import { DB_ACTIVITY, PULP_CALL_ACTIVITY, PULP_TASK_ACTIVITY } from './activityOptions.js';
@@ -6,7 +6,7 @@ import type { RepoRemovalArgs } from './args.js';
 import { failureMessage, isCancellation } from './failures.js';
 import { endTaskOnError } from './taskFailure.js';
 
-const db = proxyActivities<Activities>(DB_ACTIVITY);
+const db = proxyLocalActivities<Activities>(DB_ACTIVITY);
 const pulpCall = proxyActivities<Activities>(PULP_CALL_ACTIVITY);
 const pulpTask = proxyActivities<Activities>(PULP_TASK_ACTIVITY);
 

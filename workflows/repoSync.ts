@@ -1,10 +1,10 @@
-import { ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { DB_ACTIVITY, PULP_CALL_ACTIVITY, PULP_TASK_ACTIVITY } from './activityOptions.js';
 import type { DebPublishMode, SyncOptionValue } from './args.js';
 import { endTaskOnError } from './taskFailure.js';
 
-const db = proxyActivities<Activities>(DB_ACTIVITY);
+const db = proxyLocalActivities<Activities>(DB_ACTIVITY);
 const pulpTask = proxyActivities<Activities>(PULP_TASK_ACTIVITY);
 const pulpCall = proxyActivities<Activities>(PULP_CALL_ACTIVITY);
 

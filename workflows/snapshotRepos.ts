@@ -5,6 +5,7 @@ import {
   executeChild,
   ParentClosePolicy,
   proxyActivities,
+  proxyLocalActivities,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { normalizeSnapshotPrefix } from '../domain/snapshotPrefix.js';
@@ -15,7 +16,7 @@ import { isCancellation } from './failures.js';
 import { type SnapshotRepoArgs, snapshotRepoWorkflow } from './snapshotRepo.js';
 import { endTaskOnError } from './taskFailure.js';
 
-const db = proxyActivities<Activities>(DB_ACTIVITY);
+const db = proxyLocalActivities<Activities>(DB_ACTIVITY);
 const pulpCall = proxyActivities<Activities>(PULP_CALL_ACTIVITY);
 
 export interface SnapshotProgress {

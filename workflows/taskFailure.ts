@@ -1,9 +1,9 @@
-import { ApplicationFailure, CancellationScope, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { DB_ACTIVITY } from './activityOptions.js';
 import { failureDetail, failureMessage, isCancellation } from './failures.js';
 
-const db = proxyActivities<Activities>(DB_ACTIVITY);
+const db = proxyLocalActivities<Activities>(DB_ACTIVITY);
 
 export interface EndTaskOnError {
   /** The stage that was running, recorded as failed or canceled with the error. */
