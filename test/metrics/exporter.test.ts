@@ -15,8 +15,8 @@ import { TaskDurationTracker } from '../../metrics/taskDurations.js';
 import { MANAGED_BY_MEMO } from '../../temporal/names.js';
 import { createThrowawayDatabase, type ThrowawayDatabase } from '../db/throwawayDatabase.js';
 import { eventually } from '../support/eventually.js';
+import { insertServer, insertServerRepos, insertTasks, type TaskSeed } from '../support/seedFleet.js';
 import { stack } from '../support/stack.js';
-import { insertServer, insertServerRepos, insertTasks, type TaskSeed } from './seedFleet.js';
 import { blackHole, closedPort, exporterConfig, promtoolCheckMetrics, samples } from './support.js';
 
 // The exporter against a real MariaDB (a throwaway database seeded here), the dev stack's two

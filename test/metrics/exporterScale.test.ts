@@ -4,8 +4,14 @@ import type { RepoHealthStatus, TaskState } from '../../db/enums.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { createMetricsRegistry } from '../../metrics/registry.js';
 import { createThrowawayDatabase, type ThrowawayDatabase } from '../db/throwawayDatabase.js';
+import {
+  insertServer,
+  insertServerRepos,
+  insertTasks,
+  type RepoSeed,
+  type TaskSeed,
+} from '../support/seedFleet.js';
 import { stack } from '../support/stack.js';
-import { insertServer, insertServerRepos, insertTasks, type RepoSeed, type TaskSeed } from './seedFleet.js';
 import { exporterConfig, promtoolCheckMetrics, samples } from './support.js';
 
 // A fleet of the size the original ran (thousands of repos per server, a week of tasks): the
