@@ -35,7 +35,7 @@ export const pulpServerList = defineListSpec({
 /** GET /v1/pulp_servers/{id}/repos — where: eq(pulp_server_repos.pulp_server_id, id) */
 export const serverRepoList = defineListSpec({
   from: pulp_server_repos,
-  joins: [{ type: 'inner', table: repos, on: eq(repos.id, pulp_server_repos.repo_id) }],
+  joins: [{ type: 'inner', table: repos, on: eq(repos.id, pulp_server_repos.repo_id), exactlyOne: true }],
   select: {
     ...getTableColumns(pulp_server_repos),
     name: repos.name,
@@ -59,7 +59,12 @@ export const serverRepoList = defineListSpec({
 export const serverRepoGroupList = defineListSpec({
   from: pulp_server_repo_groups,
   joins: [
-    { type: 'inner', table: repo_groups, on: eq(repo_groups.id, pulp_server_repo_groups.repo_group_id) },
+    {
+      type: 'inner',
+      table: repo_groups,
+      on: eq(repo_groups.id, pulp_server_repo_groups.repo_group_id),
+      exactlyOne: true,
+    },
   ],
   select: {
     ...getTableColumns(pulp_server_repo_groups),

@@ -154,7 +154,19 @@ export const pulp_server_repos = mysqlTable(
   (t) => [
     uniqueIndex('pulp_server_repos__unique__pulp_server_id__repo_id').on(t.pulp_server_id, t.repo_id),
     index('pulp_server_repos__index__repo_id').on(t.repo_id),
-    index('pulp_server_repos__index__repo_sync_health').on(t.repo_sync_health),
+    // The API lists a server's repos: pages in id order (an InnoDB secondary index ends with the
+    // primary key, so this one is (pulp_server_id, id), which the unique index above is not),
+    // filtered by health or by health date. Without them, a page of 10,000 server repos sorts
+    // them all (bench/apiLatency.bench.ts).
+    index('pulp_server_repos__index__pulp_server_id').on(t.pulp_server_id),
+    index('pulp_server_repos__index__pulp_server_id__repo_sync_health').on(
+      t.pulp_server_id,
+      t.repo_sync_health,
+    ),
+    index('pulp_server_repos__index__pulp_server_id__repo_sync_health_date').on(
+      t.pulp_server_id,
+      t.repo_sync_health_date,
+    ),
     fk('pulp_server_repos', t.pulp_server_id, pulp_servers.id, 'cascade'),
     fk('pulp_server_repos', t.repo_id, repos.id, 'restrict'),
   ],
@@ -185,7 +197,9 @@ export const tasks = mysqlTable(
     ...auditDates(),
   },
   (t) => [
-    index('tasks__index__state').on(t.state),
+    // state first: `state = x` newest first (the API), and the exporter's final-state counts of
+    // the last 24 hours read one range per state.
+    index('tasks__index__state__date_queued').on(t.state, t.date_queued),
     index('tasks__index__task_type').on(t.task_type),
     index('tasks__index__date_queued').on(t.date_queued),
     index('tasks__index__date_started').on(t.date_started),

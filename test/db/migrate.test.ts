@@ -24,6 +24,13 @@ const expectedTables = [
   'tasks',
 ];
 
+/** The committed migrations, oldest first, as db/migrations/meta/_journal.json lists them. */
+const committedTags = (
+  JSON.parse(readFileSync(join(defaultMigrationsFolder, 'meta', '_journal.json'), 'utf8')) as {
+    entries: { tag: string }[];
+  }
+).entries.map((e) => e.tag);
+
 async function rows<T>(db: Database, query: ReturnType<typeof sql>): Promise<T[]> {
   const [result] = await db.execute(query);
   return result as unknown as T[];
@@ -66,12 +73,13 @@ describe('migrateDatabase / assertMigrated', () => {
     expect(notMigrated.message).toContain(
       `database ${scratch.settings.database} is not migrated: run \`pulp-manager migrate\``,
     );
-    expect(notMigrated.pending).toEqual(['0000_initial_tables']);
+    expect(notMigrated.pending).toEqual(committedTags);
   });
 
   it('migrates, after which assertMigrated passes and every table exists', async () => {
     const result = await migrateDatabase(scratch.settings);
-    expect(result).toEqual({ database: scratch.settings.database, applied: ['0000_initial_tables'] });
+    expect(committedTags[0]).toBe('0000_initial_tables');
+    expect(result).toEqual({ database: scratch.settings.database, applied: committedTags });
     await expect(assertMigrated(db)).resolves.toBeUndefined();
     expect(await tableNames(db)).toEqual(expectedTables);
     const [charset] = await rows<{ cs: string; coll: string }>(
@@ -100,22 +108,20 @@ describe('migrateDatabase / assertMigrated', () => {
       };
       const last = journal.entries.at(-1);
       if (last === undefined) throw new Error('empty journal');
-      journal.entries.push({ ...last, idx: last.idx + 1, when: last.when + 1000, tag: '0001_future_change' });
+      const future = `${String(last.idx + 1).padStart(4, '0')}_future_change`;
+      journal.entries.push({ ...last, idx: last.idx + 1, when: last.when + 1000, tag: future });
       writeFileSync(journalPath, JSON.stringify(journal));
-      writeFileSync(
-        join(folder, '0001_future_change.sql'),
-        'CREATE TABLE future_change (id int PRIMARY KEY);',
-      );
+      writeFileSync(join(folder, `${future}.sql`), 'CREATE TABLE future_change (id int PRIMARY KEY);');
 
       const err = await assertMigrated(db, folder).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(DatabaseNotMigratedError);
-      expect((err as DatabaseNotMigratedError).pending).toEqual(['0001_future_change']);
+      expect((err as DatabaseNotMigratedError).pending).toEqual([future]);
       expect((err as Error).message).toMatch(
         /is not migrated: run `pulp-manager migrate` \(1 migration\(s\) pending/,
       );
 
       expect((await migrateDatabase(scratch.settings, { migrationsFolder: folder })).applied).toEqual([
-        '0001_future_change',
+        future,
       ]);
       await expect(assertMigrated(db, folder)).resolves.toBeUndefined();
     } finally {
@@ -132,10 +138,10 @@ describe('migrateDatabase run twice at once', () => {
         migrateDatabase(scratch.settings),
         migrateDatabase(scratch.settings),
       ]);
-      expect(results.map((r) => r.applied.length).sort()).toEqual([0, 1]);
+      expect(results.map((r) => r.applied.length).sort()).toEqual([0, committedTags.length]);
       const db = createDatabase(scratch.settings);
       try {
-        expect(await migrationRows(db)).toBe(1);
+        expect(await migrationRows(db)).toBe(committedTags.length);
         await assertMigrated(db);
       } finally {
         await closeDatabase(db);
