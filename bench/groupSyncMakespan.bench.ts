@@ -80,6 +80,10 @@ interface CaseResult {
   maxHistoryBytes: number;
   childHistoryEvents: number;
   doubleSyncs: number;
+  simLatePerRepoS: number;
+  childOverheadS: number;
+  laneGapS: number;
+  apiCallsPerRepo: number;
   outcome: string;
 }
 
@@ -127,9 +131,12 @@ async function runCase(c: BenchCase): Promise<CaseResult> {
     // distribution update), in the order the group queues repos (by name).
     const tasks = await sim.tasks();
     const perRepo = new Map<string, number>();
+    const actualPerRepo = new Map<string, number>();
     for (const t of tasks) {
       if (!t.repoName || t.startedAt === null) continue;
       perRepo.set(t.repoName, (perRepo.get(t.repoName) ?? 0) + t.durationMs);
+      const actual = (t.finishedAt ?? t.startedAt) - t.startedAt;
+      actualPerRepo.set(t.repoName, (actualPerRepo.get(t.repoName) ?? 0) + actual);
     }
     const names = [...perRepo.keys()].sort();
     const work = names.map((n) => perRepo.get(n) as number);
@@ -138,13 +145,21 @@ async function runCase(c: BenchCase): Promise<CaseResult> {
 
     // Child wall time (workflow start to close) from Temporal's visibility.
     const childDurations: number[] = [];
+    const childOverheads: number[] = [];
     let childHistoryEvents = 0;
     for await (const w of h.client.workflow.list({
       query: `WorkflowType = 'repoSyncWorkflow' AND WorkflowId STARTS_WITH 'repo-sync/${sim.serverName}/'`,
     })) {
-      if (w.closeTime && w.startTime) childDurations.push(w.closeTime.getTime() - w.startTime.getTime());
+      if (!w.closeTime || !w.startTime) continue;
+      const wall = w.closeTime.getTime() - w.startTime.getTime();
+      childDurations.push(wall);
+      const repo = w.workflowId.slice(w.workflowId.lastIndexOf('/') + 1);
+      childOverheads.push(wall - (actualPerRepo.get(repo) ?? 0));
       childHistoryEvents = Math.max(childHistoryEvents, w.historyLength);
     }
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    const sampledTotal = [...perRepo.values()].reduce((a, b) => a + b, 0);
+    const actualTotal = [...actualPerRepo.values()].reduce((a, b) => a + b, 0);
     let runs = 0;
     let maxHistoryEvents = 0;
     let maxHistoryBytes = 0;
@@ -171,6 +186,13 @@ async function runCase(c: BenchCase): Promise<CaseResult> {
       maxHistoryBytes,
       childHistoryEvents,
       doubleSyncs,
+      // Where the lane time went, per repo (seconds): the simulator running late (its own CPU
+      // starvation, not ours), the child workflow beyond Pulp's work (activities, polling), and
+      // the gap between one child's end and the next one's start (the parent's turn-around).
+      simLatePerRepoS: (actualTotal - sampledTotal) / c.repos / 1000,
+      childOverheadS: mean(childOverheads) / 1000,
+      laneGapS: (makespanMs * c.lanes) / c.repos / 1000 - mean(childDurations) / 1000,
+      apiCallsPerRepo: stats.requests / c.repos,
       outcome: `${progress.completed} completed, ${progress.failed} failed`,
     };
   } finally {
@@ -189,6 +211,8 @@ for (const c of cases) {
   console.log(
     `[bench]   makespan ${round(r.makespanS)} s, ideal ${round(r.idealS)} s, ratio ${round(r.makespanS / r.idealS, 3)}, ` +
       `overhead/repo ${round(r.overheadPerRepoS, 2)} s, peak RSS ${round(r.peakRssMb)} MiB, ` +
+      `sim late ${round(r.simLatePerRepoS, 2)} s, child overhead ${round(r.childOverheadS, 2)} s, lane gap ${round(r.laneGapS, 2)} s, ` +
+      `${round(r.apiCallsPerRepo)} API calls/repo, ` +
       `history ≤ ${r.maxHistoryEvents} events / ${round(r.maxHistoryBytes / 1024)} KiB over ${r.runs} runs, ${r.outcome}`,
   );
 }
@@ -242,6 +266,8 @@ await writeBenchResult({
       'ideal',
       'ratio',
       'overhead / repo',
+      'of which: simulator late / child / lane gap',
+      'Pulp API calls / repo',
       'child p50 / p99',
       'worker RSS base → peak',
       'runs (continue-as-new)',
@@ -258,6 +284,8 @@ await writeBenchResult({
       `${round(r.idealS)} s`,
       round(r.makespanS / r.idealS, 3).toFixed(3),
       `${round(r.overheadPerRepoS, 3)} s`,
+      `${round(r.simLatePerRepoS, 2)} / ${round(r.childOverheadS, 2)} / ${round(r.laneGapS, 2)} s`,
+      round(r.apiCallsPerRepo),
       `${round(r.childP50S)} / ${round(r.childP99S)} s`,
       `${Math.round(r.baseRssMb)} → ${Math.round(r.peakRssMb)} MiB`,
       r.runs,
