@@ -16,7 +16,7 @@
 //   order_by=asc|desc        also applies to the default order (primary key) without sort_by
 //   page (>= 1), page_size   page_size above max_page_size is clamped to it, not rejected:
 //                            the response's page_size says what was applied
-import { and, asc, count, desc, eq, gte, lte, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, lte, type SQL, type Subquery, sql } from 'drizzle-orm';
 import {
   getTableConfig,
   type MySqlColumn,
@@ -49,10 +49,10 @@ export interface ListJoin {
   on: SQL;
   /**
    * Every row of `from` has exactly one match (a NOT NULL foreign key to the joined table's
-   * primary key), so the join neither drops nor repeats rows: the total is counted without it
-   * unless a filter of the request is on this table. A fixed `where` of listPage must not be.
-   * On 10,000 server repos this takes the count from ~8 ms (a join per row) to ~1 ms (an
-   * index range).
+   * primary key), so the join neither drops nor repeats rows: the total and the page's keys
+   * are read without it unless the request filters or sorts on this table. A fixed `where`
+   * of listPage must not use it. On 10,000 server repos this takes the count from ~8 ms (a
+   * join per row) to ~1 ms (an index range).
    */
   exactlyOne?: boolean;
 }
@@ -170,6 +170,8 @@ interface ParsedQuery {
   conditions: SQL[];
   /** Tables whose columns the request's filters use. */
   filteredTables: Set<MySqlTable>;
+  /** The table of the sort_by column, if any. */
+  sortTable: MySqlTable | undefined;
   regexes: { key: string; pattern: string }[];
   order: SQL[];
   page: number;
@@ -252,6 +254,7 @@ function parseQuery(
   }
   const by = direction === 'asc' ? asc : desc;
   const order: SQL[] = [];
+  let sortTable: MySqlTable | undefined;
   const sortBy = query.sort_by;
   if (sortBy !== undefined) {
     const field = fieldFor(spec, sortBy);
@@ -259,6 +262,7 @@ function parseQuery(
       throw new ListQueryError('unknown_sort_column', 'sort_by', sortBy, `cannot sort by ${sortBy}`);
     }
     order.push(by(field.column));
+    sortTable = field.column.table;
   }
   order.push(...spec.tiebreak.map((column) => by(column)));
 
@@ -273,7 +277,7 @@ function parseQuery(
   if (!Number.isSafeInteger((page - 1) * pageSize)) {
     throw new ListQueryError('invalid_page', 'page', String(page), 'page is out of range');
   }
-  return { conditions, filteredTables, regexes, order, page, pageSize };
+  return { conditions, filteredTables, sortTable, regexes, order, page, pageSize };
 }
 
 function parsePositive(
@@ -304,12 +308,14 @@ async function checkRegexes(db: Database, regexes: ParsedQuery['regexes']): Prom
 // Dynamic-mode select with the joins applied; typed loosely on purpose: the page's item type
 // comes from the spec's selection, which is what the builder selects.
 interface DynamicSelect {
-  innerJoin(table: MySqlTable, on: SQL): DynamicSelect;
+  innerJoin(table: MySqlTable | Subquery, on: SQL): DynamicSelect;
   leftJoin(table: MySqlTable, on: SQL): DynamicSelect;
   where(where: SQL | undefined): DynamicSelect;
   orderBy(...columns: SQL[]): DynamicSelect;
   limit(limit: number): DynamicSelect;
   offset(offset: number): DynamicSelect;
+  /** A derived table; its fields are the selected ones, by their keys in the selection. */
+  as(alias: string): Subquery & Record<string, MySqlColumn>;
   then: Promise<unknown[]>['then'];
 }
 
@@ -341,18 +347,31 @@ export async function listPage<TSelection extends SelectedFields>(
   const parsed = parseQuery(spec, query, paging);
   await checkRegexes(db, parsed.regexes);
   const condition = and(...where, ...parsed.conditions);
+  const joinsFor = (tables: readonly (MySqlTable | undefined)[]) =>
+    (spec.joins ?? []).filter((j) => !j.exactlyOne || tables.includes(j.table));
+  const filtered = [...parsed.filteredTables];
+  // The page's keys first, then their rows (a "deferred join"): OFFSET then skips index
+  // entries instead of whole rows (page 1,500 of 100,000 tasks: ~22 ms -> ~10 ms), and the
+  // keys query leaves out the joins it does not need, so the optimizer cannot start from a
+  // joined table and sort everything (the last page of 10,000 server repos: ~27 ms -> ~2 ms).
+  // The rows query repeats the conditions: a one-to-many join then still yields one row per key.
+  const keys = selectFrom(
+    db,
+    Object.fromEntries(spec.tiebreak.map((column) => [column.name, column])),
+    spec,
+    joinsFor([...filtered, parsed.sortTable]),
+  )
+    .where(condition)
+    .orderBy(...parsed.order)
+    .limit(parsed.pageSize)
+    .offset((parsed.page - 1) * parsed.pageSize)
+    .as('page_keys');
   const [items, totals] = await Promise.all([
     selectFrom(db, spec.select, spec)
+      .innerJoin(keys, and(...spec.tiebreak.map((column) => eq(column, keys[column.name]))) as SQL)
       .where(condition)
-      .orderBy(...parsed.order)
-      .limit(parsed.pageSize)
-      .offset((parsed.page - 1) * parsed.pageSize),
-    selectFrom(
-      db,
-      { total: count() },
-      spec,
-      (spec.joins ?? []).filter((j) => !j.exactlyOne || parsed.filteredTables.has(j.table)),
-    ).where(condition),
+      .orderBy(...parsed.order),
+    selectFrom(db, { total: count() }, spec, joinsFor(filtered)).where(condition),
   ]);
   const total = Number((totals[0] as { total?: number } | undefined)?.total ?? 0);
   return {

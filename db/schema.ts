@@ -197,8 +197,10 @@ export const tasks = mysqlTable(
     ...auditDates(),
   },
   (t) => [
-    // state first: `state = x` newest first (the API), and the exporter's final-state counts of
-    // the last 24 hours read one range per state.
+    // (state) is (state, id) in InnoDB: `state = x` in id order, the API's default. (state,
+    // date_queued): `state = x` by date (newest failures first), and the exporter's final-state
+    // counts of the last 24 hours, one range per state.
+    index('tasks__index__state').on(t.state),
     index('tasks__index__state__date_queued').on(t.state, t.date_queued),
     index('tasks__index__task_type').on(t.task_type),
     index('tasks__index__date_queued').on(t.date_queued),

@@ -1,5 +1,4 @@
 DROP INDEX `pulp_server_repos__index__repo_sync_health` ON `pulp_server_repos`;--> statement-breakpoint
-DROP INDEX `tasks__index__state` ON `tasks`;--> statement-breakpoint
 CREATE INDEX `pulp_server_repos__index__pulp_server_id` ON `pulp_server_repos` (`pulp_server_id`);--> statement-breakpoint
 CREATE INDEX `pulp_server_repos__index__pulp_server_id__repo_sync_health` ON `pulp_server_repos` (`pulp_server_id`,`repo_sync_health`);--> statement-breakpoint
 CREATE INDEX `pulp_server_repos__index__pulp_server_id__repo_sync_health_date` ON `pulp_server_repos` (`pulp_server_id`,`repo_sync_health_date`);--> statement-breakpoint
