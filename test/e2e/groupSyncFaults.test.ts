@@ -12,6 +12,7 @@ import { pulp_server_repos, pulp_servers, repos, task_stages, tasks } from '../.
 import type { RepoGroupSyncArgs } from '../../workflows/args.js';
 import { eventually } from '../support/eventually.js';
 import { deleteReposByPrefix } from '../support/fixtureRepos.js';
+import { runningTaskRows } from '../support/groupSyncRecords.js';
 import { type PipelineHarness, startPipelineHarness } from '../support/pipelineHarness.js';
 import { stackPulpClient } from '../support/pulp.js';
 import { type SlowUpstream, startSlowUpstream } from '../support/slowUpstream.js';
@@ -212,5 +213,8 @@ describe('repo group sync under faults', () => {
     const { group, children } = await childTasks(handle.workflowId);
     expect(group?.state).toBe('completed');
     expect(children.map((c) => c.state).sort()).toEqual(['completed', 'completed']);
+    // Nothing the killed process was doing stays 'running' in the records (the file's earlier
+    // tests have all finished their tasks too).
+    expect(await runningTaskRows(h.db)).toEqual([]);
   }, 300_000);
 });
