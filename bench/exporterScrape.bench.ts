@@ -123,7 +123,9 @@ async function main(): Promise<void> {
           ? {
               gapCause:
                 `${what} ${ms} ms, of which the collection (SQL, probes, schedules) takes ` +
-                `${collectStats.median} ms at the median; the rest is building ${series} series in prom-client.`,
+                `${collectStats.median} ms at the median (mostly the ${fleet.size.servers * fleet.size.reposPerServer} ` +
+                `repo health rows); the rest is prom-client setting and formatting ${series} series ` +
+                `(${kib} KiB, two series per server repo) and sending them over loopback.`,
             }
           : {};
       const targets: BenchTarget[] = [
