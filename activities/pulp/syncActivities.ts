@@ -18,7 +18,14 @@ import {
   versionHasPublication,
 } from './repoEndpoints.js';
 import type { PulpServerClients } from './serverClients.js';
-import { cancelPulpTask, createdResource, findLiveTaskOn, type PulpTask, waitForPulpTask } from './tasks.js';
+import {
+  cancelPulpTask,
+  createdResource,
+  findLiveTaskOn,
+  findSyncStartedSince,
+  type PulpTask,
+  waitForPulpTask,
+} from './tasks.js';
 
 /** What a retried attempt finds in its heartbeat details: the Pulp task it was following. */
 interface FollowDetails {
@@ -134,7 +141,12 @@ export function createPulpSyncActivities(clients: PulpServerClients, settings: P
       if (!taskHref) {
         const repo = await readRepository(client, input.repoHref);
         baseVersionHref = repo?.latest_version_href ?? null;
-        taskHref = await findLiveTaskOn(client, repo?.prn ?? input.repoHref);
+        const resource = repo?.prn ?? input.repoHref;
+        taskHref = await findLiveTaskOn(client, resource);
+        // A retry whose earlier attempt lost the answer to its sync POST: that sync is ours.
+        if (!taskHref && ctx.info.attempt > 1) {
+          taskHref = await findSyncStartedSince(client, resource, new Date(ctx.info.scheduledTimestampMs));
+        }
         adopted = Boolean(taskHref);
       }
       if (!taskHref) {

@@ -92,3 +92,30 @@ export async function findLiveTaskOn(client: PulpClient, resource: string): Prom
   );
   return page.results[0]?.pulp_href ?? undefined;
 }
+
+/**
+ * The newest sync task on the repository created since `since`, in any state: on a retried
+ * attempt this is the sync an earlier attempt started but never heard back about (its POST
+ * timed out after Pulp had accepted it), which may have finished already. Pulp names every
+ * plugin's sync task "…synchronizing.synchronize".
+ */
+export async function findSyncStartedSince(
+  client: PulpClient,
+  resource: string,
+  since: Date,
+): Promise<string | undefined> {
+  const page = await unwrap(
+    client.GET('/pulp/api/v3/tasks/', {
+      params: {
+        query: {
+          reserved_resources: resource,
+          name__contains: 'synchroniz',
+          pulp_created__gte: since.toISOString(),
+          ordering: ['-pulp_created'],
+          limit: 1,
+        },
+      },
+    }),
+  );
+  return page.results[0]?.pulp_href ?? undefined;
+}

@@ -401,7 +401,8 @@ export async function startPulpSimulator(options: SimulatorOptions = {}): Promis
       pulp_href: t.href,
       prn: `prn:core.task:${t.uuid}`,
       pulp_created: iso(t.createdAt),
-      name: `simulated.${t.kind}`,
+      // Pulp names sync tasks "<plugin>.app.tasks.synchronizing.synchronize".
+      name: t.kind === 'sync' ? 'simulated.app.tasks.synchronizing.synchronize' : `simulated.${t.kind}`,
       state: t.state,
       started_at: iso(t.startedAt),
       finished_at: iso(t.finishedAt),
@@ -529,6 +530,7 @@ export async function startPulpSimulator(options: SimulatorOptions = {}): Promis
       const filter = filters[k];
       if (filter) selected = selected.filter((item) => filter(item, values));
     }
+    if (url.searchParams.get('ordering')?.startsWith('-')) selected = [...selected].reverse();
     const limit = Math.min(Number(url.searchParams.get('limit') ?? 100) || 100, 1000);
     const offset = Number(url.searchParams.get('offset') ?? 0) || 0;
     const page = selected.slice(offset, offset + limit);
@@ -601,6 +603,8 @@ export async function startPulpSimulator(options: SimulatorOptions = {}): Promis
       state: eq('state'),
       state__in: eq('state'),
       name: eq('name'),
+      name__contains: (i, v) => String(i.name).includes(v[0] ?? ''),
+      pulp_created__gte: (i, v) => String(i.pulp_created) >= (v[0] ?? ''),
       reserved_resources: (i, v) => (i.reserved_resources_record as string[]).some((r) => v.includes(r)),
     });
   }
