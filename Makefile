@@ -3,11 +3,12 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help deps stack-up stack-down stack-status lint typecheck test test-unit demo gen-pulp-client build
+.PHONY: help deps stack-up stack-down stack-status lint typecheck test test-unit demo bench gen-pulp-client build
 
 help:
 	@echo "make demo   - install and start the local stack, then run Pulp Manager's main job on it"
 	@echo "make test   - install and start the local stack, then lint, typecheck and run every test"
+	@echo "make bench  - run the benchmarks (bench/, ~40 min) and rewrite BENCHMARKS.md"
 	@echo "make stack-up | stack-down | stack-status | gen-pulp-client"
 
 node_modules/.installed: package.json package-lock.json
@@ -39,6 +40,9 @@ test-unit: deps
 
 test: deps stack-up lint typecheck
 	npx vitest run
+
+bench: deps stack-up
+	bash bench/run.sh
 
 demo: deps stack-up
 	bash scripts/demo.sh

@@ -22,12 +22,12 @@ interface BenchCase {
 // Sync times are chosen so every case's ideal makespan stays within minutes on this machine;
 // overhead per repo is reported in seconds, so it compares across cases whatever the sync time.
 const DEFAULT_CASES: BenchCase[] = [
-  { repos: 100, lanes: 10, syncMedianMs: 4000 },
+  { repos: 100, lanes: 10, syncMedianMs: 2000 },
   { repos: 100, lanes: 50, syncMedianMs: 4000 },
-  { repos: 1000, lanes: 10, syncMedianMs: 1500 },
+  { repos: 1000, lanes: 10, syncMedianMs: 1000 },
   { repos: 1000, lanes: 50, syncMedianMs: 8000 },
-  { repos: 5000, lanes: 10, syncMedianMs: 800 },
-  { repos: 5000, lanes: 50, syncMedianMs: 3000 },
+  { repos: 5000, lanes: 10, syncMedianMs: 300 },
+  { repos: 5000, lanes: 50, syncMedianMs: 2000 },
 ];
 
 function parseCases(args: string[]): BenchCase[] {
