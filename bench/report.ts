@@ -53,5 +53,13 @@ for (const r of results) {
   );
   if (r.notes.length > 0) lines.push('', ...r.notes.map((n) => `- ${n}`));
 }
+// The engineers' reading of the numbers (hand-written, committed): what they mean and why.
+const reading = await readFile(fileURLToPath(new URL('./READING.md', import.meta.url)), 'utf8').catch(
+  (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return '';
+    throw err;
+  },
+);
+if (reading) lines.push('', reading.trim());
 await writeFile(out, `${lines.join('\n')}\n`);
 console.log(`[bench] wrote ${out} from ${results.length} result file(s)`);
