@@ -3,16 +3,15 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { unwrap } from '../../activities/pulp/client.js';
 import { ensureRepository } from '../../activities/pulp/ensureRepository.js';
-import { listAll } from '../../activities/pulp/listAll.js';
-import { pulp_server_repos, pulp_servers, repos, task_stages, tasks } from '../../db/schema.js';
+import { pulp_server_repos, pulp_servers, repos, task_stages } from '../../db/schema.js';
 import type { RepoGroupSyncArgs } from '../../workflows/args.js';
 import { eventually } from '../support/eventually.js';
 import { deleteReposByPrefix } from '../support/fixtureRepos.js';
-import { runningTaskRows } from '../support/groupSyncRecords.js';
+import { groupRecords, pulpSyncTasksSince, runningTaskRows } from '../support/groupSyncRecords.js';
 import { type PipelineHarness, startPipelineHarness } from '../support/pipelineHarness.js';
 import { stackPulpClient } from '../support/pulp.js';
 import { type SlowUpstream, startSlowUpstream } from '../support/slowUpstream.js';
@@ -21,6 +20,8 @@ import { stack } from '../support/stack.js';
 // Faults on the real stack: an unreachable upstream, a sync slower than max_runtime (with a
 // test-double upstream that holds file downloads), a worker process killed mid-group.
 const run = `f${Date.now().toString(36)}`;
+// Every Pulp task of this file's repositories is newer than this (their names are new too).
+const fileStartedAt = new Date();
 const primary = stackPulpClient(stack.pulp.primary);
 const server = stack.pulp.primary.name;
 let h: PipelineHarness;
@@ -44,18 +45,6 @@ async function startGroup(
   });
 }
 
-async function childTasks(workflowId: string) {
-  const [group] = await h.db
-    .select()
-    .from(tasks)
-    .where(and(eq(tasks.workflow_id, workflowId), eq(tasks.task_type, 'repo_group_sync')));
-  const children = await h.db
-    .select()
-    .from(tasks)
-    .where(eq(tasks.parent_task_id, group?.id ?? -1));
-  return { group, children };
-}
-
 async function healthOf(name: string) {
   const [row] = await h.db
     .select({ health: pulp_server_repos.repo_sync_health })
@@ -64,20 +53,6 @@ async function healthOf(name: string) {
     .where(eq(repos.name, name));
   const [s] = await h.db.select().from(pulp_servers).where(eq(pulp_servers.name, server));
   return { repo: row?.health, rollup: s?.repo_sync_health_rollup };
-}
-
-/** Pulp sync tasks that ran on a repository, from Pulp itself. */
-async function pulpSyncTasks(repoName: string) {
-  const [repo] = (
-    await unwrap(primary.GET('/pulp/api/v3/repositories/', { params: { query: { name: repoName } } }))
-  ).results;
-  return listAll((q) =>
-    unwrap(
-      primary.GET('/pulp/api/v3/tasks/', {
-        params: { query: { ...q, reserved_resources: repo?.prn ?? '', name__contains: 'synchroniz' } },
-      }),
-    ),
-  );
 }
 
 describe('repo group sync under faults', () => {
@@ -112,9 +87,9 @@ describe('repo group sync under faults', () => {
     );
     const handle = await startGroup({ regexInclude });
     expect(await handle.result()).toMatchObject({ total: 2, completed: 1, failed: 1 });
-    const { group, children } = await childTasks(handle.workflowId);
-    expect(group?.state).toBe('completed');
-    const failed = children.find((c) => (c.task_args as { repo: string }).repo === flaky);
+    const { group, children } = await groupRecords(h.db, handle.workflowId);
+    expect(group.state).toBe('completed');
+    const failed = children.get(flaky);
     expect(failed?.state).toBe('failed');
     const [syncStage] = await h.db
       .select()
@@ -138,11 +113,11 @@ describe('repo group sync under faults', () => {
     const handle = await startGroup({ regexInclude: `^${name}$`, maxRuntimeSeconds: 8 });
     expect(await handle.result()).toMatchObject({ total: 1, canceled: 1, completed: 0 });
 
-    const { group, children } = await childTasks(handle.workflowId);
-    expect(group?.state).toBe('failed');
-    expect(group?.error).toMatchObject({ msg: 'max_runtime of 8s exceeded: 1 repo syncs canceled' });
-    expect(children.map((c) => c.state)).toEqual(['canceled']);
-    const pulpTasks = await pulpSyncTasks(name);
+    const { group, children } = await groupRecords(h.db, handle.workflowId);
+    expect(group.state).toBe('failed');
+    expect(group.error).toMatchObject({ msg: 'max_runtime of 8s exceeded: 1 repo syncs canceled' });
+    expect([...children.values()].map((c) => c.state)).toEqual(['canceled']);
+    const pulpTasks = await pulpSyncTasksSince(primary, name, fileStartedAt);
     expect(pulpTasks.map((t) => t.state)).toEqual(['canceled']);
     await slow.close();
     slow = undefined;
@@ -187,7 +162,9 @@ describe('repo group sync under faults', () => {
     // waiting for the Pulp worker) when the worker process dies.
     await eventually(
       async () => {
-        const states = (await Promise.all(names.map(pulpSyncTasks))).map((ts) => ts.map((t) => t.state));
+        const states = (
+          await Promise.all(names.map((n) => pulpSyncTasksSince(primary, n, fileStartedAt)))
+        ).map((ts) => ts.map((t) => t.state));
         for (const s of states) expect(s).toHaveLength(1);
         expect(states.flat()).toContain('running');
         expect(states.flat().every((s) => s === 'running' || s === 'waiting')).toBe(true);
@@ -204,15 +181,15 @@ describe('repo group sync under faults', () => {
       worker.kill('SIGTERM');
     }
     for (const n of names) {
-      const syncs = await pulpSyncTasks(n);
+      const syncs = await pulpSyncTasksSince(primary, n, fileStartedAt);
       expect(
         syncs.map((t) => t.state),
         n,
       ).toEqual(['completed']);
     }
-    const { group, children } = await childTasks(handle.workflowId);
-    expect(group?.state).toBe('completed');
-    expect(children.map((c) => c.state).sort()).toEqual(['completed', 'completed']);
+    const { group, children } = await groupRecords(h.db, handle.workflowId);
+    expect(group.state).toBe('completed');
+    expect([...children.values()].map((c) => c.state)).toEqual(['completed', 'completed']);
     // Nothing the killed process was doing stays 'running' in the records (the file's earlier
     // tests have all finished their tasks too).
     expect(await runningTaskRows(h.db)).toEqual([]);

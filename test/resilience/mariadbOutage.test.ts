@@ -1,32 +1,25 @@
 import type { Client } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureRepository } from '../../activities/pulp/ensureRepository.js';
 import { pulp_server_repos, pulp_servers, repos } from '../../db/schema.js';
-import { eventually } from '../support/eventually.js';
-import { deleteReposByPrefix, fixtureRepoSpecs, registerFixtureRepos } from '../support/fixtureRepos.js';
+import { groupRecords, groupResultWithin, runningTaskRows, stagesOf } from '../support/groupSyncRecords.js';
 import {
-  groupRecords,
-  groupResultWithin,
-  pulpSyncTasksSince,
-  runningTaskRows,
-  stagesOf,
-} from '../support/groupSyncRecords.js';
+  allCompleted,
+  expectOneCompletedSyncEach,
+  type MidGroupFaultRepos,
+  registerMidGroupFaultRepos,
+  startMidGroupFaultGroup,
+  untilMidGroup,
+} from '../support/midGroupFault.js';
 import { type PipelineHarness, startPipelineHarness } from '../support/pipelineHarness.js';
 import { type PrivateMariaDb, startPrivateMariaDb } from '../support/privateMariaDb.js';
-import { stackPulpClient } from '../support/pulp.js';
 import { portAccepts } from '../support/serviceProcess.js';
-import { type SlowUpstream, startSlowUpstream } from '../support/slowUpstream.js';
 import { stack } from '../support/stack.js';
 
 // The reporting database goes away for 30 s while a group sync runs. It is a private MariaDB
 // (the shared one must never be stopped); Temporal and Pulp are the shared stack's.
 const run = `mo${Date.now().toString(36)}`;
-const primary = stackPulpClient(stack.pulp.primary);
 const server = stack.pulp.primary.name;
-// Sorts first (repos sync in name order), so the group is at its start when the database stops.
-const slowRepo = `ext-${run}-0slow`;
-const repoNames = [slowRepo, ...fixtureRepoSpecs(run).map((s) => s.name)].sort();
 // Shorter than the outage: the slow sync finishes in Pulp while the database is down, so the
 // activities that record it must retry until the database is back.
 const SLOW_SYNC_MS = 15_000;
@@ -80,61 +73,29 @@ async function retriedActivities(client: Client, workflowId: string): Promise<Re
 describe('MariaDB down for 30 s mid-group', () => {
   let mariadb: PrivateMariaDb | undefined;
   let h: PipelineHarness | undefined;
-  let slow: SlowUpstream | undefined;
+  let faultRepos: MidGroupFaultRepos | undefined;
 
   beforeAll(async () => {
     mariadb = await startPrivateMariaDb();
     h = await startPipelineHarness({ database: mariadb.settings });
-    slow = await startSlowUpstream(SLOW_SYNC_MS);
-    await registerFixtureRepos(primary, fixtureRepoSpecs(run));
-    await ensureRepository(primary, {
-      name: slowRepo,
-      repoType: 'file',
-      basePath: `${run}/slow`,
-      remote: { url: slow.manifestUrl, tls_validation: false, policy: 'immediate' },
-    });
+    faultRepos = await registerMidGroupFaultRepos(run, SLOW_SYNC_MS);
   });
 
   afterAll(async () => {
     if (mariadb && !mariadb.isRunning()) await mariadb.start();
     await h?.close();
     await mariadb?.dispose();
-    await slow?.close();
-    await deleteReposByPrefix(primary, stack.pulp.primary.url, `ext-${run}-`);
+    await faultRepos?.dispose();
   });
 
   it('DB activities retry, nothing is lost: the group completes with its stages and health rows', async () => {
-    if (!h || !mariadb) throw new Error('beforeAll did not set up the harness and the private MariaDB');
+    if (!h || !mariadb || !faultRepos)
+      throw new Error('beforeAll did not set up the harness, MariaDB and the repos');
     const harness = h;
+    const { slowRepo, repoNames } = faultRepos;
     const since = new Date();
-    const handle = await harness.client.workflow.start('repoGroupSyncWorkflow', {
-      taskQueue: harness.taskQueue,
-      workflowId: `repo-group-sync/${server}/test-${run}`,
-      args: [
-        {
-          server,
-          regexInclude: `^ext-${run}-`,
-          maxConcurrentSyncs: 2,
-          maxRuntimeSeconds: 1800,
-          debPublishMode: 'resign',
-        },
-      ],
-    });
-
-    // Mid-group: the slow repo's child is running and its Pulp sync has started; no child has
-    // finished yet.
-    await eventually(
-      async () => {
-        const [task] = await pulpSyncTasksSince(primary, slowRepo, since);
-        expect(task?.state).toBe('running');
-        const { group, children } = await groupRecords(harness.db, handle.workflowId);
-        expect(group.state).toBe('running');
-        expect(children.get(slowRepo)?.state).toBe('running');
-        expect([...children.values()].filter((c) => c.state !== 'running')).toEqual([]);
-      },
-      180_000,
-      500,
-    );
+    const handle = await startMidGroupFaultGroup(harness, run);
+    await untilMidGroup(harness, handle, slowRepo, since);
 
     const { host, port } = mariadb.settings;
     const stoppedAt = new Date();
@@ -144,16 +105,7 @@ describe('MariaDB down for 30 s mid-group', () => {
     await mariadb.start();
 
     const result = await groupResultWithin(handle, 420_000, () => 'after the database came back');
-    expect(result).toEqual({
-      total: repoNames.length,
-      pending: 0,
-      running: 0,
-      completed: repoNames.length,
-      failed: 0,
-      skipped: 0,
-      canceled: 0,
-    });
-
+    expect(result).toEqual(allCompleted(repoNames.length));
     // Every task row and stage made it to the database.
     const { group, children } = await groupRecords(harness.db, handle.workflowId);
     expect(group.state).toBe('completed');
@@ -196,13 +148,7 @@ describe('MariaDB down for 30 s mid-group', () => {
     expect(serverRow?.repo_sync_health_rollup).not.toBeNull();
     expect(serverRow?.repo_sync_health_rollup_date?.getTime()).toBeGreaterThan(stoppedAt.getTime());
 
-    for (const name of repoNames) {
-      const syncs = await pulpSyncTasksSince(primary, name, since);
-      expect(
-        syncs.map((t) => t.state),
-        `Pulp sync tasks of ${name}`,
-      ).toEqual(['completed']);
-    }
+    await expectOneCompletedSyncEach(repoNames, since);
 
     // The outage really hit the pipeline: some database activity failed and succeeded on a
     // later attempt (the only fault here is the database).
