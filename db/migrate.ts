@@ -66,6 +66,11 @@ function readJournal(migrationsFolder: string) {
   return journalSchema.parse(JSON.parse(text)).entries;
 }
 
+/** The tags of the committed migrations, oldest first, as the journal lists them. */
+export function committedMigrationTags(migrationsFolder = defaultMigrationsFolder): string[] {
+  return readJournal(migrationsFolder).map((e) => e.tag);
+}
+
 async function queryRows<T>(db: AnyMySql2Database, query: ReturnType<typeof sql>): Promise<T[]> {
   const [rows] = await db.execute(query);
   return rows as unknown as T[];

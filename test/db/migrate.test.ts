@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDatabase, createDatabase, type Database } from '../../db/client.js';
 import {
   assertMigrated,
+  committedMigrationTags,
   DatabaseNotMigratedError,
   defaultMigrationsFolder,
   migrateDatabase,
@@ -24,12 +25,7 @@ const expectedTables = [
   'tasks',
 ];
 
-/** The committed migrations, oldest first, as db/migrations/meta/_journal.json lists them. */
-const committedTags = (
-  JSON.parse(readFileSync(join(defaultMigrationsFolder, 'meta', '_journal.json'), 'utf8')) as {
-    entries: { tag: string }[];
-  }
-).entries.map((e) => e.tag);
+const committedTags = committedMigrationTags();
 
 async function rows<T>(db: Database, query: ReturnType<typeof sql>): Promise<T[]> {
   const [result] = await db.execute(query);
