@@ -1,5 +1,6 @@
 import type { DurationSpec } from '../test/simulator/simulatedDurations.js';
 import { startPipelineHarness } from '../test/support/pipelineHarness.js';
+import { type CpuUsage, stackServicePid, startCpuMeter } from './lib/cpuAccounting.js';
 import { idealMakespan } from './lib/idealMakespan.js';
 import { type BenchResult, percentile, round, writeBenchResult } from './lib/results.js';
 import { spawnSimulator } from './lib/simulatorProcess.js';
@@ -84,6 +85,7 @@ interface CaseResult {
   childOverheadS: number;
   laneGapS: number;
   apiCallsPerRepo: number;
+  cpu: CpuUsage;
   outcome: string;
 }
 
@@ -108,6 +110,12 @@ async function runCase(c: BenchCase): Promise<CaseResult> {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
     }, 500);
     const workflowId = `repo-group-sync/${sim.serverName}/bench`;
+    const cpuMeter = startCpuMeter({
+      temporal: stackServicePid('temporal'),
+      mariadb: stackServicePid('mariadb'),
+      worker: 'self',
+      simulator: sim.pid,
+    });
     const t0 = Date.now();
     const handle = await h.client.workflow.start('repoGroupSyncWorkflow', {
       taskQueue: h.taskQueue,
@@ -125,6 +133,7 @@ async function runCase(c: BenchCase): Promise<CaseResult> {
     });
     const progress = (await handle.result()) as Record<string, number>;
     const makespanMs = Date.now() - t0;
+    const cpu = cpuMeter.stop();
     clearInterval(sampler);
 
     // Pulp time per repo: every task the simulator ran for it (sync, banned removal, publish,
@@ -193,12 +202,24 @@ async function runCase(c: BenchCase): Promise<CaseResult> {
       childOverheadS: mean(childOverheads) / 1000,
       laneGapS: (makespanMs * c.lanes) / c.repos / 1000 - mean(childDurations) / 1000,
       apiCallsPerRepo: stats.requests / c.repos,
+      cpu,
       outcome: `${progress.completed} completed, ${progress.failed} failed`,
     };
   } finally {
     await sim.stop();
     await h.close();
   }
+}
+
+const busyPercent = (r: CaseResult) => Math.round((100 * r.cpu.busyS) / r.cpu.capacityS);
+/** CPU milliseconds per repo of each process, and of everything else on the machine. */
+function cpuPerRepoText(r: CaseResult): string {
+  const named = Object.values(r.cpu.byProcess).reduce((a, b) => a + b, 0);
+  const ms = (s: number) => Math.round((1000 * s) / r.c.repos);
+  return [
+    ...Object.entries(r.cpu.byProcess).map(([name, s]) => `${name} ${ms(s)}`),
+    `other ${ms(r.cpu.busyS - named)}`,
+  ].join(' / ');
 }
 
 const started = new Date();
@@ -212,7 +233,7 @@ for (const c of cases) {
     `[bench]   makespan ${round(r.makespanS)} s, ideal ${round(r.idealS)} s, ratio ${round(r.makespanS / r.idealS, 3)}, ` +
       `overhead/repo ${round(r.overheadPerRepoS, 2)} s, peak RSS ${round(r.peakRssMb)} MiB, ` +
       `sim late ${round(r.simLatePerRepoS, 2)} s, child overhead ${round(r.childOverheadS, 2)} s, lane gap ${round(r.laneGapS, 2)} s, ` +
-      `${round(r.apiCallsPerRepo)} API calls/repo, ` +
+      `${round(r.apiCallsPerRepo)} API calls/repo, cores busy ${busyPercent(r)} % (${cpuPerRepoText(r)}), ` +
       `history ≤ ${r.maxHistoryEvents} events / ${round(r.maxHistoryBytes / 1024)} KiB over ${r.runs} runs, ${r.outcome}`,
   );
 }
@@ -233,8 +254,9 @@ if (target) {
         : `per repo ${round(target.childOverheadS, 2)} s in the child beyond Pulp's work (three Pulp ` +
           `activities' turn-around through the Temporal server and polling slack, ${round(target.apiCallsPerRepo)} ` +
           `Pulp calls) and ${round(target.laneGapS, 2)} s between children, against ` +
-          `${round((target.idealS * target.c.lanes) / target.c.repos, 1)} s of Pulp work per repo; the Temporal ` +
-          'server, MariaDB, the simulator and the worker share 2 cores.',
+          `${round((target.idealS * target.c.lanes) / target.c.repos, 1)} s of Pulp work per repo. The cores were ` +
+          `${busyPercent(target)} % busy during the run (CPU ms per repo: ${cpuPerRepoText(target)}): the Temporal ` +
+          'dev server, MariaDB, the simulator and the worker share 2 cores, so each turn-around waits for a core.',
   });
 }
 const worstOverhead = Math.max(...results.map((r) => r.overheadPerRepoS));
@@ -264,7 +286,10 @@ await writeBenchResult({
     '(median as listed, σ 0.5, capped at 6× the median), publish lognormal (median/5). ' +
     '**Ideal** = the makespan of c lanes pulling repos in queue order with zero overhead, computed from the ' +
     'durations the simulator actually used; **overhead per repo** = (makespan − ideal) × c / N, the lane time ' +
-    'each repo cost beyond its Pulp work. Makespan includes reconciling the inventory and the health rollup.',
+    'each repo cost beyond its Pulp work. Makespan includes reconciling the inventory and the health rollup. ' +
+    '**Cores busy** and **CPU ms / repo** come from /proc over the run (bench/lib/cpuAccounting.ts): the ' +
+    "machine's busy time against cores × makespan, and each process's CPU time per repo (worker = the " +
+    'benchmark process; other = everything else on the machine, the idle Pulps of the stack included).',
   table: {
     columns: [
       'N',
@@ -276,6 +301,8 @@ await writeBenchResult({
       'overhead / repo',
       'of which: simulator late / child / lane gap',
       'Pulp API calls / repo',
+      'cores busy',
+      'CPU ms / repo: Temporal / MariaDB / worker / simulator / other',
       'child p50 / p99',
       'worker RSS base → peak',
       'runs (continue-as-new)',
@@ -294,6 +321,8 @@ await writeBenchResult({
       `${round(r.overheadPerRepoS, 3)} s`,
       `${round(r.simLatePerRepoS, 2)} / ${round(r.childOverheadS, 2)} / ${round(r.laneGapS, 2)} s`,
       round(r.apiCallsPerRepo),
+      `${busyPercent(r)} %`,
+      cpuPerRepoText(r).replace(/[a-z]+ /g, ''),
       `${round(r.childP50S)} / ${round(r.childP99S)} s`,
       `${Math.round(r.baseRssMb)} → ${Math.round(r.peakRssMb)} MiB`,
       r.runs,

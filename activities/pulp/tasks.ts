@@ -31,13 +31,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Share of a task's age waited before the next poll: a task is noticed done at most ~5% late. */
 const POLL_FRACTION_OF_AGE = 0.05;
+/** The first wait; it doubles up to minIntervalMs. */
+const FIRST_POLL_WAIT_MS = 50;
 
 /**
- * Polls a Pulp task until it reaches a final state. The wait between polls grows with the
- * task's age (5% of it, between minIntervalMs and maxIntervalMs): a 2 s publish is seen done
- * within 250 ms, a 10 min sync within 5 s, so the time lost to polling stays a small fraction
- * of Pulp's own work at a handful of requests per task. A fixed backoff to the maximum instead
- * added seconds to every short task, which over thousands of repos dominated the makespan.
+ * Polls a Pulp task until it reaches a final state. The first waits are short and double (50,
+ * 100, 200 ms) because many Pulp tasks finish within a few hundred ms (a distribution update, a
+ * publish, a sync with nothing new); after that the wait grows with the task's age (5% of it,
+ * between minIntervalMs and maxIntervalMs): a 2 s publish is seen done within 250 ms, a 10 min
+ * sync within 5 s, so the time lost to polling stays a small fraction of Pulp's own work at a
+ * handful of requests per task. A fixed backoff to the maximum instead added seconds to every
+ * short task, which over thousands of repos dominated the makespan.
  * Resolves for completed and skipped; throws PulpTaskFailedError for failed and canceled.
  */
 export async function waitForPulpTask(
@@ -47,16 +51,26 @@ export async function waitForPulpTask(
 ): Promise<PulpTask> {
   const { minIntervalMs = 250, maxIntervalMs = 5000 } = opts;
   const since = Date.now();
-  for (;;) {
+  for (let polls = 1; ; polls++) {
     const task = await readPulpTask(client, taskHref);
     await opts.onPoll?.(task);
     if (isFinalTaskState(task.state ?? '')) {
       if (task.state === 'completed' || task.state === 'skipped') return task;
       throw new PulpTaskFailedError(taskHref, task.state ?? 'unknown', task.error as PulpTaskError | null);
     }
-    const age = Date.now() - since;
-    await sleep(Math.min(maxIntervalMs, Math.max(minIntervalMs, Math.round(age * POLL_FRACTION_OF_AGE))));
+    await sleep(nextPollWaitMs(polls, Date.now() - since, minIntervalMs, maxIntervalMs));
   }
+}
+
+/** The wait after the `polls`-th read of a task that is `ageMs` old (see waitForPulpTask). */
+export function nextPollWaitMs(
+  polls: number,
+  ageMs: number,
+  minIntervalMs: number,
+  maxIntervalMs: number,
+): number {
+  const early = Math.min(minIntervalMs, FIRST_POLL_WAIT_MS * 2 ** Math.min(polls - 1, 16));
+  return Math.min(maxIntervalMs, Math.max(early, Math.round(ageMs * POLL_FRACTION_OF_AGE)));
 }
 
 /** Pulp answers a task-starting call with {task}; the task's created_resources hold the result. */
