@@ -7,7 +7,7 @@ rm -rf bench/results
 for b in groupSyncMakespan realPulpGroup apiLatency exporterScrape; do
   t0=$SECONDS
   echo "[bench] === $b"
-  npx tsx "bench/$b.bench.ts" 2>&1 | grep -E '^\[bench\]|Error|error:' || true
+  npx tsx "bench/$b.bench.ts" 2>&1 | grep --line-buffered -E '^\[bench\]|Error|error:' || true
   [[ -f "bench/results/$(case $b in groupSyncMakespan) echo group-sync-makespan;; realPulpGroup) echo real-pulp-group;; apiLatency) echo api-latency;; exporterScrape) echo exporter-scrape;; esac).json" ]] \
     || { echo "[bench] $b wrote no result (see its output above)"; exit 1; }
   echo "[bench] $b took $((SECONDS - t0)) s"
