@@ -145,6 +145,7 @@ const result: BenchResult = {
       'makespan',
       'Pulp task time',
       'Pulp tasks',
+      'Pulp queue wait',
       'ideal',
       'ratio',
       'overhead / repo',

@@ -28,6 +28,11 @@ export interface BenchResult {
 export const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
 
 export async function writeBenchResult(result: BenchResult): Promise<string> {
+  const width = result.table.columns.length;
+  result.table.rows.forEach((row, i) => {
+    if (row.length !== width)
+      throw new Error(`${result.id}: table row ${i + 1} has ${row.length} cells for ${width} columns`);
+  });
   await mkdir(resultsDir, { recursive: true });
   const file = `${resultsDir}${result.id}.json`;
   await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
