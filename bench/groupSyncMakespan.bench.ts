@@ -212,6 +212,7 @@ async function runCase(c: BenchCase): Promise<CaseResult> {
 }
 
 const busyPercent = (r: CaseResult) => Math.round((100 * r.cpu.busyS) / r.cpu.capacityS);
+const stealPercent = (r: CaseResult) => Math.round((100 * r.cpu.stealS) / r.cpu.capacityS);
 /** CPU milliseconds per repo of each process, and of everything else on the machine. */
 function cpuPerRepoText(r: CaseResult): string {
   const named = Object.values(r.cpu.byProcess).reduce((a, b) => a + b, 0);
@@ -233,7 +234,7 @@ for (const c of cases) {
     `[bench]   makespan ${round(r.makespanS)} s, ideal ${round(r.idealS)} s, ratio ${round(r.makespanS / r.idealS, 3)}, ` +
       `overhead/repo ${round(r.overheadPerRepoS, 2)} s, peak RSS ${round(r.peakRssMb)} MiB, ` +
       `sim late ${round(r.simLatePerRepoS, 2)} s, child overhead ${round(r.childOverheadS, 2)} s, lane gap ${round(r.laneGapS, 2)} s, ` +
-      `${round(r.apiCallsPerRepo)} API calls/repo, cores busy ${busyPercent(r)} % (${cpuPerRepoText(r)}), ` +
+      `${round(r.apiCallsPerRepo)} API calls/repo, cores busy ${busyPercent(r)} % + steal ${stealPercent(r)} % (${cpuPerRepoText(r)}), ` +
       `history ≤ ${r.maxHistoryEvents} events / ${round(r.maxHistoryBytes / 1024)} KiB over ${r.runs} runs, ${r.outcome}`,
   );
 }
@@ -255,7 +256,7 @@ if (target) {
           `activities' turn-around through the Temporal server and polling slack, ${round(target.apiCallsPerRepo)} ` +
           `Pulp calls) and ${round(target.laneGapS, 2)} s between children, against ` +
           `${round((target.idealS * target.c.lanes) / target.c.repos, 1)} s of Pulp work per repo. The cores were ` +
-          `${busyPercent(target)} % busy during the run (CPU ms per repo: ${cpuPerRepoText(target)}): the Temporal ` +
+          `${busyPercent(target)} % busy and ${stealPercent(target)} % stolen by the hypervisor during the run (CPU ms per repo: ${cpuPerRepoText(target)}): the Temporal ` +
           'dev server, MariaDB, the simulator and the worker share 2 cores, so each turn-around waits for a core.',
   });
 }
@@ -301,7 +302,7 @@ await writeBenchResult({
       'overhead / repo',
       'of which: simulator late / child / lane gap',
       'Pulp API calls / repo',
-      'cores busy',
+      'cores busy + stolen',
       'CPU ms / repo: Temporal / MariaDB / worker / simulator / other',
       'child p50 / p99',
       'worker RSS base → peak',
@@ -321,7 +322,7 @@ await writeBenchResult({
       `${round(r.overheadPerRepoS, 3)} s`,
       `${round(r.simLatePerRepoS, 2)} / ${round(r.childOverheadS, 2)} / ${round(r.laneGapS, 2)} s`,
       round(r.apiCallsPerRepo),
-      `${busyPercent(r)} %`,
+      `${busyPercent(r)} + ${stealPercent(r)} %`,
       cpuPerRepoText(r).replace(/[a-z]+ /g, ''),
       `${round(r.childP50S)} / ${round(r.childP99S)} s`,
       `${Math.round(r.baseRssMb)} → ${Math.round(r.peakRssMb)} MiB`,

@@ -14,6 +14,8 @@ export interface CpuUsage {
   capacityS: number;
   /** CPU seconds the machine spent busy (all processes, user + system + irq). */
   busyS: number;
+  /** CPU seconds the hypervisor gave to other guests while this one wanted them (shared host). */
+  stealS: number;
   /** CPU seconds per named process. */
   byProcess: Record<string, number>;
 }
@@ -29,19 +31,18 @@ function processCpuSeconds(pid: number): number {
 }
 
 /** Busy and total CPU seconds of the whole machine, from the `cpu` line of /proc/stat. */
-function machineCpuSeconds(): { busy: number; cores: number } {
+function machineCpuSeconds(): { busy: number; steal: number; cores: number } {
   const text = readFileSync('/proc/stat', 'utf8');
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = (text.split('\n')[0] ?? '')
+  const [user, nice, system, idle, , irq, softirq, steal] = (text.split('\n')[0] ?? '')
     .trim()
     .split(/\s+/)
     .slice(1)
     .map(Number);
   const cores = text.split('\n').filter((l) => /^cpu\d+ /.test(l)).length;
-  if (user === undefined || idle === undefined || iowait === undefined)
-    throw new Error('/proc/stat: no cpu line');
+  if (user === undefined || idle === undefined) throw new Error('/proc/stat: no cpu line');
   return {
-    busy:
-      (user + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / clockTicksPerSecond,
+    busy: (user + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0)) / clockTicksPerSecond,
+    steal: (steal ?? 0) / clockTicksPerSecond,
     cores,
   };
 }
@@ -72,6 +73,7 @@ export function startCpuMeter(processes: Record<string, number | 'self'>): { sto
         wallS,
         capacityS: wallS * machine.cores,
         busyS: machine.busy - machineBefore.busy,
+        stealS: machine.steal - machineBefore.steal,
         byProcess: Object.fromEntries(
           Object.entries(processes).map(([name, pid]) => [name, read(pid) - (before[name] ?? 0)]),
         ),
