@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench: every benchmark in turn (each writes bench/results/<id>.json), then BENCHMARKS.md.
-# They need the local stack (make stack-up) and take about 45 minutes on 2 cores.
+# They need the local stack (make stack-up) and take 45-60 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf bench/results
