@@ -214,14 +214,18 @@ async function runCase(c: BenchCase): Promise<CaseResult> {
 const busyPercent = (r: CaseResult) => Math.round((100 * r.cpu.busyS) / r.cpu.capacityS);
 const stealPercent = (r: CaseResult) => Math.round((100 * r.cpu.stealS) / r.cpu.capacityS);
 /** CPU milliseconds per repo of each process, and of everything else on the machine. */
-function cpuPerRepoText(r: CaseResult): string {
+function cpuPerRepoMs(r: CaseResult): [string, number][] {
   const named = Object.values(r.cpu.byProcess).reduce((a, b) => a + b, 0);
   const ms = (s: number) => Math.round((1000 * s) / r.c.repos);
   return [
-    ...Object.entries(r.cpu.byProcess).map(([name, s]) => `${name} ${ms(s)}`),
-    `other ${ms(r.cpu.busyS - named)}`,
-  ].join(' / ');
+    ...Object.entries(r.cpu.byProcess).map(([name, s]): [string, number] => [name, ms(s)]),
+    ['other', ms(r.cpu.busyS - named)],
+  ];
 }
+const cpuPerRepoText = (r: CaseResult) =>
+  cpuPerRepoMs(r)
+    .map(([name, ms]) => `${name} ${ms}`)
+    .join(' / ');
 
 const started = new Date();
 const cases = parseCases(process.argv.slice(2));
@@ -323,7 +327,9 @@ await writeBenchResult({
       `${round(r.simLatePerRepoS, 2)} / ${round(r.childOverheadS, 2)} / ${round(r.laneGapS, 2)} s`,
       round(r.apiCallsPerRepo),
       `${busyPercent(r)} + ${stealPercent(r)} %`,
-      cpuPerRepoText(r).replace(/[a-z]+ /g, ''),
+      cpuPerRepoMs(r)
+        .map(([, ms]) => ms)
+        .join(' / '),
       `${round(r.childP50S)} / ${round(r.childP99S)} s`,
       `${Math.round(r.baseRssMb)} → ${Math.round(r.peakRssMb)} MiB`,
       r.runs,
