@@ -10,16 +10,24 @@ import {
  * Temporal server per call, and their results are recorded as markers. A repo sync makes about
  * ten of them; as regular activities they cost ~1.5 s of orchestration per repo on a loaded
  * machine (BENCHMARKS.md), as local activities a few milliseconds each. They are idempotent
- * (upserts keyed by workflow run), so a re-execution after a worker crash changes nothing.
- * Backoffs longer than localRetryThreshold become durable timers (a long DB outage).
+ * (upserts on unique keys), so a re-execution after a worker crash changes nothing.
+ *
+ * A database outage must not fail a workflow whose Pulp work succeeded, nor hold its workflow
+ * task: the first retries (1, 2, 4, 8 s) run inside the worker, and every backoff longer than
+ * localRetryThreshold becomes a durable timer, so the workflow task is released and queries,
+ * cancels and child results go on while the database is down. Attempts are not capped; the
+ * schedule-to-close budget (measured from the first attempt, across timers) outlasts any outage
+ * worth riding out, and the workflow's own execution timeout ends it sooner where one is set.
+ * Statements the database rejects for what they are fail at once (activities/db/sqlFailures.ts).
  */
 export const DB_ACTIVITY: LocalActivityOptions = {
   startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '24 hours',
+  localRetryThreshold: '10 seconds',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,
-    maximumInterval: '1 minute',
-    maximumAttempts: 20,
+    maximumInterval: '2 minutes',
   },
 };
 

@@ -5,6 +5,7 @@ import { type SnapshotSupport, serverSnapshotSupport, upsertServerRepo } from '.
 import { repoNameMatcher } from '../../domain/repoFilter.js';
 import { SNAPSHOT_REPO_TYPES } from '../../domain/snapshotPrefix.js';
 import type { RepoType } from '../pulp/hrefs.js';
+import { withSqlErrorClassification } from './sqlFailures.js';
 
 /** A server repo with everything a removal or a content removal needs: hrefs only. */
 export interface ServerRepoTarget {
@@ -30,7 +31,7 @@ interface RegexFilter {
 
 /** DB reads that pick the repos a snapshot, a removal or a content removal works on. */
 export function createRepoSelectionActivities(db: Database) {
-  return {
+  return withSqlErrorClassification({
     async loadSnapshotSupport(input: { server: string }): Promise<SnapshotSupport> {
       return serverSnapshotSupport(db, input.server);
     },
@@ -98,5 +99,5 @@ export function createRepoSelectionActivities(db: Database) {
       const { server, ...snapshot } = input;
       return upsertServerRepo(db, server, snapshot);
     },
-  };
+  });
 }

@@ -12,6 +12,7 @@ import { repoNameMatcher } from '../../domain/repoFilter.js';
 import type { RepoType } from '../pulp/hrefs.js';
 import { readServerInventory } from '../pulp/inventory.js';
 import type { PulpServerClients } from '../pulp/serverClients.js';
+import { withSqlErrorClassification } from './sqlFailures.js';
 
 export interface RepoRef {
   id: number;
@@ -29,7 +30,7 @@ export interface RepoSyncTarget {
 }
 
 export function createServerRepoActivities(db: Database, clients: PulpServerClients) {
-  return {
+  return withSqlErrorClassification({
     /** Reads repositories, remotes and distributions from Pulp and makes the DB rows equal. */
     async reconcileServerRepos(input: { server: string }): Promise<ReconcileCounts> {
       const inventory = await readServerInventory(await clients.forServer(input.server));
@@ -80,5 +81,5 @@ export function createServerRepoActivities(db: Database, clients: PulpServerClie
       const serverId = await requireServerId(db, input.server);
       return { rollup: await updateRepoHealth(db, serverId, input.serverRepoIds) };
     },
-  };
+  });
 }

@@ -10,6 +10,7 @@ import {
   upsertStage,
   upsertTaskForRun,
 } from '../../db/taskRecords.js';
+import { withSqlErrorClassification } from './sqlFailures.js';
 
 export const WORKER_NAME = `${hostname()}:${process.pid}`;
 
@@ -27,7 +28,7 @@ export type FinalTaskState = 'completed' | 'failed' | 'canceled' | 'skipped';
 
 /** Activities that keep the Task reporting records; all idempotent (see db/taskRecords.ts). */
 export function createTaskActivities(db: Database) {
-  return {
+  return withSqlErrorClassification({
     async startTaskRecord(input: StartTaskInput): Promise<number> {
       const run = Context.current().info.workflowExecution;
       const workflowId = run?.workflowId ?? '';
@@ -70,5 +71,5 @@ export function createTaskActivities(db: Database) {
     async linkTaskToServerRepo(input: { taskId: number; serverRepoId: number }): Promise<void> {
       await linkTaskToServerRepo(db, input.taskId, input.serverRepoId);
     },
-  };
+  });
 }
