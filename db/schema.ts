@@ -209,7 +209,11 @@ export const tasks = mysqlTable(
     index('tasks__index__parent_task_id').on(t.parent_task_id),
     index('tasks__index__pulp_server_id__state').on(t.pulp_server_id, t.state),
     index('tasks__index__worker_name').on(t.worker_name),
-    index('tasks__index__workflow_id').on(t.workflow_id),
+    // One task per workflow run and type, so a retried or concurrent start of the same run
+    // upserts instead of adding a row (db/taskRecords.ts upsertTaskForRun). The API's queued
+    // rows have no run id until the start returns: NULLs never collide in a unique key. It also
+    // serves lookups by workflow_id (leftmost column).
+    uniqueIndex('tasks__unique__workflow_id__run_id__task_type').on(t.workflow_id, t.run_id, t.task_type),
     fk('tasks', t.parent_task_id, t.id, 'cascade'),
     fk('tasks', t.pulp_server_id, pulp_servers.id, 'set null'),
   ],

@@ -1,7 +1,10 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from './client.js';
 import type { TaskState, TaskType } from './enums.js';
 import { pulp_server_repo_tasks, pulp_servers, type TaskError, task_stages, tasks } from './schema.js';
+
+/** States a task is in until its workflow records how it ended. */
+const openTaskStates = ['queued', 'running'] as const satisfies readonly TaskState[];
 
 /**
  * Writes of the Task reporting records. Each write is idempotent, because activities that call
@@ -21,34 +24,32 @@ export interface NewTaskRecord {
   workerName?: string | null;
 }
 
-export async function serverIdByName(db: Database, name: string): Promise<number | null> {
-  const rows = await db.select({ id: pulp_servers.id }).from(pulp_servers).where(eq(pulp_servers.name, name));
-  return rows[0]?.id ?? null;
-}
-
-/** Creates the task of a workflow run, or returns the one a previous attempt created. */
+/**
+ * Creates the task of a workflow run, or returns the one a previous attempt created: one
+ * statement against the unique key (workflow_id, run_id, task_type), so attempts that overlap
+ * (a local activity retried while the first attempt's INSERT is still in flight) cannot both
+ * insert. `id = LAST_INSERT_ID(id)` makes the existing row's id the statement's insert id.
+ */
 export async function upsertTaskForRun(db: Database, t: NewTaskRecord): Promise<number> {
-  const existing = await db
-    .select({ id: tasks.id })
-    .from(tasks)
-    .where(
-      and(eq(tasks.workflow_id, t.workflowId), eq(tasks.run_id, t.runId), eq(tasks.task_type, t.taskType)),
-    );
-  if (existing[0]) return existing[0].id;
   const now = new Date();
-  const [res] = await db.insert(tasks).values({
-    name: t.name,
-    task_type: t.taskType,
-    state: t.state,
-    parent_task_id: t.parentTaskId ?? null,
-    pulp_server_id: t.serverName ? await serverIdByName(db, t.serverName) : null,
-    task_args: t.args,
-    date_queued: now,
-    date_started: t.state === 'running' ? now : null,
-    worker_name: t.workerName ?? null,
-    workflow_id: t.workflowId,
-    run_id: t.runId,
-  });
+  const [res] = await db
+    .insert(tasks)
+    .values({
+      name: t.name,
+      task_type: t.taskType,
+      state: t.state,
+      parent_task_id: t.parentTaskId ?? null,
+      pulp_server_id: t.serverName
+        ? sql`(SELECT ${pulp_servers.id} FROM ${pulp_servers} WHERE ${pulp_servers.name} = ${t.serverName})`
+        : null,
+      task_args: t.args,
+      date_queued: now,
+      date_started: t.state === 'running' ? now : null,
+      worker_name: t.workerName ?? null,
+      workflow_id: t.workflowId,
+      run_id: t.runId,
+    })
+    .onDuplicateKeyUpdate({ set: { id: sql`LAST_INSERT_ID(${tasks.id})` } });
   return res.insertId;
 }
 
@@ -80,7 +81,7 @@ export async function finishTask(
   await db
     .update(tasks)
     .set({ state, date_finished: new Date(), error: error ?? null })
-    .where(and(eq(tasks.id, taskId), inArray(tasks.state, ['queued', 'running'])));
+    .where(and(eq(tasks.id, taskId), inArray(tasks.state, openTaskStates)));
 }
 
 export interface StageRecord {

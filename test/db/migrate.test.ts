@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDatabase, createDatabase, type Database } from '../../db/client.js';
+import { mysqlErrorNumber } from '../../db/driverErrors.js';
 import {
   assertMigrated,
   committedMigrationTags,
@@ -143,6 +144,126 @@ describe('migrateDatabase run twice at once', () => {
         await closeDatabase(db);
       }
     } finally {
+      await scratch.drop();
+    }
+  });
+});
+
+describe('0002_tasks_unique_workflow_run on a database with duplicate task rows', () => {
+  // Rows a retried check-then-insert duplicated before the unique key existed: the migration
+  // must not fail on them, and keeps the lowest id with what the duplicates carried.
+  it('merges each duplicate into the lowest id, then adds the key', async () => {
+    const scratch = await createThrowawayDatabase();
+    const folder = mkdtempSync(join(tmpdir(), 'pm-migrations-'));
+    const db = createDatabase(scratch.settings);
+    try {
+      cpSync(defaultMigrationsFolder, folder, { recursive: true });
+      const journalPath = join(folder, 'meta', '_journal.json');
+      const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { tag: string }[] };
+      const upTo = journal.entries.findIndex((e) => e.tag === '0002_tasks_unique_workflow_run');
+      expect(upTo).toBeGreaterThan(0);
+      journal.entries = journal.entries.slice(0, upTo);
+      writeFileSync(journalPath, JSON.stringify(journal));
+      await migrateDatabase(scratch.settings, { migrationsFolder: folder });
+
+      const insertTask = async (values: Record<string, unknown>) => {
+        const [res] = await db.execute(sql`INSERT INTO tasks
+          (name, task_type, state, task_args, date_queued, workflow_id, run_id, parent_task_id, date_finished, error)
+          VALUES (${values.name}, ${values.type}, ${values.state}, '{}', UTC_TIMESTAMP(3), ${values.wf},
+                  ${values.run}, ${values.parent ?? null}, ${values.finished ?? null}, ${values.error ?? null})`);
+        return (res as unknown as { insertId: number }).insertId;
+      };
+      // A group run recorded twice: the first row was abandoned, the workflow went on with the second.
+      const keep = await insertTask({
+        name: 'g',
+        type: 'repo_group_sync',
+        state: 'running',
+        wf: 'g/1',
+        run: 'r1',
+      });
+      const dup = await insertTask({
+        name: 'g',
+        type: 'repo_group_sync',
+        state: 'completed',
+        wf: 'g/1',
+        run: 'r1',
+        finished: '2026-01-01 00:00:00.000',
+        error: null,
+      });
+      const child = await insertTask({
+        name: 'c',
+        type: 'repo_sync',
+        state: 'completed',
+        wf: 'c/1',
+        run: 'r2',
+        parent: dup,
+      });
+      await db.execute(sql`INSERT INTO task_stages (task_id, position, name, detail) VALUES
+        (${dup}, 1, 'reconcile repos', '{"state":"completed"}'), (${dup}, 2, 'sync repos', '{"state":"completed"}')`);
+      // Not duplicates: another run, another type, and queued rows without a run id.
+      const otherRun = await insertTask({
+        name: 'g',
+        type: 'repo_group_sync',
+        state: 'running',
+        wf: 'g/1',
+        run: 'r9',
+      });
+      const otherType = await insertTask({
+        name: 's',
+        type: 'repo_snapshot',
+        state: 'running',
+        wf: 'g/1',
+        run: 'r1',
+      });
+      const queuedA = await insertTask({
+        name: 'q',
+        type: 'repo_removal',
+        state: 'queued',
+        wf: 'q/1',
+        run: null,
+      });
+      const queuedB = await insertTask({
+        name: 'q',
+        type: 'repo_removal',
+        state: 'queued',
+        wf: 'q/1',
+        run: null,
+      });
+
+      expect((await migrateDatabase(scratch.settings)).applied).toEqual(['0002_tasks_unique_workflow_run']);
+
+      const ids = await rows<{ id: number }>(db, sql`SELECT id FROM tasks ORDER BY id`);
+      expect(ids.map((r) => r.id)).toEqual([keep, child, otherRun, otherType, queuedA, queuedB]);
+      const [kept] = await rows<{ state: string; date_finished: unknown }>(
+        db,
+        sql`SELECT state, date_finished FROM tasks WHERE id = ${keep}`,
+      );
+      expect(kept?.state).toBe('completed');
+      expect(kept?.date_finished).not.toBeNull();
+      const [childRow] = await rows<{ parent_task_id: number }>(
+        db,
+        sql`SELECT parent_task_id FROM tasks WHERE id = ${child}`,
+      );
+      expect(childRow?.parent_task_id).toBe(keep);
+      const stages = await rows<{ task_id: number; position: number }>(
+        db,
+        sql`SELECT task_id, position FROM task_stages ORDER BY position`,
+      );
+      expect(stages).toEqual([
+        { task_id: keep, position: 1 },
+        { task_id: keep, position: 2 },
+      ]);
+      const dupInsert = await insertTask({
+        name: 'g',
+        type: 'repo_group_sync',
+        state: 'running',
+        wf: 'g/1',
+        run: 'r1',
+      }).catch((e: unknown) => e);
+      expect(mysqlErrorNumber(dupInsert)).toBe(1062);
+    } finally {
+      await closeDatabase(db);
+      rmSync(folder, { recursive: true, force: true });
       await scratch.drop();
     }
   });
