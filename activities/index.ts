@@ -1,7 +1,9 @@
+import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config/loadAppConfig.js';
 import type { Database } from '../db/client.js';
 import { createRepoSelectionActivities } from './db/repoSelectionActivities.js';
 import { createServerRepoActivities } from './db/serverRepoActivities.js';
+import { createStaleTaskActivities } from './db/staleTaskActivities.js';
 import { createTaskActivities } from './db/taskActivities.js';
 import { createRegistrationActivities } from './pulp/registrationActivities.js';
 import { createRemovalActivities } from './pulp/removalActivities.js';
@@ -14,13 +16,15 @@ export interface ActivityDeps {
   config: AppConfig;
   db: Database;
   pulpClients: PulpServerClients;
+  /** Temporal client of the worker's namespace: the stale-task sweeper describes executions. */
+  temporal: Client;
 }
 
 /**
  * Every activity the worker registers. Workflows import only the type of this object
  * (`import type`), never the implementations.
  */
-export function createActivities({ config, db, pulpClients }: ActivityDeps) {
+export function createActivities({ config, db, pulpClients, temporal }: ActivityDeps) {
   const pulp = config.ini.pulp;
   return {
     ...createTaskActivities(db),
@@ -39,6 +43,7 @@ export function createActivities({ config, db, pulpClients }: ActivityDeps) {
       sockReadTimeout: config.ini.remotes.sock_read_timeout,
     }),
     ...createRepoSelectionActivities(db),
+    ...createStaleTaskActivities(db, temporal),
     ...createRepoConfigActivities(pulpClients, config),
     ...createSnapshotActivities(pulpClients, config),
     ...createRemovalActivities(pulpClients),

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import type { Database } from './client.js';
 import type { TaskState, TaskType } from './enums.js';
 import { pulp_server_repo_tasks, pulp_servers, type TaskError, task_stages, tasks } from './schema.js';
@@ -114,4 +114,71 @@ export async function linkTaskToServerRepo(
     .insert(pulp_server_repo_tasks)
     .values({ task_id: taskId, pulp_server_repo_id: serverRepoId })
     .onDuplicateKeyUpdate({ set: { task_id: taskId } });
+}
+
+/** A task still queued or running, with the workflow execution it belongs to. */
+export interface OpenTaskRow {
+  id: number;
+  state: TaskState;
+  workflowId: string | null;
+  runId: string | null;
+  dateQueued: Date;
+}
+
+/**
+ * One page, in id order, of the tasks queued before `queuedBefore` that are still queued or
+ * running: the candidates of the stale-task sweeper. Served by (state, date_queued).
+ */
+export async function listStaleOpenTasks(
+  db: Database,
+  page: { queuedBefore: Date; afterId: number; limit: number },
+): Promise<OpenTaskRow[]> {
+  return db
+    .select({
+      id: tasks.id,
+      state: tasks.state,
+      workflowId: tasks.workflow_id,
+      runId: tasks.run_id,
+      dateQueued: tasks.date_queued,
+    })
+    .from(tasks)
+    .where(
+      and(
+        inArray(tasks.state, openTaskStates),
+        lt(tasks.date_queued, page.queuedBefore),
+        gt(tasks.id, page.afterId),
+      ),
+    )
+    .orderBy(asc(tasks.id))
+    .limit(page.limit);
+}
+
+/**
+ * Ends a task whose workflow execution is gone, and its stages still marked running, with the
+ * same error. Only a task still queued or running changes (its workflow may have recorded the
+ * end meanwhile); returns whether it did.
+ */
+export async function closeOrphanedTask(
+  db: Database,
+  taskId: number,
+  state: Extract<TaskState, 'failed' | 'canceled'>,
+  error: TaskError,
+): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [res] = await tx
+      .update(tasks)
+      .set({ state, date_finished: new Date(), error })
+      .where(and(eq(tasks.id, taskId), inArray(tasks.state, openTaskStates)));
+    if (res.affectedRows === 0) return false;
+    await tx
+      .update(task_stages)
+      .set({ detail: sql`JSON_SET(${task_stages.detail}, '$.state', ${state})`, error })
+      .where(
+        and(
+          eq(task_stages.task_id, taskId),
+          sql`JSON_UNQUOTE(JSON_EXTRACT(${task_stages.detail}, '$.state')) = 'running'`,
+        ),
+      );
+    return true;
+  });
 }

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import type { IniConfig } from '../config/iniConfigSchema.js';
 import type { PulpConfig } from '../config/pulpConfigSchema.js';
 import type { RepoGroupSyncArgs, RepoRegistrationArgs } from '../workflows/args.js';
-import { repoGroupSyncScheduleId, repoRegistrationScheduleId, WORKFLOW_TYPES } from './names.js';
+import type { SweepStaleTasksArgs } from '../workflows/sweepStaleTasks.js';
+import {
+  repoGroupSyncScheduleId,
+  repoRegistrationScheduleId,
+  SWEEP_STALE_TASKS_SCHEDULE_ID,
+  WORKFLOW_TYPES,
+} from './names.js';
 
 /**
  * Schedules run to completion inside the workflow, which enforces max_runtime itself and
@@ -11,14 +17,33 @@ import { repoGroupSyncScheduleId, repoRegistrationScheduleId, WORKFLOW_TYPES } f
  */
 export const EXECUTION_TIMEOUT_MARGIN_SECONDS = 15 * 60;
 
+/**
+ * The stale-task sweeper's cadence. A run takes seconds; an execution still going after the
+ * timeout is stuck (no worker) and the next run takes over. A missed run is not caught up: the
+ * next one does the same work.
+ */
+export const SWEEP_STALE_TASKS_CRON = '*/10 * * * *';
+const SWEEP_STALE_TASKS_TIMEOUT_SECONDS = 15 * 60;
+const SWEEP_STALE_TASKS_CATCHUP_WINDOW = '1 minute';
+/**
+ * A task queued 10 minutes ago has had its workflow start (the API starts it right after the
+ * row); pages of 100 rows, 10 per run, keep a run to seconds.
+ */
+const SWEEP_STALE_TASKS_ARGS: SweepStaleTasksArgs = {
+  staleAfterSeconds: 10 * 60,
+  pageSize: 100,
+  maxPages: 10,
+};
+
 export interface DesiredSchedule {
   scheduleId: string;
-  server: string;
+  /** The Pulp server the schedule works on; null for Pulp Manager's own (the sweeper). */
+  server: string | null;
   cron: string;
   workflowType: string;
   /** Prefix of the ids of the runs; Temporal appends the nominal start time. */
   workflowId: string;
-  args: [RepoGroupSyncArgs] | [RepoRegistrationArgs];
+  args: [RepoGroupSyncArgs] | [RepoRegistrationArgs] | [SweepStaleTasksArgs];
   taskQueue: string;
   executionTimeoutSeconds: number;
   catchupWindow: string;
@@ -31,10 +56,22 @@ function withHash(s: Omit<DesiredSchedule, 'configHash'>): DesiredSchedule {
   return { ...s, configHash };
 }
 
-/** The Temporal Schedules that pulp_config.yml asks for, sorted by id. */
+/** The Temporal Schedules that pulp_config.yml asks for, plus the stale-task sweeper, sorted by id. */
 export function desiredSchedules(cfg: PulpConfig, ini: IniConfig): DesiredSchedule[] {
-  const out: DesiredSchedule[] = [];
   const common = { taskQueue: ini.temporal.task_queue, catchupWindow: ini.temporal.schedule_catchup_window };
+  const out: DesiredSchedule[] = [
+    withHash({
+      scheduleId: SWEEP_STALE_TASKS_SCHEDULE_ID,
+      server: null,
+      cron: SWEEP_STALE_TASKS_CRON,
+      workflowType: WORKFLOW_TYPES.sweepStaleTasks,
+      workflowId: SWEEP_STALE_TASKS_SCHEDULE_ID,
+      args: [{ ...SWEEP_STALE_TASKS_ARGS }],
+      taskQueue: ini.temporal.task_queue,
+      executionTimeoutSeconds: SWEEP_STALE_TASKS_TIMEOUT_SECONDS,
+      catchupWindow: SWEEP_STALE_TASKS_CATCHUP_WINDOW,
+    }),
+  ];
   for (const [server, serverCfg] of Object.entries(cfg.pulp_servers)) {
     for (const [group, link] of Object.entries(serverCfg.repo_groups)) {
       if (link.schedule === undefined) continue;

@@ -6,7 +6,7 @@ import {
   type ScheduleUpdateOptions,
 } from '@temporalio/client';
 import type { DesiredSchedule } from './desiredSchedules.js';
-import { MANAGED_BY_MEMO, MANAGED_SCHEDULE_PREFIXES } from './names.js';
+import { isManagedScheduleId, MANAGED_BY_MEMO } from './names.js';
 
 const CONFIG_HASH_MEMO_KEY = 'pulpManagerConfigHash';
 
@@ -50,8 +50,7 @@ function scheduleBody(d: DesiredSchedule): Omit<ScheduleUpdateOptions, 'state'> 
 async function listManagedIds(client: Client): Promise<Set<string>> {
   const ids = new Set<string>();
   for await (const s of client.schedule.list()) {
-    if (MANAGED_SCHEDULE_PREFIXES.some((p) => s.scheduleId.startsWith(p)) && isManaged(s.memo))
-      ids.add(s.scheduleId);
+    if (isManagedScheduleId(s.scheduleId) && isManaged(s.memo)) ids.add(s.scheduleId);
   }
   return ids;
 }

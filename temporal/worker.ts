@@ -1,3 +1,4 @@
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { PulpServerClients } from '../activities/pulp/serverClients.js';
@@ -26,12 +27,16 @@ export async function createPulpManagerWorker(
   connection: NativeConnection,
 ): Promise<Worker> {
   const { config, db } = opts;
+  const namespace = opts.namespace ?? config.ini.temporal.namespace;
+  // Activities that ask Temporal about executions (the stale-task sweeper) share the worker's
+  // connection and namespace: no second connection to configure or close.
+  const temporal = new Client({ connection, namespace });
   return Worker.create({
     connection,
-    namespace: opts.namespace ?? config.ini.temporal.namespace,
+    namespace,
     taskQueue: opts.taskQueue ?? config.ini.temporal.task_queue,
     workflowsPath: workflowsEntry(),
-    activities: createActivities({ config, db, pulpClients: new PulpServerClients(db, config) }),
+    activities: createActivities({ config, db, pulpClients: new PulpServerClients(db, config), temporal }),
     // Sticky cache bounds worker memory; a group sync and its children are a few hundred at most.
     maxCachedWorkflows: 500,
     maxConcurrentActivityTaskExecutions: 100,

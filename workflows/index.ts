@@ -7,3 +7,4 @@ export { repoRemovalWorkflow } from './repoRemoval.js';
 export { repoSyncWorkflow } from './repoSync.js';
 export { snapshotRepoWorkflow } from './snapshotRepo.js';
 export { snapshotReposWorkflow } from './snapshotRepos.js';
+export { sweepStaleTasksWorkflow } from './sweepStaleTasks.js';

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDatabase, createDatabase, type Database } from '../../db/client.js';
 import { committedMigrationTags } from '../../db/migrate.js';
 import { pulp_server_repo_groups, pulp_servers, repo_groups } from '../../db/schema.js';
+import { SWEEP_STALE_TASKS_SCHEDULE_ID } from '../../temporal/names.js';
 import { createThrowawayDatabase, type ThrowawayDatabase } from '../db/throwawayDatabase.js';
 import { eventually } from '../support/eventually.js';
 import { stack } from '../support/stack.js';
@@ -131,6 +132,13 @@ describe('pulp-manager migrate / config validate / config apply', () => {
     if (env) {
       await writeFleet('pulp_servers: {}\ncredentials: {}\nrepo_groups: {}\n');
       await cli('config', 'apply');
+      // Every config keeps the sweeper; no worker polls this namespace to run it.
+      await temporal.schedule
+        .getHandle(SWEEP_STALE_TASKS_SCHEDULE_ID)
+        .delete()
+        .catch((err: unknown) => {
+          if (!(err instanceof ScheduleNotFoundError)) throw err;
+        });
     }
     await temporal?.connection.close();
     if (db) await closeDatabase(db);
@@ -181,6 +189,13 @@ describe('pulp-manager migrate / config validate / config apply', () => {
     const [p] = await db.select().from(pulp_servers).where(eq(pulp_servers.name, primary));
     expect(link?.pulp_master_id).toBe(p?.id);
     expect(await scheduleCron(`repo-group-sync/${primary}/external_repos`)).toBe('0 0');
+    // The stale-task sweeper comes with every config (its id is fixed: an earlier run of this
+    // file may have created it already, so the schedule is checked rather than the output).
+    const sweeper = await temporal.schedule.getHandle(SWEEP_STALE_TASKS_SCHEDULE_ID).describe();
+    expect(sweeper.memo).toEqual({ managedBy: 'pulp-manager' });
+    expect(sweeper.action.type === 'startWorkflow' && sweeper.action.workflowType).toBe(
+      'sweepStaleTasksWorkflow',
+    );
 
     expect((await cli('config', 'apply')).out).toContain('nothing to change');
     await writeFleet(fleet({ cron: '45 3 * * *' }));

@@ -3,8 +3,14 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDatabase, createDatabase, type Database } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
-import { pulp_servers, tasks } from '../../db/schema.js';
-import { type NewTaskRecord, upsertTaskForRun } from '../../db/taskRecords.js';
+import { pulp_servers, task_stages, tasks } from '../../db/schema.js';
+import {
+  closeOrphanedTask,
+  listStaleOpenTasks,
+  type NewTaskRecord,
+  upsertStage,
+  upsertTaskForRun,
+} from '../../db/taskRecords.js';
 import { createThrowawayDatabase, type ThrowawayDatabase } from './throwawayDatabase.js';
 
 // Real MariaDB: the unique key and ON DUPLICATE KEY UPDATE are what make the writes idempotent.
@@ -88,5 +94,49 @@ describe('upsertTaskForRun', () => {
     await db.insert(tasks).values({ ...values, workflow_id: null });
     await db.insert(tasks).values({ ...values, workflow_id: null });
     expect(await db.select().from(tasks).where(eq(tasks.workflow_id, workflowId))).toHaveLength(2);
+  });
+});
+
+describe('listStaleOpenTasks / closeOrphanedTask', () => {
+  it('pages through open tasks queued before the cutoff, in id order', async () => {
+    const old = new Date(Date.now() - 3600_000);
+    const base = { name: 'stale', task_type: 'repo_sync' as const, task_args: {}, date_queued: old };
+    const ids: number[] = [];
+    for (const state of ['running', 'queued', 'completed', 'running'] as const) {
+      const [res] = await db.insert(tasks).values({ ...base, state, workflow_id: `wf-${randomUUID()}` });
+      ids.push(res.insertId);
+    }
+    const cutoff = new Date(Date.now() - 60_000);
+    const open = (await listStaleOpenTasks(db, { queuedBefore: cutoff, afterId: 0, limit: 1000 })).filter(
+      (r) => ids.includes(r.id),
+    );
+    expect(open.map((r) => r.id)).toEqual([ids[0], ids[1], ids[3]]);
+    const page = await listStaleOpenTasks(db, { queuedBefore: cutoff, afterId: ids[1] ?? 0, limit: 1 });
+    expect(page.map((r) => r.id)).toEqual([ids[3]]);
+    // Only rows queued strictly before the cutoff are candidates.
+    const recent = await listStaleOpenTasks(db, { queuedBefore: old, afterId: 0, limit: 1000 });
+    expect(recent).toEqual([]);
+  });
+
+  it('closes the task and its running stages once; finished stages keep their state', async () => {
+    const id = await upsertTaskForRun(db, run());
+    await upsertStage(db, { taskId: id, position: 0, name: 'sync repo', detail: { state: 'completed' } });
+    await upsertStage(db, {
+      taskId: id,
+      position: 1,
+      name: 'publish repo',
+      detail: { state: 'running', n: 3 },
+    });
+    const error = { msg: 'workflow execution TERMINATED; closed by the sweeper', detail: { run_id: 'r' } };
+    expect(await closeOrphanedTask(db, id, 'failed', error)).toBe(true);
+    expect(await closeOrphanedTask(db, id, 'canceled', { msg: 'again' })).toBe(false);
+    const [task] = await db.select().from(tasks).where(eq(tasks.id, id));
+    expect(task).toMatchObject({ state: 'failed', error });
+    expect(task?.date_finished).not.toBeNull();
+    const stages = await db.select().from(task_stages).where(eq(task_stages.task_id, id));
+    expect(stages.map((s) => [s.position, s.detail, s.error]).sort()).toEqual([
+      [0, { state: 'completed' }, null],
+      [1, { state: 'failed', n: 3 }, error],
+    ]);
   });
 });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseIniConfig } from '../../config/loadAppConfig.js';
 import { parsePulpConfig } from '../../config/loadPulpConfig.js';
 import { desiredSchedules } from '../../temporal/desiredSchedules.js';
+import { SWEEP_STALE_TASKS_SCHEDULE_ID } from '../../temporal/names.js';
 import { applySchedulePlan, planIsEmpty, planSchedules } from '../../temporal/reconcileSchedules.js';
 import { eventually } from '../support/eventually.js';
 import { stack } from '../support/stack.js';
@@ -70,7 +71,10 @@ describe('schedule reconcile against the real Temporal server', () => {
 
   it('creates one schedule per scheduled group and per registration, with skip overlap and a timeout', async () => {
     const plan = await apply(fleetYaml());
-    expect(plan.create.map((d) => d.scheduleId).sort()).toEqual(
+    // The sweeper's id is fixed: a run that died before its cleanup may have left it behind.
+    const sweeper = (ids: string[]) => ids.filter((id) => id === SWEEP_STALE_TASKS_SCHEDULE_ID);
+    const ofThisRun = (ids: string[]) => ids.filter((id) => id !== SWEEP_STALE_TASKS_SCHEDULE_ID);
+    expect(ofThisRun(plan.create.map((d) => d.scheduleId)).sort()).toEqual(
       [
         `repo-group-sync/${primary}/external_repos`,
         `repo-group-sync/${primary}/internal_repos`,
@@ -78,6 +82,13 @@ describe('schedule reconcile against the real Temporal server', () => {
         `repo-registration/${primary}`,
       ].sort(),
     );
+    expect(
+      sweeper([
+        ...plan.create.map((d) => d.scheduleId),
+        ...plan.update.map((d) => d.scheduleId),
+        ...plan.unchanged,
+      ]),
+    ).toEqual([SWEEP_STALE_TASKS_SCHEDULE_ID]);
 
     const desc = await client.schedule.getHandle(`repo-group-sync/${secondary}/external_repos`).describe();
     expect(desc.policies.overlap).toBe(ScheduleOverlapPolicy.SKIP);
@@ -103,10 +114,31 @@ describe('schedule reconcile against the real Temporal server', () => {
     ]);
   });
 
+  it('the stale-task sweeper is a managed schedule whatever the fleet: every 10 minutes, skip overlap', async () => {
+    const desc = await client.schedule.getHandle(SWEEP_STALE_TASKS_SCHEDULE_ID).describe();
+    expect(desc.memo).toEqual({ managedBy: 'pulp-manager' });
+    expect(desc.policies.overlap).toBe(ScheduleOverlapPolicy.SKIP);
+    expect(desc.spec.calendars).toHaveLength(1);
+    expect(desc.spec.calendars?.[0]?.minute).toEqual([{ start: 0, end: 59, step: 10 }]);
+    if (desc.action.type !== 'startWorkflow')
+      throw new Error('the sweeper schedule does not start a workflow');
+    expect(desc.action.workflowType).toBe('sweepStaleTasksWorkflow');
+    expect(desc.action.taskQueue).toBe('pm-test');
+    expect(desc.action.workflowExecutionTimeout).toBe(15 * 60 * 1000);
+    expect(desc.action.args).toEqual([{ staleAfterSeconds: 600, pageSize: 100, maxPages: 10 }]);
+    // With no server at all it is still wanted; the per-server schedules are not.
+    const empty = await planSchedules(
+      client,
+      desired('pulp_servers: {}\ncredentials: {}\nrepo_groups: {}\n'),
+    );
+    expect(empty.unchanged).toEqual([SWEEP_STALE_TASKS_SCHEDULE_ID]);
+    expect(empty.remove).not.toContain(SWEEP_STALE_TASKS_SCHEDULE_ID);
+  });
+
   it('a second apply changes nothing (the dry-run plan is empty)', async () => {
     const plan = await planSchedules(client, desired(fleetYaml()));
     expect(planIsEmpty(plan)).toBe(true);
-    expect(plan.unchanged).toHaveLength(4);
+    expect(plan.unchanged).toHaveLength(5);
   });
 
   it('an edited cron updates the schedule in place, keeping an operator pause', async () => {
