@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pulp_server_repos, pulp_servers, repos } from '../../db/schema.js';
+import { pulp_server_repos, pulp_servers, repos, tasks } from '../../db/schema.js';
 import { groupRecords, groupResultWithin, runningTaskRows, stagesOf } from '../support/groupSyncRecords.js';
 import {
   allCompleted,
@@ -16,14 +16,16 @@ import { type PrivateMariaDb, startPrivateMariaDb } from '../support/privateMari
 import { portAccepts } from '../support/serviceProcess.js';
 import { stack } from '../support/stack.js';
 
-// The reporting database goes away for 30 s while a group sync runs. It is a private MariaDB
-// (the shared one must never be stopped); Temporal and Pulp are the shared stack's.
+// The reporting database goes away for 60 s while a group sync runs. It is a private MariaDB
+// (the shared one must never be stopped); Temporal and Pulp are the shared stack's. 60 s is
+// longer than the in-worker retries of a DB local activity (DB_ACTIVITY's localRetryThreshold):
+// the backoffs must become durable timers and the workflows go on when the database is back.
 const run = `mo${Date.now().toString(36)}`;
 const server = stack.pulp.primary.name;
 // Shorter than the outage: the slow sync finishes in Pulp while the database is down, so the
 // activities that record it must retry until the database is back.
 const SLOW_SYNC_MS = 15_000;
-const OUTAGE_MS = 30_000;
+const OUTAGE_MS = 60_000;
 const DB_ACTIVITIES = new Set([
   'startTaskRecord',
   'finishTaskRecord',
@@ -70,7 +72,20 @@ async function retriedActivities(client: Client, workflowId: string): Promise<Re
   return retried;
 }
 
-describe('MariaDB down for 30 s mid-group', () => {
+/**
+ * Timers of at most two minutes a workflow started: a local activity's backoff once it exceeds
+ * DB_ACTIVITY's localRetryThreshold (at most its maximumInterval). The group's own timer is its
+ * max_runtime deadline (30 min here) and does not count.
+ */
+async function backoffTimers(client: Client, workflowId: string): Promise<number> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).filter((e) => {
+    const timeout = e.timerStartedEventAttributes?.startToFireTimeout;
+    return timeout != null && Number(timeout.seconds ?? 0) <= 120;
+  }).length;
+}
+
+describe('MariaDB down for 60 s mid-group', () => {
   let mariadb: PrivateMariaDb | undefined;
   let h: PipelineHarness | undefined;
   let faultRepos: MidGroupFaultRepos | undefined;
@@ -150,6 +165,21 @@ describe('MariaDB down for 30 s mid-group', () => {
 
     await expectOneCompletedSyncEach(repoNames, since);
 
+    // No duplicate task rows: one per workflow run (the database belongs to this test), and
+    // each repo's row is the one of its repo-sync run.
+    const duplicated = await harness.db
+      .select({ workflowId: tasks.workflow_id, runId: tasks.run_id, rows: sql<number>`COUNT(*)` })
+      .from(tasks)
+      .groupBy(tasks.workflow_id, tasks.run_id, tasks.task_type)
+      .having(sql`COUNT(*) > 1`);
+    expect(duplicated).toEqual([]);
+    const childRows = await harness.db.select().from(tasks).where(eq(tasks.task_type, 'repo_sync'));
+    expect(childRows).toHaveLength(repoNames.length);
+    for (const [name, child] of children) {
+      const desc = await harness.client.workflow.getHandle(`repo-sync/${server}/${name}`).describe();
+      expect(child.run_id, name).toBe(desc.runId);
+    }
+
     // The outage really hit the pipeline: some database activity failed and succeeded on a
     // later attempt (the only fault here is the database).
     const retried = (
@@ -161,5 +191,15 @@ describe('MariaDB down for 30 s mid-group', () => {
     ).flat();
     const dbRetries = retried.filter((r) => DB_ACTIVITIES.has(r.activity));
     expect(dbRetries, JSON.stringify(retried)).not.toEqual([]);
+    // And the retries waited on durable timers, not inside a held workflow task.
+    const timers = await Promise.all(
+      [handle.workflowId, ...repoNames.map((n) => `repo-sync/${server}/${n}`)].map((id) =>
+        backoffTimers(harness.client, id),
+      ),
+    );
+    expect(
+      timers.reduce((a, b) => a + b, 0),
+      'local activity backoff timers in the group and its repo syncs',
+    ).toBeGreaterThan(0);
   });
 });
