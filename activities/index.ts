@@ -10,7 +10,8 @@ import { createRemovalActivities } from './pulp/removalActivities.js';
 import { createRepoConfigActivities } from './pulp/repoConfigActivities.js';
 import type { PulpServerClients } from './pulp/serverClients.js';
 import { createSnapshotActivities } from './pulp/snapshotActivities.js';
-import { createPulpSyncActivities } from './pulp/syncActivities.js';
+import { createPulpSyncActivities, createRepoSyncSteps } from './pulp/syncActivities.js';
+import { createRepoSyncPipeline } from './repoSyncPipeline.js';
 
 export interface ActivityDeps {
   config: AppConfig;
@@ -26,14 +27,24 @@ export interface ActivityDeps {
  */
 export function createActivities({ config, db, pulpClients, temporal }: ActivityDeps) {
   const pulp = config.ini.pulp;
+  const syncSettings = {
+    bannedPackageRegex: pulp.banned_package_regex,
+    internalDomains: pulp.internal_domains,
+    debSigningService: pulp.deb_signing_service,
+  };
+  const tasks = createTaskActivities(db);
+  const repos = createServerRepoActivities(db, pulpClients);
   return {
-    ...createTaskActivities(db),
-    ...createServerRepoActivities(db, pulpClients),
-    ...createPulpSyncActivities(pulpClients, {
-      bannedPackageRegex: pulp.banned_package_regex,
-      internalDomains: pulp.internal_domains,
-      debSigningService: pulp.deb_signing_service,
+    ...tasks,
+    ...repos,
+    ...createRepoSyncPipeline({
+      db,
+      clients: pulpClients,
+      steps: createRepoSyncSteps(pulpClients, syncSettings),
+      tasks,
+      repos,
     }),
+    ...createPulpSyncActivities(pulpClients, syncSettings),
     ...createRegistrationActivities(pulpClients, {
       useHttpsForSync: pulp.use_https_for_sync,
       internalDomains: pulp.internal_domains,

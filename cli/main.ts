@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import type { Connection } from '@temporalio/client';
 import { Command } from 'commander';
 import { DEFAULT_API_HOST, DEFAULT_API_PORT, runApiServer } from '../api/runApiServer.js';
 import { ConfigError } from '../config/errors.js';
@@ -9,6 +10,7 @@ import { assertMigrated, migrateDatabase } from '../db/migrate.js';
 import { DEFAULT_EXPORTER_HOST, DEFAULT_EXPORTER_PORT, runExporter } from '../metrics/exporter.js';
 import { DEFAULT_WORKER_METRICS_PORT, installWorkerTelemetry } from '../metrics/workerTelemetry.js';
 import { connectTemporalClient } from '../temporal/connect.js';
+import { ensureSearchAttributes } from '../temporal/ensureSearchAttributes.js';
 import { connectWorkerConnection, createPulpManagerWorker } from '../temporal/worker.js';
 import { applyConfiguration } from './applyConfiguration.js';
 
@@ -98,6 +100,11 @@ async function applyAtStartup(config: Awaited<ReturnType<typeof loadAppConfig>>)
   const temporal = await connectTemporalClient(config.ini.temporal);
   try {
     await assertMigrated(db);
+    const added = await ensureSearchAttributes(
+      temporal.connection as Connection,
+      config.ini.temporal.namespace,
+    );
+    if (added.length > 0) console.log(`temporal: added search attributes ${added.join(', ')}`);
     const applied = await applyConfiguration(config, { db, temporal });
     for (const line of applied.lines) console.log(`config: ${line}`);
   } finally {

@@ -6,6 +6,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 TEMPORAL_CLI_VERSION=v1.5.1
 TEMPORAL_HOME="$PM_CACHE/temporal-cli-$TEMPORAL_CLI_VERSION"
 TEMPORAL_BIN="$TEMPORAL_HOME/bin/temporal"
+# The search attributes Pulp Manager's workflows set (temporal/searchAttributes.ts; a test keeps them equal).
+PM_SEARCH_ATTRIBUTES="PulpServer=Keyword RepoGroup=Keyword RepoName=Keyword PulpManagerTaskId=Int FailedRepoCount=Int"
 TEMPORAL_DB="$PM_STATE/temporal/temporal.sqlite"
 # Go's module and build caches stay in the cache too, so a rebuild after a cache wipe of the
 # binary alone is quick.
@@ -31,7 +33,7 @@ start() {
       --http-port "$TEMPORAL_HTTP_PORT" --metrics-port "$TEMPORAL_METRICS_PORT" \
       --db-filename "$TEMPORAL_DB" --namespace default --namespace pulp-manager-test \
       --namespace pulp-manager-test-api --namespace pulp-manager-test-cli \
-      --search-attribute PulpServer=Keyword --search-attribute PulpManagerTaskId=Int \
+      $(for a in $PM_SEARCH_ATTRIBUTES; do printf -- '--search-attribute %s ' "$a"; done) \
       --log-level warn
   else
     log "temporal already listening on 127.0.0.1:$TEMPORAL_PORT"
@@ -42,7 +44,23 @@ start() {
     (( SECONDS - t0 > 120 )) && die "temporal did not become healthy (log: $PM_LOGS/temporal.log)"
     sleep 1
   done
+  ensure_search_attributes
   log "temporal ready: grpc 127.0.0.1:$TEMPORAL_PORT, web UI http://127.0.0.1:$TEMPORAL_UI_PORT"
+}
+
+# A server started by an earlier release of this script (its SQLite file kept in the state dir)
+# lacks attributes added since: add the missing ones (the list is temporal/searchAttributes.ts).
+ensure_search_attributes() {
+  local ns attr have
+  for ns in default pulp-manager-test pulp-manager-test-api pulp-manager-test-cli; do
+    have=$("$TEMPORAL_BIN" operator search-attribute list --address "127.0.0.1:$TEMPORAL_PORT" -n "$ns" 2>/dev/null || true)
+    for attr in $PM_SEARCH_ATTRIBUTES; do
+      grep -qw "${attr%%=*}" <<<"$have" && continue
+      "$TEMPORAL_BIN" operator search-attribute create --address "127.0.0.1:$TEMPORAL_PORT" -n "$ns" \
+        --name "${attr%%=*}" --type "${attr#*=}" >/dev/null \
+        && log "temporal: added search attribute ${attr%%=*} to $ns"
+    done
+  done
 }
 
 stop() { stop_bg temporal; }

@@ -1,5 +1,6 @@
 import {
   type Client,
+  ScheduleAlreadyRunning,
   ScheduleNotFoundError,
   type ScheduleOptions,
   ScheduleOverlapPolicy,
@@ -88,7 +89,15 @@ export async function applySchedulePlan(client: Client, plan: SchedulePlan): Pro
       ...scheduleBody(d),
       memo: { ...MANAGED_BY_MEMO },
     };
-    await client.schedule.create(options);
+    try {
+      await client.schedule.create(options);
+    } catch (err) {
+      // Every replica (workers, API) applies the config at start-up: one created it meanwhile.
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+      await client.schedule
+        .getHandle(d.scheduleId)
+        .update((prev) => ({ ...scheduleBody(d), state: prev.state }));
+    }
   }
   for (const d of plan.update) {
     // Pausing (and its note) is an operator's decision: an update from config keeps it.

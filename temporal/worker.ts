@@ -13,6 +13,8 @@ export interface WorkerOptions {
   /** Overrides [temporal] for tests (own namespace and task queue). */
   namespace?: string;
   taskQueue?: string;
+  /** Another workflow bundle entry (tests of a workflow change deployed mid-run). */
+  workflowsPath?: string;
 }
 
 export async function connectWorkerConnection(config: AppConfig): Promise<NativeConnection> {
@@ -35,7 +37,7 @@ export async function createPulpManagerWorker(
     connection,
     namespace,
     taskQueue: opts.taskQueue ?? config.ini.temporal.task_queue,
-    workflowsPath: workflowsEntry(),
+    workflowsPath: opts.workflowsPath ?? workflowsEntry(),
     activities: createActivities({ config, db, pulpClients: new PulpServerClients(db, config), temporal }),
     // Sticky cache bounds worker memory; a group sync and its children are a few hundred at most.
     maxCachedWorkflows: 500,

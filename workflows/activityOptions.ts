@@ -32,14 +32,17 @@ export const DB_ACTIVITY: LocalActivityOptions = {
 };
 
 /**
- * Calls that start and follow a Pulp task. The activity heartbeats every poll, so a lost
- * worker is noticed within the heartbeat timeout and the retry resumes the same Pulp task.
- * WAIT_CANCELLATION_COMPLETED: on cancel the workflow waits until the activity has canceled
- * the Pulp task, so "canceled" in our records means canceled in Pulp.
+ * Calls that start and follow a Pulp task. The activity heartbeats from a ticker every 5 s
+ * whatever its Pulp calls are doing (activities/pulp/pulpTaskSteps.ts), so the heartbeat
+ * timeout only has to notice a lost worker; it is twice the default Pulp request timeout
+ * (api_request_timeout, 60 s) so that no single slow call can look like one. A new attempt
+ * resumes the Pulp task of its step from the heartbeat details. The Pulp task is canceled only
+ * when the workflow cancels the activity; WAIT_CANCELLATION_COMPLETED makes the workflow wait
+ * until it is, so "canceled" in our records means canceled in Pulp.
  */
 export const PULP_TASK_ACTIVITY: ActivityOptions = {
   startToCloseTimeout: '24 hours',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: '2 minutes',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: {
     initialInterval: '5 seconds',
@@ -48,6 +51,12 @@ export const PULP_TASK_ACTIVITY: ActivityOptions = {
     maximumAttempts: 5,
   },
 };
+
+/**
+ * A repo's whole pipeline (activities/repoSyncPipeline.ts): the Pulp task rules above. Its
+ * database writes wait out an outage inside the attempt, so the attempts are Pulp's.
+ */
+export const REPO_SYNC_PIPELINE_ACTIVITY: ActivityOptions = PULP_TASK_ACTIVITY;
 
 /** Plain Pulp reads and short writes. */
 export const PULP_CALL_ACTIVITY: ActivityOptions = {

@@ -1,23 +1,29 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { type SearchAttributePair, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ChildWorkflowCancellationType,
   continueAsNew,
   defineQuery,
   executeChild,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { RepoRef } from '../activities/db/serverRepoActivities.js';
 import type { Activities } from '../activities/index.js';
+import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes.js';
 import { DB_ACTIVITY, PULP_CALL_ACTIVITY } from './activityOptions.js';
 import type { RepoGroupSyncArgs } from './args.js';
 import { runInLanes } from './boundedLanes.js';
 import { isCancellation } from './failures.js';
+import { PATCHES } from './patches.js';
 import { type RepoSyncArgs, repoSyncWorkflow } from './repoSync.js';
 import { endTaskOnError } from './taskFailure.js';
+import { repoSyncWorkflowId } from './workflowIds.js';
 
 const db = proxyLocalActivities<Activities>(DB_ACTIVITY);
 const pulpCall = proxyActivities<Activities>(PULP_CALL_ACTIVITY);
@@ -55,6 +61,8 @@ export const groupProgressQuery = defineQuery<GroupProgress>('progress');
 export const CHILDREN_PER_RUN = 500;
 const STAGE = { register: 0, reconcile: 1, sync: 2, health: 3 } as const;
 const PROGRESS_UPDATE_EVERY_MS = 5000;
+/** A child may outlive the group's deadline by this much (its cancel and cleanup), never more. */
+const CHILD_TIMEOUT_MARGIN_MS = 15 * 60_000;
 
 function progressText(p: GroupProgress): string {
   const done = p.completed + p.failed + p.skipped + p.canceled;
@@ -144,7 +152,20 @@ export async function repoGroupSyncWorkflow(args: RepoGroupSyncInput): Promise<G
       skippedRepos: [],
     };
   }
+  if (patched(PATCHES.groupSearchAttributes)) {
+    upsertSearchAttributes([
+      ...groupAttributes(args),
+      { key: SEARCH_ATTRIBUTES.taskId, value: carry.taskId },
+    ]);
+  }
   return runSyncs(args, carry);
+}
+
+/** PulpServer and RepoGroup: what the runs list is filtered by (temporal/searchAttributes.ts). */
+function groupAttributes(args: RepoGroupSyncInput): SearchAttributePair[] {
+  const pairs: SearchAttributePair[] = [{ key: SEARCH_ATTRIBUTES.pulpServer, value: args.server }];
+  if (args.repoGroup) pairs.push({ key: SEARCH_ATTRIBUTES.repoGroup, value: args.repoGroup });
+  return pairs;
 }
 
 async function runSyncs(args: RepoGroupSyncInput, carry: GroupCarry): Promise<GroupProgress> {
@@ -158,6 +179,8 @@ async function runSyncs(args: RepoGroupSyncInput, carry: GroupCarry): Promise<Gr
   const reportProgress = async (force = false) => {
     if (!force && Date.now() - lastUpdate < PROGRESS_UPDATE_EVERY_MS) return;
     lastUpdate = Date.now();
+    // Shown in the Web UI's run page; no history event.
+    setCurrentDetails(progressText({ ...progress, pending: queue.length }));
     await db.recordStage({
       taskId,
       position: STAGE.sync,
@@ -171,6 +194,8 @@ async function runSyncs(args: RepoGroupSyncInput, carry: GroupCarry): Promise<Gr
     });
   };
 
+  // Recorded once per run of the group; its children carry the answer in their input.
+  const onePipeline = patched(PATCHES.repoSyncOneActivity);
   let startedThisRun = 0;
   let stopForNextRun = false;
   const runChild = async (ref: RepoRef): Promise<keyof GroupProgress> => {
@@ -181,14 +206,22 @@ async function runSyncs(args: RepoGroupSyncInput, carry: GroupCarry): Promise<Gr
       parentTaskId: taskId,
       syncOptions: args.syncOptions,
       debPublishMode: args.debPublishMode,
+      ...(onePipeline ? { pipeline: 'one-activity' as const } : {}),
     };
     try {
       await executeChild(repoSyncWorkflow, {
         // One id per server repo: Temporal refuses a second concurrent sync of the same repo.
-        workflowId: `repo-sync/${server}/${ref.name}`,
+        workflowId: repoSyncWorkflowId(server, ref.name),
         args: [childArgs],
         cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        // A child whose group froze or was terminated must not hold its repo's id forever.
+        workflowExecutionTimeout: Math.max(60_000, carry.deadlineMs - Date.now()) + CHILD_TIMEOUT_MARGIN_MS,
+        typedSearchAttributes: [
+          ...groupAttributes(args),
+          { key: SEARCH_ATTRIBUTES.repoName, value: ref.name },
+        ],
+        staticSummary: `repo sync ${ref.name} on ${server}`,
       });
       return 'completed';
     } catch (err) {
@@ -283,4 +316,7 @@ async function finishGroup(
     detail: { state: 'completed', rollup: health.rollup, repos_updated: carry.finishedRepoIds.length },
   });
   await db.finishTaskRecord({ taskId, state, error });
+  if (patched(PATCHES.groupSearchAttributes)) {
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.failedRepos, value: carry.failedRepos.length }]);
+  }
 }

@@ -1,10 +1,24 @@
 import { ApplicationFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import type { StartTaskInput } from '../activities/db/taskActivities.js';
 import type { Activities } from '../activities/index.js';
-import { DB_ACTIVITY, PULP_CALL_ACTIVITY, PULP_TASK_ACTIVITY } from './activityOptions.js';
+import {
+  DB_ACTIVITY,
+  PULP_CALL_ACTIVITY,
+  PULP_TASK_ACTIVITY,
+  REPO_SYNC_PIPELINE_ACTIVITY,
+} from './activityOptions.js';
 import type { DebPublishMode, SyncOptionValue } from './args.js';
-import { endTaskOnError } from './taskFailure.js';
+import { endTaskOfRunOnError, endTaskOnError } from './taskFailure.js';
 
-const db = proxyLocalActivities<Activities>(DB_ACTIVITY);
+type PipelineActivities = Pick<Activities, 'runRepoSyncPipeline'>;
+type DbActivities = Pick<
+  Activities,
+  'startTaskRecord' | 'linkTaskToServerRepo' | 'recordStage' | 'finishTaskRecord' | 'loadRepoSyncTarget'
+>;
+
+const db = proxyLocalActivities<DbActivities>(DB_ACTIVITY);
+const pipeline = proxyActivities<PipelineActivities>(REPO_SYNC_PIPELINE_ACTIVITY);
+// The per-stage activities of runs started before the one-activity pipeline (PATCHES).
 const pulpTask = proxyActivities<Activities>(PULP_TASK_ACTIVITY);
 const pulpCall = proxyActivities<Activities>(PULP_CALL_ACTIVITY);
 
@@ -15,6 +29,13 @@ export interface RepoSyncArgs {
   parentTaskId?: number;
   syncOptions?: Record<string, SyncOptionValue>;
   debPublishMode: DebPublishMode;
+  /**
+   * Which pipeline the run follows. Groups that took PATCHES.repoSyncOneActivity start their
+   * children with 'one-activity'; a run without it (started before) keeps the stage-by-stage
+   * commands its history recorded. A flag in the input rather than patched() in this workflow:
+   * patched() costs a marker and a search-attribute event in every repo's history.
+   */
+  pipeline?: 'one-activity';
 }
 
 export type RepoSyncOutcome = 'published' | 'unchanged';
@@ -24,22 +45,41 @@ const STAGE = { sync: 0, banned: 1, publish: 2 } as const;
 /**
  * One repository: sync → remove banned packages → publish, each a stage of its Task. A repo
  * with no new version whose latest version is already published (or a container repo, which
- * Pulp serves without publications) stops after the sync.
+ * Pulp serves without publications) stops after the sync. The work is one resumable activity
+ * (activities/repoSyncPipeline.ts); the workflow only ends the Task when that activity fails
+ * or is canceled.
  */
 export async function repoSyncWorkflow(args: RepoSyncArgs): Promise<RepoSyncOutcome> {
-  const { server } = args;
-  const taskId = await db.startTaskRecord({
-    name: `repo sync ${args.repoName} on ${server}`,
+  if (args.pipeline !== 'one-activity') return repoSyncInStages(args);
+  try {
+    return await pipeline.runRepoSyncPipeline(args);
+  } catch (err) {
+    throw await endTaskOfRunOnError(taskStart(args), err, {
+      context: `repo sync of ${args.repoName}`,
+      type: 'RepoSyncFailed',
+    });
+  }
+}
+
+function taskStart(args: RepoSyncArgs): StartTaskInput {
+  return {
+    name: `repo sync ${args.repoName} on ${args.server}`,
     taskType: 'repo_sync',
     parentTaskId: args.parentTaskId ?? null,
-    server,
+    server: args.server,
     args: {
-      server,
+      server: args.server,
       repo: args.repoName,
       sync_options: args.syncOptions ?? {},
       deb_publish_mode: args.debPublishMode,
     },
-  });
+  };
+}
+
+/** The pipeline as runs started before the one-activity pipeline recorded it: kept for replay. */
+async function repoSyncInStages(args: RepoSyncArgs): Promise<RepoSyncOutcome> {
+  const { server } = args;
+  const taskId = await db.startTaskRecord(taskStart(args));
   await db.linkTaskToServerRepo({ taskId, serverRepoId: args.serverRepoId });
   let stage: number = STAGE.sync;
   let stageName = 'sync repo';

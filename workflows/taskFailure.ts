@@ -1,9 +1,11 @@
 import { ApplicationFailure, CancellationScope, proxyLocalActivities } from '@temporalio/workflow';
+import type { StartTaskInput } from '../activities/db/taskActivities.js';
 import type { Activities } from '../activities/index.js';
 import { DB_ACTIVITY } from './activityOptions.js';
 import { failureDetail, failureMessage, isCancellation } from './failures.js';
 
-const db = proxyLocalActivities<Activities>(DB_ACTIVITY);
+const db =
+  proxyLocalActivities<Pick<Activities, 'recordStage' | 'finishTaskRecord' | 'endTaskOfRun'>>(DB_ACTIVITY);
 
 export interface EndTaskOnError {
   /** The stage that was running, recorded as failed or canceled with the error. */
@@ -22,11 +24,7 @@ export interface EndTaskOnError {
  * this returns (the cancellation itself, or a non-retryable failure naming the context).
  */
 export async function endTaskOnError(taskId: number, err: unknown, opts: EndTaskOnError): Promise<unknown> {
-  const canceled = isCancellation(err);
-  const state = canceled ? 'canceled' : 'failed';
-  const error = canceled
-    ? { msg: 'canceled', detail: null }
-    : { msg: failureMessage(err), detail: failureDetail(err) };
+  const { canceled, state, error } = taskEnd(err);
   await CancellationScope.nonCancellable(async () => {
     if (opts.stage) {
       await db.recordStage({
@@ -39,7 +37,35 @@ export async function endTaskOnError(taskId: number, err: unknown, opts: EndTask
     }
     await db.finishTaskRecord({ taskId, state, error });
   });
+  return toThrow(err, canceled, error.msg, opts);
+}
+
+/**
+ * endTaskOnError for a workflow whose activity owns its Task (the row and its stages): one
+ * local activity finds the Task by the workflow run, or creates it when the activity never got
+ * that far, and ends it together with the stage that was running.
+ */
+export async function endTaskOfRunOnError(
+  start: StartTaskInput,
+  err: unknown,
+  opts: Omit<EndTaskOnError, 'stage'>,
+): Promise<unknown> {
+  const { canceled, state, error } = taskEnd(err);
+  await CancellationScope.nonCancellable(() => db.endTaskOfRun({ start, state, error }));
+  return toThrow(err, canceled, error.msg, opts);
+}
+
+function taskEnd(err: unknown) {
+  const canceled = isCancellation(err);
+  const state: 'canceled' | 'failed' = canceled ? 'canceled' : 'failed';
+  const error = canceled
+    ? { msg: 'canceled', detail: null }
+    : { msg: failureMessage(err), detail: failureDetail(err) };
+  return { canceled, state, error };
+}
+
+function toThrow(err: unknown, canceled: boolean, msg: string, opts: Omit<EndTaskOnError, 'stage'>): unknown {
   if (canceled) return err;
   if (opts.keepOwnFailures && err instanceof ApplicationFailure && err.nonRetryable) return err;
-  return ApplicationFailure.nonRetryable(`${opts.context} failed: ${error.msg}`, opts.type);
+  return ApplicationFailure.nonRetryable(`${opts.context} failed: ${msg}`, opts.type);
 }

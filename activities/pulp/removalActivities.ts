@@ -1,6 +1,6 @@
-import { Context } from '@temporalio/activity';
 import { startDeleteObject } from './deleteObject.js';
 import type { RepoType } from './hrefs.js';
+import { PulpTaskSteps } from './pulpTaskSteps.js';
 import { readRepository, removeContent } from './repoEndpoints.js';
 import type { PulpServerClients } from './serverClients.js';
 import { followTask } from './syncActivities.js';
@@ -45,25 +45,17 @@ export function createRemovalActivities(clients: PulpServerClients) {
       contentHref: string;
     }): Promise<ContentRemoval> {
       const client = await clients.forServer(input.server);
-      const ctx = Context.current();
-      const resumed = ctx.info.heartbeatDetails as
-        | { taskHref: string; baseVersionHref: string | null }
-        | undefined;
-      let taskHref = resumed?.taskHref;
-      let baseVersionHref = resumed?.baseVersionHref ?? null;
-      if (!taskHref) {
+      const steps = new PulpTaskSteps(client, { legacyStep: 'remove' });
+      let baseVersionHref = steps.value<string | null>('baseVersionHref');
+      if (baseVersionHref === undefined) {
         baseVersionHref = (await readRepository(client, input.repoHref))?.latest_version_href ?? null;
-        taskHref = await removeContent(
-          client,
-          input.repoType,
-          input.repoHref,
-          [input.contentHref],
-          baseVersionHref ?? undefined,
-        );
+        steps.remember('baseVersionHref', baseVersionHref);
       }
-      // Recorded before the first poll: a retry follows this task instead of starting another.
-      ctx.heartbeat({ taskHref, baseVersionHref });
-      const task = await followTask(client, taskHref, { baseVersionHref });
+      const base = baseVersionHref;
+      const task = await steps.run('remove', { kind: 'modify', resource: input.repoHref }, () =>
+        removeContent(client, input.repoType, input.repoHref, [input.contentHref], base ?? undefined),
+      );
+      const taskHref = steps.progress.tasks.remove as string;
       return {
         taskHref,
         baseVersionHref,

@@ -144,12 +144,15 @@ export async function findBannedContent(
     case 'rpm': {
       // rpm has no regex filter: read the names and match them here.
       const re = new RegExp(bannedRegex, 'i');
-      const units = await listAll((q) =>
-        unwrap(
-          client.GET('/pulp/api/v3/content/rpm/packages/', {
-            params: { query: { ...q, repository_version: versionHref, fields: ['pulp_href', 'name'] } },
-          }),
-        ),
+      // Two short fields a unit: pages of 1,000 keep an EPEL-sized repository to ~100 calls.
+      const units = await listAll(
+        (q) =>
+          unwrap(
+            client.GET('/pulp/api/v3/content/rpm/packages/', {
+              params: { query: { ...q, repository_version: versionHref, fields: ['pulp_href', 'name'] } },
+            }),
+          ),
+        1000,
       );
       return units
         .filter((u) => re.test(u.name ?? ''))

@@ -1,8 +1,8 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import { isInternalUrl } from '../../domain/internalDomains.js';
 import type { PulpClient } from './client.js';
-import { PulpApiError, PulpTaskFailedError } from './errors.js';
 import type { RepoType } from './hrefs.js';
+import { PulpTaskSteps, toFailure } from './pulpTaskSteps.js';
 import {
   debRemoteIsFlat,
   findBannedContent,
@@ -18,63 +18,16 @@ import {
   versionHasPublication,
 } from './repoEndpoints.js';
 import type { PulpServerClients } from './serverClients.js';
-import {
-  cancelPulpTask,
-  createdResource,
-  findLiveTaskOn,
-  findSyncStartedSince,
-  type PulpTask,
-  waitForPulpTask,
-} from './tasks.js';
+import { createdResource, type PulpTask } from './tasks.js';
 
-/** What a retried attempt finds in its heartbeat details: the Pulp task it was following. */
-interface FollowDetails {
-  taskHref: string;
-  /** syncRepository: the repository's latest version before the sync. */
-  baseVersionHref?: string | null;
-}
+export { toFailure };
 
 /**
- * Follows a Pulp task from an activity: heartbeats with its href every poll; when the workflow
- * cancels the activity (max_runtime, operator cancel), cancels the Pulp task and waits for it
- * to be canceled before giving up, so nothing keeps running behind a "canceled" record.
+ * Follows a Pulp task from an activity that started it by other means (deletes, copies): see
+ * PulpTaskSteps for the heartbeat and cancel rules.
  */
-export async function followTask(
-  client: PulpClient,
-  taskHref: string,
-  extra: Omit<FollowDetails, 'taskHref'> = {},
-): Promise<PulpTask> {
-  const ctx = Context.current();
-  const details: FollowDetails = { taskHref, ...extra };
-  try {
-    return await waitForPulpTask(client, taskHref, {
-      onPoll: () => {
-        ctx.heartbeat(details);
-        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-      },
-    });
-  } catch (err) {
-    if (ctx.cancellationSignal.aborted) {
-      await cancelPulpTask(client, taskHref);
-    }
-    throw toFailure(err);
-  }
-}
-
-/** Pulp task failures are final for this attempt unless the worker vanished; 4xx never retry. */
-export function toFailure(err: unknown): unknown {
-  if (err instanceof PulpTaskFailedError) {
-    if (err.workerVanished) return err;
-    return ApplicationFailure.nonRetryable(err.message, 'PulpTaskFailedError', {
-      taskHref: err.taskHref,
-      state: err.state,
-      description: err.pulpError?.description ?? null,
-    });
-  }
-  if (err instanceof PulpApiError && !err.retryable) {
-    return ApplicationFailure.nonRetryable(err.message, 'PulpApiError', { status: err.status, url: err.url });
-  }
-  return err;
+export async function followTask(client: PulpClient, taskHref: string): Promise<PulpTask> {
+  return new PulpTaskSteps(client).follow(taskHref);
 }
 
 export interface SyncRepositoryInput {
@@ -124,58 +77,60 @@ export interface PipelineSettings {
   debSigningService?: string;
 }
 
-export function createPulpSyncActivities(clients: PulpServerClients, settings: PipelineSettings) {
+export interface RemoveBannedInput {
+  server: string;
+  repoType: RepoType;
+  repoHref: string;
+  versionHref: string;
+  remoteFeed: string;
+  /** The version the sync created, if it created one. */
+  syncedVersionHref: string | null;
+}
+
+export interface PublishResult {
+  publicationHref: string;
+  distributionUpdated: boolean;
+}
+
+/**
+ * The stages of a repo sync, each over a PulpTaskSteps so that a new attempt resumes the Pulp
+ * task of its step (see pulpTaskSteps.ts). Used by the one-activity pipeline
+ * (runRepoSyncPipeline) and by the per-stage activities that histories from before it still call.
+ */
+export function createRepoSyncSteps(clients: PulpServerClients, settings: PipelineSettings) {
   return {
     /**
-     * Syncs a repository, never starting a second sync of it: a retried attempt resumes the
-     * task in its heartbeat details, and a sync already waiting or running on the repository
-     * (Pulp's exclusive lock) is adopted rather than queued behind.
+     * Syncs a repository, never starting a second sync of it: a new attempt resumes the task in
+     * its heartbeat details, and a sync already waiting or running on the repository (Pulp's
+     * exclusive lock) is adopted rather than queued behind.
      */
-    async syncRepository(input: SyncRepositoryInput): Promise<SyncRepositoryResult> {
+    async sync(steps: PulpTaskSteps, input: SyncRepositoryInput): Promise<SyncRepositoryResult> {
       const client = await clients.forServer(input.server);
-      const ctx = Context.current();
-      const resumed = ctx.info.heartbeatDetails as FollowDetails | undefined;
-      let taskHref = resumed?.taskHref;
-      let baseVersionHref = resumed?.baseVersionHref ?? null;
-      let adopted = Boolean(taskHref);
-      if (!taskHref) {
-        const repo = await readRepository(client, input.repoHref);
+      let baseVersionHref = steps.value<string | null>('baseVersionHref');
+      if (baseVersionHref === undefined && !steps.progress.tasks.sync) {
+        const repo = await steps.withHeartbeat(() => readRepository(client, input.repoHref));
         baseVersionHref = repo?.latest_version_href ?? null;
-        const resource = repo?.prn ?? input.repoHref;
-        taskHref = await findLiveTaskOn(client, resource);
-        // A retry whose earlier attempt lost the answer to its sync POST: that sync is ours.
-        if (!taskHref && ctx.info.attempt > 1) {
-          taskHref = await findSyncStartedSince(client, resource, new Date(ctx.info.scheduledTimestampMs));
-        }
-        adopted = Boolean(taskHref);
+        steps.remember('baseVersionHref', baseVersionHref);
       }
-      if (!taskHref) {
-        taskHref = await startSync(
-          client,
-          input.repoType,
-          input.repoHref,
-          input.remoteHref,
-          input.syncOptions,
-        );
-      }
-      // Recorded before the first poll: a retry after a crash resumes this task, never starts another.
-      ctx.heartbeat({ taskHref, baseVersionHref } satisfies FollowDetails);
-      const task = await followTask(client, taskHref, { baseVersionHref });
-      const repo = await readRepository(client, input.repoHref);
+      const task = await steps.run('sync', { kind: 'sync', resource: input.repoHref, adoptLive: true }, () =>
+        startSync(client, input.repoType, input.repoHref, input.remoteHref, input.syncOptions),
+      );
+      const createdVersionHref = createdResource(task, '/versions/') ?? null;
+      // A sync that created a version says which; only "nothing new" needs the repository read.
+      const latestVersionHref =
+        createdVersionHref ??
+        (await steps.withHeartbeat(() => readRepository(client, input.repoHref)))?.latest_version_href ??
+        null;
       return {
-        taskHref,
-        baseVersionHref,
-        createdVersionHref: createdResource(task, '/versions/') ?? null,
-        latestVersionHref: repo?.latest_version_href ?? null,
-        adopted,
+        taskHref: task.pulp_href ?? steps.progress.tasks.sync ?? '',
+        baseVersionHref: baseVersionHref ?? null,
+        createdVersionHref,
+        latestVersionHref,
+        adopted: steps.adopted('sync'),
       };
     },
 
-    async versionHasPublication(input: {
-      server: string;
-      repoType: RepoType;
-      versionHref: string;
-    }): Promise<boolean> {
+    async versionHasPublication(input: { server: string; repoType: RepoType; versionHref: string }) {
       const client = await clients.forServer(input.server);
       return versionHasPublication(client, input.repoType, input.versionHref);
     },
@@ -184,15 +139,7 @@ export function createPulpSyncActivities(clients: PulpServerClients, settings: P
      * Removes the banned packages from a version, creating a new one. Skipped (with the reason)
      * for internal feeds, which are ours and trusted, and when no banned regex is configured.
      */
-    async removeBannedPackages(input: {
-      server: string;
-      repoType: RepoType;
-      repoHref: string;
-      versionHref: string;
-      remoteFeed: string;
-      /** The version the sync created, if it created one. */
-      syncedVersionHref: string | null;
-    }): Promise<BannedRemoval> {
+    async removeBanned(steps: PulpTaskSteps, input: RemoveBannedInput): Promise<BannedRemoval> {
       const regex = settings.bannedPackageRegex;
       const nothing = { removed: [], newVersionHref: null, undoesSync: false };
       if (!regex) return { skippedReason: 'no [pulp] banned_package_regex configured', ...nothing };
@@ -200,52 +147,65 @@ export function createPulpSyncActivities(clients: PulpServerClients, settings: P
         return { skippedReason: `remote ${input.remoteFeed} is in an internal domain`, ...nothing };
       }
       const client = await clients.forServer(input.server);
-      const banned = await findBannedContent(client, input.repoType, input.versionHref, regex);
+      let banned = steps.value<{ href: string; name: string }[]>('banned');
+      if (!banned) {
+        // Paging through every package of a large repository takes minutes: the ticker keeps the
+        // attempt alive, and the result is kept so that a new attempt does not page again.
+        const found = await steps.withHeartbeat(() =>
+          findBannedContent(client, input.repoType, input.versionHref, regex),
+        );
+        banned = found.map((b) => ({ href: b.href, name: b.name }));
+        steps.remember('banned', banned);
+      }
       if (banned.length === 0) return { skippedReason: null, ...nothing };
-      const taskHref = await removeContent(
-        client,
-        input.repoType,
-        input.repoHref,
-        banned.map((b) => b.href),
-        input.versionHref,
+      const hrefs = banned.map((b) => b.href);
+      const task = await steps.run('remove-banned', { kind: 'modify', resource: input.repoHref }, () =>
+        removeContent(client, input.repoType, input.repoHref, hrefs, input.versionHref),
       );
-      const task = await followTask(client, taskHref);
+      const removed = banned.map((b) => b.name).sort();
       const newVersionHref = createdResource(task, '/versions/') ?? null;
       let undoesSync = false;
       if (newVersionHref && input.syncedVersionHref) {
-        const synced = await readVersionChanges(client, input.repoType, input.syncedVersionHref);
-        const cleaned = await readVersionChanges(client, input.repoType, newVersionHref);
+        const syncedHref = input.syncedVersionHref;
+        const [synced, cleaned] = await steps.withHeartbeat(() =>
+          Promise.all([
+            readVersionChanges(client, input.repoType, syncedHref),
+            readVersionChanges(client, input.repoType, newVersionHref),
+          ]),
+        );
         undoesSync = Object.keys(synced.removed).length === 0 && sameCounts(synced.added, cleaned.removed);
       }
       if (undoesSync && newVersionHref && input.syncedVersionHref) {
+        const syncedHref = input.syncedVersionHref;
         // Both versions are noise: drop them so the latest version is again the one before the sync.
-        await followTask(client, await startVersionDelete(client, input.repoType, newVersionHref));
-        await followTask(client, await startVersionDelete(client, input.repoType, input.syncedVersionHref));
-        return {
-          skippedReason: null,
-          removed: banned.map((b) => b.name).sort(),
-          newVersionHref: null,
-          undoesSync,
-        };
+        await steps.run('delete-cleaned-version', { kind: 'delete-version', resource: input.repoHref }, () =>
+          startVersionDelete(client, input.repoType, newVersionHref),
+        );
+        await steps.run('delete-synced-version', { kind: 'delete-version', resource: input.repoHref }, () =>
+          startVersionDelete(client, input.repoType, syncedHref),
+        );
+        return { skippedReason: null, removed, newVersionHref: null, undoesSync };
       }
-      return { skippedReason: null, removed: banned.map((b) => b.name).sort(), newVersionHref, undoesSync };
+      return { skippedReason: null, removed, newVersionHref, undoesSync };
     },
 
     /** Publishes a version and points the repository's distribution at the publication. */
-    async publishRepository(
-      input: PublishInput,
-    ): Promise<{ publicationHref: string; distributionUpdated: boolean }> {
+    async publish(steps: PulpTaskSteps, input: PublishInput): Promise<PublishResult> {
       const client = await clients.forServer(input.server);
       let signingServiceHref: string | undefined;
       let debFlat = false;
       const debVerbatim = input.repoType === 'deb' && input.debPublishMode === 'verbatim';
       const signingServiceName = settings.debSigningService;
-      if (input.repoType === 'deb') {
-        if (input.remoteHref) debFlat = await debRemoteIsFlat(client, input.remoteHref);
+      const repoHref = input.versionHref.replace(/versions\/\d+\/$/, '');
+      if (input.repoType === 'deb' && !steps.progress.tasks.publish) {
+        if (input.remoteHref) {
+          const remoteHref = input.remoteHref;
+          debFlat = await steps.withHeartbeat(() => debRemoteIsFlat(client, remoteHref));
+        }
         if (!debVerbatim && signingServiceName) {
-          const found = await client.GET('/pulp/api/v3/signing-services/', {
-            params: { query: { name: signingServiceName } },
-          });
+          const found = await steps.withHeartbeat(() =>
+            client.GET('/pulp/api/v3/signing-services/', { params: { query: { name: signingServiceName } } }),
+          );
           signingServiceHref = found.data?.results[0]?.pulp_href ?? undefined;
           if (!signingServiceHref) {
             throw ApplicationFailure.nonRetryable(
@@ -255,28 +215,51 @@ export function createPulpSyncActivities(clients: PulpServerClients, settings: P
           }
         }
       }
-      const publishTask = await followTask(
-        client,
-        await startPublish(client, input.repoType, input.versionHref, {
-          signingServiceHref,
-          debFlat,
-          debVerbatim,
-        }),
+      const publishTask = await steps.run('publish', { kind: 'publish', resource: repoHref }, () =>
+        startPublish(client, input.repoType, input.versionHref, { signingServiceHref, debFlat, debVerbatim }),
       );
       const publicationHref = createdResource(publishTask, '/publications/');
-      if (!publicationHref) throw new Error(`publish task ${publishTask.pulp_href} created no publication`);
+      if (!publicationHref) {
+        throw ApplicationFailure.nonRetryable(
+          `publish task ${publishTask.pulp_href} created no publication`,
+          'NoPublication',
+        );
+      }
       let distributionUpdated = false;
       if (input.distributionHref) {
-        const updateTask = await pointDistributionAt(
-          client,
-          input.repoType,
-          input.distributionHref,
-          publicationHref,
-        );
-        if (updateTask) await followTask(client, updateTask);
+        const distributionHref = input.distributionHref;
+        const resumed = steps.progress.tasks.distribution;
+        const updateTask =
+          resumed ??
+          (await steps.withHeartbeat(() =>
+            pointDistributionAt(client, input.repoType, distributionHref, publicationHref),
+          ));
+        // Pulp answers some distribution PATCHes at once (200) and others with a task (202).
+        if (updateTask) await steps.run('distribution', { kind: 'update' }, async () => updateTask);
         distributionUpdated = true;
       }
       return { publicationHref, distributionUpdated };
+    },
+  };
+}
+
+export type RepoSyncSteps = ReturnType<typeof createRepoSyncSteps>;
+
+/** The per-stage activities: open histories from before runRepoSyncPipeline still schedule them. */
+export function createPulpSyncActivities(clients: PulpServerClients, settings: PipelineSettings) {
+  const steps = createRepoSyncSteps(clients, settings);
+  const stepsFor = async (server: string, legacyStep?: string) =>
+    new PulpTaskSteps(await clients.forServer(server), { legacyStep });
+  return {
+    async syncRepository(input: SyncRepositoryInput): Promise<SyncRepositoryResult> {
+      return steps.sync(await stepsFor(input.server, 'sync'), input);
+    },
+    versionHasPublication: steps.versionHasPublication,
+    async removeBannedPackages(input: RemoveBannedInput): Promise<BannedRemoval> {
+      return steps.removeBanned(await stepsFor(input.server), input);
+    },
+    async publishRepository(input: PublishInput): Promise<PublishResult> {
+      return steps.publish(await stepsFor(input.server), input);
     },
   };
 }

@@ -97,39 +97,63 @@ export async function cancelPulpTask(client: PulpClient, taskHref: string): Prom
   }
 }
 
-/** A task still holding (or waiting for) the repository: adopting it makes "start sync" idempotent. */
-export async function findLiveTaskOn(client: PulpClient, resource: string): Promise<string | undefined> {
-  const page = await unwrap(
-    client.GET('/pulp/api/v3/tasks/', {
-      params: { query: { reserved_resources: resource, state__in: ['waiting', 'running'], limit: 1 } },
-    }),
-  );
-  return page.results[0]?.pulp_href ?? undefined;
+/** The kinds of Pulp task Pulp Manager starts, by the part of the task name each plugin shares. */
+export const PULP_TASK_KINDS = {
+  sync: '.synchronizing.synchronize',
+  // pulpcore's add_and_remove, or the rpm/deb plugins' signed_add_and_remove.
+  modify: 'add_and_remove',
+  publish: '.publishing.publish',
+  copy: '.copy_content',
+  'delete-version': '.delete_version',
+  update: '.general_update',
+} as const;
+export type PulpTaskKind = keyof typeof PULP_TASK_KINDS;
+
+export interface AdoptQuery {
+  /** When the activity's first attempt was scheduled: tasks created before are someone else's. */
+  since: Date;
+  /** First attempt: nothing of ours can exist yet, so only `anyLive` adoption applies. */
+  liveOnly: boolean;
+  /** Also adopt a waiting/running task of this kind created before `since` (syncs). */
+  anyLive: boolean;
+  /** Tasks another step of the same activity already owns. */
+  exclude: readonly string[];
 }
 
 /**
- * The newest sync task on the repository created since `since`, in any state: on a retried
- * attempt this is the sync an earlier attempt started but never heard back about (its POST
- * timed out after Pulp had accepted it), which may have finished already. Pulp names every
- * plugin's sync task "…synchronizing.synchronize".
+ * The Pulp task of `kind` on `resource` that an activity should follow instead of starting one,
+ * if any: on a retried attempt, the newest task of that kind created since the first attempt
+ * (in any state: the lost POST's task may have finished meanwhile); with `anyLive`, a task of
+ * that kind still waiting or running on the resource whoever started it. A task of another kind
+ * (a content removal, a version delete) is never taken for a sync, nor the reverse.
  */
-export async function findSyncStartedSince(
+export async function findTaskToAdopt(
   client: PulpClient,
+  kind: PulpTaskKind,
   resource: string,
-  since: Date,
+  q: AdoptQuery,
 ): Promise<string | undefined> {
-  const page = await unwrap(
-    client.GET('/pulp/api/v3/tasks/', {
-      params: {
-        query: {
-          reserved_resources: resource,
-          name__contains: 'synchroniz',
-          pulp_created__gte: since.toISOString(),
-          ordering: ['-pulp_created'],
-          limit: 1,
+  const list = async (extra: Record<string, unknown>) => {
+    const page = await unwrap(
+      client.GET('/pulp/api/v3/tasks/', {
+        params: {
+          query: {
+            reserved_resources: resource,
+            name__contains: PULP_TASK_KINDS[kind],
+            ordering: ['-pulp_created'],
+            limit: 10,
+            ...extra,
+          },
         },
-      },
-    }),
-  );
-  return page.results[0]?.pulp_href ?? undefined;
+      }),
+    );
+    return page.results
+      .map((t) => t.pulp_href)
+      .find((href): href is string => Boolean(href) && !q.exclude.includes(href as string));
+  };
+  if (!q.liveOnly) {
+    const ours = await list({ pulp_created__gte: q.since.toISOString() });
+    if (ours) return ours;
+  }
+  return q.anyLive ? list({ state__in: ['waiting', 'running'] }) : undefined;
 }

@@ -123,19 +123,18 @@ describe('repo group sync under faults', () => {
     slow = undefined;
   });
 
-  it('a worker process killed mid-group: the group finishes and no repo is synced twice', async () => {
-    slow = await startSlowUpstream(15_000);
-    const names = [`ext-${run}-crash-a`, `ext-${run}-crash-b`];
-    for (const n of names) await fileRepo(n, slow.manifestUrl);
-    // The real `pulp-manager worker` process, on its own task queue, with the harness's database.
+  /**
+   * Real `pulp-manager worker` processes on a task queue of their own, with the harness's
+   * database. Its pulp_config.yml names only the primary and no schedules, so that applying it
+   * at start-up creates no schedule; metrics are off so that several can run at once.
+   */
+  async function workerProcesses(taskQueue: string) {
     const dir = await mkdtemp(join(tmpdir(), 'pm-worker-'));
     const root = fileURLToPath(new URL('../..', import.meta.url));
-    const taskQueue = `${h.taskQueue}-proc`;
     const ini = (await readFile(join(root, 'dev/config/config.ini'), 'utf8'))
       .replace(/^namespace=.*$/m, `namespace=${stack.temporal.testNamespace}`)
       .replace(/^task_queue=.*$/m, `task_queue=${taskQueue}`);
     await writeFile(join(dir, 'config.ini'), ini);
-    // Only the primary, no schedules: this worker must not create schedules in the namespace.
     await writeFile(
       join(dir, 'pulp_config.yml'),
       `pulp_servers:\n  ${server}:\n    credentials: local\ncredentials:\n  local:\n    username: admin\n    vault_service_account_mount: local-auth\nrepo_groups: {}\n`,
@@ -148,18 +147,30 @@ describe('repo group sync under faults', () => {
       DB_NAME: h.config.database.database,
       DB_PASSWORD: stack.mariadb.password,
     };
-    const startWorker = (): ChildProcess =>
-      spawn('node', ['--import', 'tsx', 'cli/main.ts', 'worker'], {
-        cwd: root,
-        env,
-        stdio: 'ignore',
-        detached: false,
-      });
+    const started: ChildProcess[] = [];
+    return {
+      start(): ChildProcess {
+        const p = spawn('node', ['--import', 'tsx', 'cli/main.ts', 'worker', '--metrics-port', '0'], {
+          cwd: root,
+          env,
+          stdio: 'ignore',
+          detached: false,
+        });
+        started.push(p);
+        return p;
+      },
+      alive: () => started.filter((p) => p.exitCode === null && p.signalCode === null).length,
+      stopAll() {
+        for (const p of started) if (p.exitCode === null) p.kill('SIGKILL');
+      },
+    };
+  }
 
-    let worker = startWorker();
-    const handle = await startGroup({ regexInclude: `^ext-${run}-crash-` }, taskQueue);
-    // Both Pulp syncs are started (one running, held by the slow upstream; the other running or
-    // waiting for the Pulp worker) when the worker process dies.
+  const exited = (p: ChildProcess) =>
+    new Promise<void>((r) => (p.exitCode !== null ? r() : p.once('exit', () => r())));
+
+  /** Waits until every named repo has exactly one Pulp sync, at least one of them running. */
+  async function untilSyncsStarted(names: string[]) {
     await eventually(
       async () => {
         const states = (
@@ -172,26 +183,74 @@ describe('repo group sync under faults', () => {
       90_000,
       250,
     );
-    worker.kill('SIGKILL');
-    await new Promise((r) => worker.once('exit', r));
-    worker = startWorker();
+  }
+
+  it('two worker processes share a group, one is killed mid-group: the group finishes and no repo is synced twice', async () => {
+    slow = await startSlowUpstream(15_000);
+    const names = [`ext-${run}-crash-a`, `ext-${run}-crash-b`];
+    for (const n of names) await fileRepo(n, slow.manifestUrl);
+    const taskQueue = `${h.taskQueue}-proc`;
+    const workers = await workerProcesses(taskQueue);
+    const victim = workers.start();
+    workers.start();
     try {
+      const handle = await startGroup({ regexInclude: `^ext-${run}-crash-` }, taskQueue);
+      // Both Pulp syncs are started (one running, held by the slow upstream; the other running
+      // or waiting for the Pulp worker) when one worker process dies.
+      await untilSyncsStarted(names);
+      // Both came up (each applied the config at start-up) and keep running.
+      expect(workers.alive()).toBe(2);
+      victim.kill('SIGKILL');
+      await exited(victim);
       expect(await handle.result()).toMatchObject({ total: 2, completed: 2, failed: 0 });
+      for (const n of names) {
+        const syncs = await pulpSyncTasksSince(primary, n, fileStartedAt);
+        expect(
+          syncs.map((t) => t.state),
+          n,
+        ).toEqual(['completed']);
+      }
+      const { group, children } = await groupRecords(h.db, handle.workflowId);
+      expect(group.state).toBe('completed');
+      expect([...children.values()].map((c) => c.state)).toEqual(['completed', 'completed']);
+      // Nothing the killed process was doing stays 'running' in the records (the file's earlier
+      // tests have all finished their tasks too).
+      expect(await runningTaskRows(h.db)).toEqual([]);
     } finally {
-      worker.kill('SIGTERM');
+      workers.stopAll();
+      await slow.close();
+      slow = undefined;
     }
-    for (const n of names) {
-      const syncs = await pulpSyncTasksSince(primary, n, fileStartedAt);
-      expect(
-        syncs.map((t) => t.state),
-        n,
-      ).toEqual(['completed']);
+  }, 400_000);
+
+  it('a rolling deploy (SIGTERM) mid-sync longer than the shutdown grace: another worker resumes the same Pulp sync, never canceled', async () => {
+    // Longer than the worker's 30 s shutdown grace: the activity is aborted while Pulp syncs.
+    slow = await startSlowUpstream(50_000, 1);
+    const name = `ext-${run}-deploy`;
+    await fileRepo(name, slow.manifestUrl);
+    const taskQueue = `${h.taskQueue}-deploy`;
+    const workers = await workerProcesses(taskQueue);
+    const old = workers.start();
+    try {
+      const handle = await startGroup({ regexInclude: `^${name}$` }, taskQueue);
+      await untilSyncsStarted([name]);
+      const [original] = await pulpSyncTasksSince(primary, name, fileStartedAt);
+      const next = workers.start();
+      old.kill('SIGTERM');
+      await exited(old);
+      expect(old.exitCode ?? old.signalCode).not.toBe(null);
+      expect(next.exitCode).toBe(null);
+      expect(await handle.result()).toMatchObject({ total: 1, completed: 1, failed: 0 });
+      const syncs = await pulpSyncTasksSince(primary, name, fileStartedAt);
+      // The sync the old worker started, completed: not canceled, and no second one.
+      expect(syncs.map((t) => [t.pulp_href, t.state])).toEqual([[original?.pulp_href, 'completed']]);
+      const { group, children } = await groupRecords(h.db, handle.workflowId);
+      expect(group.state).toBe('completed');
+      expect([...children.values()].map((c) => c.state)).toEqual(['completed']);
+    } finally {
+      workers.stopAll();
+      await slow.close();
+      slow = undefined;
     }
-    const { group, children } = await groupRecords(h.db, handle.workflowId);
-    expect(group.state).toBe('completed');
-    expect([...children.values()].map((c) => c.state)).toEqual(['completed', 'completed']);
-    // Nothing the killed process was doing stays 'running' in the records (the file's earlier
-    // tests have all finished their tasks too).
-    expect(await runningTaskRows(h.db)).toEqual([]);
-  }, 300_000);
+  }, 400_000);
 });

@@ -1,9 +1,11 @@
-import { eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readServerInventory } from '../../activities/pulp/inventory.js';
+import { removeContent } from '../../activities/pulp/repoEndpoints.js';
 import { PulpServerClients } from '../../activities/pulp/serverClients.js';
 import { createApp } from '../../api/app.js';
 import { createLdapAuthenticator } from '../../api/auth/ldapAuthenticator.js';
-import { tasks } from '../../db/schema.js';
+import { task_stages, tasks } from '../../db/schema.js';
 import { type PulpSimulator, type SimTaskKind, startPulpSimulator } from '../simulator/pulpApiSimulator.js';
 import { eventually } from '../support/eventually.js';
 import { type PipelineHarness, startPipelineHarness } from '../support/pipelineHarness.js';
@@ -14,6 +16,8 @@ import { stack } from '../support/stack.js';
 // Temporal, MariaDB, LDAP and the worker are the real ones.
 
 let sim: PulpSimulator;
+/** An EPEL-sized repository: paging through its packages outlasts a short heartbeat timeout. */
+const LARGE_REPO_PACKAGES = 50_000;
 let h: PipelineHarness;
 let app: ReturnType<typeof createApp>;
 let token: string;
@@ -83,8 +87,11 @@ beforeAll(async () => {
       publish: { kind: 'uniform', minMs: 100, maxMs: 300 },
     },
     // Their upstreams re-offer a banned package with every new version: the removal stage runs.
-    bannedRepoPattern: '^ext-(cancel|burst)',
+    bannedRepoPattern: '^ext-(cancel|burst|large)',
+    largeRepos: { repoPattern: '^ext-large-', packages: LARGE_REPO_PACKAGES },
   });
+  sim.seed({ count: 1, prefix: 'ext-large-', types: ['rpm'] });
+  sim.seed({ count: 1, prefix: 'ext-confuse-', types: ['rpm'] });
   for (const prefix of ['ext-burst-', 'ext-broken-', 'ext-stuck-']) sim.seed({ count: 4, prefix });
   for (const stage of ['sync', 'modify', 'publish']) sim.seed({ count: 1, prefix: `ext-cancel-${stage}-` });
   h = await startPipelineHarness({
@@ -120,6 +127,53 @@ afterAll(async () => {
 });
 
 describe('Pulp faults (Pulp API simulator)', () => {
+  it(`banned-package removal on an rpm repository of ${LARGE_REPO_PACKAGES} packages completes`, async () => {
+    const { result } = await runGroup('^ext-large-');
+    expect(result).toMatchObject({ total: 1, completed: 1, failed: 0 });
+    const [stage] = await h.db
+      .select()
+      .from(task_stages)
+      .innerJoin(tasks, eq(tasks.id, task_stages.task_id))
+      .where(and(eq(tasks.task_type, 'repo_sync'), eq(task_stages.name, 'remove banned packages')))
+      .orderBy(desc(tasks.id))
+      .limit(1);
+    expect(stage?.task_stages.detail).toMatchObject({ state: 'completed', removed: ['bannedexample-1'] });
+    const modifies = sim.tasks('modify').filter((t) => t.repoName === 'ext-large-00000');
+    expect(modifies.map((t) => t.state)).toEqual(['completed']);
+  });
+
+  it('a content removal running on a repository when its sync starts is not taken for the sync', async () => {
+    const repo = 'ext-confuse-00000';
+    sim.setFaults({ hold: { repoPattern: `^${repo}$`, kinds: ['modify'] } });
+    const pulp = await new PulpServerClients(h.db, h.config).forServer(sim.serverName);
+    const [entry] = (await readServerInventory(pulp)).filter((e) => e.name === repo);
+    if (!entry) throw new Error(`${repo} not seeded`);
+    const removal = await removeContent(pulp, 'rpm', entry.repoHref, [], undefined);
+    await eventually(async () => {
+      expect(sim.tasks('modify').find((t) => t.href === removal)?.state).toBe('running');
+    }, 30_000);
+    const { result } = await runGroup(`^${repo}$`);
+    expect(result).toMatchObject({ total: 1, completed: 1, failed: 0 });
+    // Its own sync, started and followed; the removal is untouched and still running.
+    expect(sim.stats().syncsByRepo[repo]).toBe(1);
+    const [syncStage] = await h.db
+      .select()
+      .from(task_stages)
+      .innerJoin(tasks, eq(tasks.id, task_stages.task_id))
+      .where(and(eq(tasks.task_type, 'repo_sync'), eq(task_stages.name, 'sync repo')))
+      .orderBy(desc(tasks.id))
+      .limit(1);
+    const sync = sim.tasks('sync').find((t) => t.repoName === repo);
+    expect(syncStage?.task_stages.detail).toMatchObject({
+      state: 'completed',
+      pulp_task: sync?.href,
+      adopted_running_sync: false,
+    });
+    expect(sim.tasks('modify').find((t) => t.href === removal)?.state).toBe('running');
+    sim.releaseHeld();
+    sim.setFaults({});
+  });
+
   it('5xx bursts and hung calls: bounded retries absorb them, every repo completes, no double sync', async () => {
     sim.setFaults({ errorBurst: 6, errorStatus: 503, hangRate: 0.05, hangMs: 2500 });
     const { result } = await runGroup('^ext-burst-');

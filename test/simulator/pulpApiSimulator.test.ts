@@ -12,7 +12,7 @@ import {
 import {
   cancelPulpTask,
   createdResource,
-  findLiveTaskOn,
+  findTaskToAdopt,
   waitForPulpTask,
 } from '../../activities/pulp/tasks.js';
 import { type PulpSimulator, type SimulatorOptions, startPulpSimulator } from './pulpApiSimulator.js';
@@ -83,10 +83,13 @@ describe('Pulp API simulator (test double) driven by activities/pulp', () => {
     if (!entry?.remoteHref) throw new Error('seeded repo not found');
     const repo = await readRepository(client, entry.repoHref);
     const href = await startSync(client, 'rpm', entry.repoHref, entry.remoteHref);
-    expect(await findLiveTaskOn(client, repo?.prn ?? '')).toBe(href);
+    const live = { since: new Date(), liveOnly: true, anyLive: true, exclude: [] };
+    expect(await findTaskToAdopt(client, 'sync', repo?.prn ?? '', live)).toBe(href);
+    // A task of another kind on the same repository is never taken for the sync.
+    expect(await findTaskToAdopt(client, 'modify', repo?.prn ?? '', live)).toBeUndefined();
     const final = await cancelPulpTask(client, href);
     expect(final.state).toBe('canceled');
-    expect(await findLiveTaskOn(client, repo?.prn ?? '')).toBeUndefined();
+    expect(await findTaskToAdopt(client, 'sync', repo?.prn ?? '', live)).toBeUndefined();
     // A second cancel answers 409, which the client treats as "already final".
     expect((await cancelPulpTask(client, href)).state).toBe('canceled');
   });

@@ -51,6 +51,8 @@ export interface SimulatorOptions {
   changeRate?: number;
   /** Repos whose name matches get a package named "bannedexample-<n>" with every new version. */
   bannedRepoPattern?: string;
+  /** Repos whose name matches get `packages` packages with their first sync (an EPEL-sized repo). */
+  largeRepos?: { repoPattern: string; packages: number };
   faults?: SimulatorFaults;
 }
 
@@ -174,6 +176,7 @@ export async function startPulpSimulator(options: SimulatorOptions = {}): Promis
   const workers = options.workers ?? Number.POSITIVE_INFINITY;
   const changeRate = options.changeRate ?? 1;
   const bannedRe = options.bannedRepoPattern ? new RegExp(options.bannedRepoPattern) : null;
+  const largeRe = options.largeRepos ? new RegExp(options.largeRepos.repoPattern) : null;
   const faultRandom = seededRandom(`${seed}:faults`);
   let faults: SimulatorFaults = options.faults ?? {};
   let burstLeft = faults.errorBurst ?? 0;
@@ -396,13 +399,34 @@ export async function startPulpSimulator(options: SimulatorOptions = {}): Promis
     }, 50);
   }
 
+  /** Task names as Pulp's plugins give them: Pulp Manager tells kinds of task apart by name. */
+  function taskName(t: SimTask): string {
+    switch (t.kind) {
+      case 'sync':
+        return 'simulated.app.tasks.synchronizing.synchronize';
+      case 'modify':
+        return 'pulpcore.app.tasks.repository.add_and_remove';
+      case 'publish':
+        return 'simulated.app.tasks.publishing.publish';
+      case 'copy':
+        return 'simulated.app.tasks.copy.copy_content';
+      case 'update':
+        return 'pulpcore.app.tasks.base.general_update';
+      case 'delete':
+        return t.reserved.some((r) => r.includes('/versions/'))
+          ? 'pulpcore.app.tasks.repository.delete_version'
+          : 'pulpcore.app.tasks.base.general_delete';
+      default:
+        return `pulpcore.app.tasks.base.general_${t.kind}`;
+    }
+  }
+
   function taskView(t: SimTask): Record<string, unknown> {
     return {
       pulp_href: t.href,
       prn: `prn:core.task:${t.uuid}`,
       pulp_created: iso(t.createdAt),
-      // Pulp names sync tasks "<plugin>.app.tasks.synchronizing.synchronize".
-      name: t.kind === 'sync' ? 'simulated.app.tasks.synchronizing.synchronize' : `simulated.${t.kind}`,
+      name: taskName(t),
       state: t.state,
       started_at: iso(t.startedAt),
       finished_at: iso(t.finishedAt),
@@ -431,6 +455,11 @@ export async function startPulpSimulator(options: SimulatorOptions = {}): Promis
       if (!changed) return [];
       const items = new Map(base.content);
       const added = [newContent(type, `${name}-pkg-${base.number + 1}`)];
+      if (base.number === 0 && largeRe?.test(name)) {
+        for (let i = 0; i < (options.largeRepos?.packages ?? 0); i++) {
+          added.push(newContent(type, `${name}-bulk-${i}`));
+        }
+      }
       if (bannedRe?.test(name)) added.push(newContent(type, `bannedexample-${base.number + 1}`));
       for (const c of added) items.set(c.href, c);
       return [addVersion(repoHref, items, added.length, 0).href];
@@ -714,7 +743,8 @@ export async function startPulpSimulator(options: SimulatorOptions = {}): Promis
       if (!v) throw notFound();
       if (method === 'GET') return { status: 200, body: versionView(v) };
       if (method === 'DELETE') {
-        const task = startTask('delete', obj.fields.name as string, [objHref], () => {
+        // The version is in the record only so that the task is named as Pulp names it.
+        const task = startTask('delete', obj.fields.name as string, [objHref, v.href], () => {
           const list = versionsByRepo.get(objHref) ?? [];
           versionsByRepo.set(
             objHref,

@@ -25,8 +25,11 @@ export interface PipelineHarness {
   client: Client;
   taskQueue: string;
   worker: Worker;
-  /** Stops the worker (as a crash would, when `graceful` is false) and runs a fresh one. */
-  restartWorker(): Promise<void>;
+  /**
+   * Stops the worker gracefully and runs a fresh one, as a deploy does; `workflowsPath` deploys
+   * another workflow bundle (a changed workflow).
+   */
+  restartWorker(opts?: { workflowsPath?: string }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -74,7 +77,8 @@ export async function startPipelineHarness(
   config.ini.temporal.task_queue = taskQueue;
   config.ini.temporal.namespace = namespace;
   let nativeConnection: NativeConnection = await connectWorkerConnection(config);
-  const newWorker = () => createPulpManagerWorker({ config, db, namespace, taskQueue }, nativeConnection);
+  const newWorker = (workflowsPath?: string) =>
+    createPulpManagerWorker({ config, db, namespace, taskQueue, workflowsPath }, nativeConnection);
   let worker = await newWorker();
   let running = worker.run();
   const connection = await Connection.connect({ address: config.ini.temporal.address });
@@ -87,12 +91,12 @@ export async function startPipelineHarness(
     get worker() {
       return worker;
     },
-    async restartWorker() {
+    async restartWorker(restart = {}) {
       worker.shutdown();
       await running;
       await nativeConnection.close();
       nativeConnection = await connectWorkerConnection(config);
-      worker = await newWorker();
+      worker = await newWorker(restart.workflowsPath);
       running = worker.run();
     },
     async close() {

@@ -2,6 +2,7 @@ import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTE_TYPES } from '../../temporal/searchAttributes.js';
 import {
   freePort,
   portAccepts,
@@ -34,8 +35,8 @@ export interface PrivateTemporal {
 
 const host = '127.0.0.1';
 const namespace = 'default';
-// The project's workflows upsert these; they must exist before a worker runs (dev/temporal.sh).
-const searchAttributes = { PulpServer: 'Keyword', PulpManagerTaskId: 'Int' } as const;
+// The project's workflows set these; they must exist before a worker runs.
+const searchAttributes = SEARCH_ATTRIBUTE_TYPES;
 // Two cores shared with other agents: a cold start-dev can take tens of seconds.
 const READY_TIMEOUT_MS = 60_000;
 

@@ -15,7 +15,7 @@ done
 temporal operator namespace describe --address "$ADDRESS" -n "$NAMESPACE" >/dev/null 2>&1 ||
   temporal operator namespace create --address "$ADDRESS" -n "$NAMESPACE" --retention 30d
 
-for attr in PulpServer=Keyword PulpManagerTaskId=Int; do
+for attr in PulpServer=Keyword RepoGroup=Keyword RepoName=Keyword PulpManagerTaskId=Int FailedRepoCount=Int; do
   name="${attr%%=*}"
   type="${attr#*=}"
   temporal operator search-attribute create --address "$ADDRESS" -n "$NAMESPACE" --name "$name" --type "$type" ||
