@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Database } from './client.js';
 import type { RepoHealthStatus } from './enums.js';
 import { pulp_server_repos, pulp_servers, repos } from './schema.js';
@@ -144,6 +144,76 @@ export async function listServerRepos(
     )
     .orderBy(repos.name);
   return rows;
+}
+
+/** Where a paged selection stands: the last server repo id it handed out (0 before the first). */
+export interface RepoCursor {
+  afterId: number;
+}
+
+export interface RepoPage<T> {
+  items: T[];
+  /** Cursor of the next page, null when this page ended the selection. */
+  next: RepoCursor | null;
+  /** Every item of the whole selection, counted only when asked (the first page of a run chain). */
+  total?: number;
+}
+
+/** Rows read per statement while scanning for a page: most of a server's repos may not match. */
+const SCAN_CHUNK = 1000;
+
+/**
+ * One page of a selection over a server's repos, in server repo id order after `cursor`: `pick`
+ * says whether a row belongs to the selection (and what to hand out for it). Id order, unlike
+ * name order, stays stable while repos are added or removed between pages, so a workflow can
+ * carry a cursor instead of the list. With `withTotal` the whole selection is counted as well.
+ */
+export async function pageOfServerRepos<T extends { id: number }>(
+  db: Database,
+  server: string,
+  opts: { cursor: RepoCursor; limit: number; withTotal?: boolean },
+  pick: (row: ServerRepoRow) => T | undefined,
+): Promise<RepoPage<T>> {
+  const serverId = await requireServerId(db, server);
+  const items: T[] = [];
+  let total = 0;
+  let afterId = opts.withTotal ? 0 : opts.cursor.afterId;
+  let more = false;
+  for (;;) {
+    const rows = await db
+      .select({
+        serverRepoId: pulp_server_repos.id,
+        name: repos.name,
+        repoType: repos.repo_type,
+        repoHref: pulp_server_repos.repo_href,
+        remoteHref: pulp_server_repos.remote_href,
+        remoteFeed: pulp_server_repos.remote_feed,
+        distributionHref: pulp_server_repos.distribution_href,
+      })
+      .from(pulp_server_repos)
+      .innerJoin(repos, eq(repos.id, pulp_server_repos.repo_id))
+      .where(and(eq(pulp_server_repos.pulp_server_id, serverId), gt(pulp_server_repos.id, afterId)))
+      .orderBy(pulp_server_repos.id)
+      .limit(SCAN_CHUNK);
+    for (const row of rows) {
+      const item = pick(row);
+      if (item === undefined) continue;
+      total++;
+      if (row.serverRepoId <= opts.cursor.afterId) continue;
+      if (items.length < opts.limit) items.push(item);
+      else more = true;
+    }
+    if (rows.length < SCAN_CHUNK) break;
+    // Past the page and nothing left to count: the next page starts where this one stopped.
+    if (more && !opts.withTotal) break;
+    afterId = rows[rows.length - 1]?.serverRepoId ?? afterId;
+  }
+  const last = items[items.length - 1];
+  return {
+    items,
+    next: more && last !== undefined ? { afterId: last.id } : null,
+    ...(opts.withTotal ? { total } : {}),
+  };
 }
 
 /** How many of a repo's most recent finished sync tasks its health looks at. */

@@ -3,6 +3,13 @@
  * shapes are stored in Temporal histories and schedules, so fields are only ever added.
  */
 
+/**
+ * Names a Task or a workflow result lists of a selection, or of the repos that failed or were
+ * skipped; the rest are counted. Keeps stage details, results and continue-as-new inputs small
+ * at any fleet size.
+ */
+export const LISTED_NAMES = 100;
+
 export type DebPublishMode = 'resign' | 'verbatim';
 export type SyncOptionValue = string | number | boolean;
 
@@ -51,6 +58,8 @@ export interface RepoRemovalArgs extends TaskRef {
   regexInclude?: string;
   regexExclude?: string;
   dryRun: boolean;
+  /** Enforced by the workflow (runs started before it existed have none: no deadline). */
+  maxRuntimeSeconds?: number;
 }
 
 export interface RemoveRepoContentArgs extends TaskRef {
@@ -58,4 +67,6 @@ export interface RemoveRepoContentArgs extends TaskRef {
   repoName: string;
   contentHref: string;
   forcePublish: boolean;
+  /** Enforced by the workflow (runs started before it existed have none: no deadline). */
+  maxRuntimeSeconds?: number;
 }

@@ -1,4 +1,4 @@
-import { CancellationScope, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, sleep } from '@temporalio/workflow';
 
 export interface LaneOptions<T> {
   /** How many items run at once. */
@@ -60,5 +60,41 @@ export async function runInLanes<T>(queue: T[], opts: LaneOptions<T>): Promise<{
       await opts.onCanceled();
     });
     throw err;
+  }
+}
+
+/**
+ * Runs `work` against max_runtime: a timer races it, and when the deadline passes first the
+ * work's scope is canceled (an activity with WAIT_CANCELLATION_COMPLETED, and so its Pulp
+ * task, is canceled before this returns) and a non-retryable MaxRuntimeExceeded failure with
+ * `reason()` is thrown. Without a deadline the work runs as is, with no timer in the history.
+ * A cancellation of the workflow itself reaches the work through its scope and is rethrown.
+ */
+export async function withDeadline<T>(
+  deadlineMs: number | undefined,
+  reason: () => string,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (deadlineMs === undefined) return work();
+  const workScope = new CancellationScope();
+  const timerScope = new CancellationScope();
+  let expired = false;
+  timerScope
+    .run(() => sleep(Math.max(0, deadlineMs - Date.now())))
+    .then(
+      () => {
+        expired = true;
+        workScope.cancel();
+      },
+      // Canceled: the work finished first, or the workflow itself is being canceled.
+      () => undefined,
+    );
+  try {
+    return await workScope.run(work);
+  } catch (err) {
+    if (expired) throw ApplicationFailure.nonRetryable(reason(), 'MaxRuntimeExceeded');
+    throw err;
+  } finally {
+    timerScope.cancel();
   }
 }

@@ -11,4 +11,16 @@ export const PATCHES = {
   repoSyncOneActivity: 'repo-sync-one-activity-pipeline',
   /** repoGroupSyncWorkflow: sets PulpServer, RepoGroup, PulpManagerTaskId and FailedRepoCount. */
   groupSearchAttributes: 'group-search-attributes',
+  /**
+   * repoGroupSyncWorkflow: max_runtime covers register and reconcile (a timer races them); the
+   * selection is read a page per run and the runs carry a cursor and counts, not the repo list;
+   * health is updated per run for that run's repos.
+   */
+  groupBoundedRuns: 'group-bounded-runs',
+  /** snapshotReposWorkflow continues as new every N repos, carrying a cursor. */
+  snapshotBoundedRuns: 'snapshot-bounded-runs',
+  /** repoRemovalWorkflow continues as new every N repos, carrying a cursor; max_runtime enforced. */
+  removalBoundedRuns: 'removal-bounded-runs',
+  /** removeRepoContentWorkflow enforces max_runtime (a timer races its stages). */
+  contentRemovalDeadline: 'content-removal-deadline',
 } as const;

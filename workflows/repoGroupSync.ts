@@ -15,10 +15,11 @@ import {
 } from '@temporalio/workflow';
 import type { RepoRef } from '../activities/db/serverRepoActivities.js';
 import type { Activities } from '../activities/index.js';
+import type { RepoCursor, RepoPage } from '../db/serverRepoQueries.js';
 import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes.js';
 import { DB_ACTIVITY, PULP_CALL_ACTIVITY } from './activityOptions.js';
-import type { RepoGroupSyncArgs } from './args.js';
-import { runInLanes } from './boundedLanes.js';
+import { LISTED_NAMES, type RepoGroupSyncArgs } from './args.js';
+import { runInLanes, withDeadline } from './boundedLanes.js';
 import { isCancellation } from './failures.js';
 import { PATCHES } from './patches.js';
 import { type RepoSyncArgs, repoSyncWorkflow } from './repoSync.js';
@@ -38,15 +39,26 @@ export interface GroupProgress {
   canceled: number;
 }
 
-/** What one run hands to the next when the group continues as new (large groups). */
+/**
+ * What one run hands to the next when the group continues as new (large groups). Runs started
+ * before PATCHES.groupBoundedRuns carry `pending` (every repo left, in name order) and every
+ * finished id; later runs carry a `cursor` into the selection, counts and the first
+ * LISTED_NAMES failed and skipped names: the same size for a group of any size.
+ */
 export interface GroupCarry {
   taskId: number;
   deadlineMs: number;
-  pending: RepoRef[];
+  /** Runs before PATCHES.groupBoundedRuns: the repos left. Absent: each run reads a page at `cursor`. */
+  pending?: RepoRef[];
+  /** The next page of the selection starts after this server repo id. */
+  cursor?: RepoCursor;
   progress: GroupProgress;
+  /** Runs before PATCHES.groupBoundedRuns: every finished repo. Later runs update health per run. */
   finishedRepoIds: number[];
   failedRepos: string[];
   skippedRepos: string[];
+  /** Repos whose health earlier runs of the group updated. */
+  healthUpdated?: number;
 }
 
 export type RepoGroupSyncInput = RepoGroupSyncArgs & {
@@ -80,6 +92,7 @@ export async function repoGroupSyncWorkflow(args: RepoGroupSyncInput): Promise<G
   const { server } = args;
   const label = args.repoGroup ?? 'ad hoc';
   let carry = args.carry;
+  let firstPage: RepoPage<RepoRef> | undefined;
   if (!carry) {
     const taskId = await db.startTaskRecord({
       taskId: args.taskId,
@@ -89,68 +102,65 @@ export async function repoGroupSyncWorkflow(args: RepoGroupSyncInput): Promise<G
       args: { ...args },
     });
     const deadlineMs = Date.now() + args.maxRuntimeSeconds * 1000;
+    const bounded = patched(PATCHES.groupBoundedRuns);
+    const context = `group sync ${label} on ${server}`;
+    let stage: { position: number; name: string } = { position: STAGE.reconcile, name: 'reconcile repos' };
     try {
-      if (args.sourceServer) {
-        await db.recordStage({
-          taskId,
-          position: STAGE.register,
-          name: 'register repos from primary',
-          detail: { state: 'running' },
-        });
-        const registered = await pulpCall.registerReposFromPrimary({
-          server,
-          sourceServer: args.sourceServer,
-          regexInclude: args.regexInclude,
-          regexExclude: args.regexExclude,
-        });
-        await db.recordStage({
-          taskId,
-          position: STAGE.register,
-          name: 'register repos from primary',
-          detail: { state: 'completed', ...registered },
-        });
-      }
-      await db.recordStage({
-        taskId,
-        position: STAGE.reconcile,
-        name: 'reconcile repos',
-        detail: { state: 'running' },
-      });
-      const counts = await pulpCall.reconcileServerRepos({ server });
-      await db.recordStage({
-        taskId,
-        position: STAGE.reconcile,
-        name: 'reconcile repos',
-        detail: { state: 'completed', ...counts },
-      });
+      // Before the patch max_runtime covered the syncs only: no timer in those histories.
+      await withDeadline(
+        bounded ? deadlineMs : undefined,
+        () => `max_runtime of ${args.maxRuntimeSeconds}s exceeded during ${stage.name}`,
+        () =>
+          registerAndReconcile(args, taskId, (s) => {
+            stage = s;
+          }),
+      );
     } catch (err) {
-      throw await endTaskOnError(taskId, err, {
-        context: `group sync ${label} on ${server}`,
-        type: 'GroupSyncFailed',
-      });
+      throw await endTaskOnError(
+        taskId,
+        err,
+        bounded
+          ? { stage, context, type: 'GroupSyncFailed', keepOwnFailures: true }
+          : { context, type: 'GroupSyncFailed' },
+      );
     }
-    const pending = await db.selectReposForSync({
-      server,
-      regexInclude: args.regexInclude,
-      regexExclude: args.regexExclude,
-    });
-    carry = {
-      taskId,
-      deadlineMs,
-      pending,
-      progress: {
-        total: pending.length,
-        pending: pending.length,
-        running: 0,
-        completed: 0,
-        failed: 0,
-        skipped: 0,
-        canceled: 0,
-      },
-      finishedRepoIds: [],
-      failedRepos: [],
-      skippedRepos: [],
-    };
+    if (bounded) {
+      firstPage = await selectPage(args, { afterId: 0 }, true);
+      const total = firstPage.total ?? firstPage.items.length;
+      carry = {
+        taskId,
+        deadlineMs,
+        cursor: { afterId: 0 },
+        progress: { total, pending: total, running: 0, completed: 0, failed: 0, skipped: 0, canceled: 0 },
+        finishedRepoIds: [],
+        failedRepos: [],
+        skippedRepos: [],
+        healthUpdated: 0,
+      };
+    } else {
+      const pending = await db.selectReposForSync({
+        server,
+        regexInclude: args.regexInclude,
+        regexExclude: args.regexExclude,
+      });
+      carry = {
+        taskId,
+        deadlineMs,
+        pending,
+        progress: {
+          total: pending.length,
+          pending: pending.length,
+          running: 0,
+          completed: 0,
+          failed: 0,
+          skipped: 0,
+          canceled: 0,
+        },
+        finishedRepoIds: [],
+        failedRepos: [],
+        skippedRepos: [],
+      };
+    }
   }
   if (patched(PATCHES.groupSearchAttributes)) {
     upsertSearchAttributes([
@@ -158,7 +168,70 @@ export async function repoGroupSyncWorkflow(args: RepoGroupSyncInput): Promise<G
       { key: SEARCH_ATTRIBUTES.taskId, value: carry.taskId },
     ]);
   }
-  return runSyncs(args, carry);
+  return runSyncs(args, carry, firstPage);
+}
+
+const childrenPerRun = (args: RepoGroupSyncInput) => args.childrenPerRun ?? CHILDREN_PER_RUN;
+
+/** One run's page of the group's repos: as many as the run starts children. */
+function selectPage(args: RepoGroupSyncInput, cursor: RepoCursor, withTotal: boolean) {
+  return db.selectReposForSyncPage({
+    server: args.server,
+    regexInclude: args.regexInclude,
+    regexExclude: args.regexExclude,
+    cursor,
+    limit: childrenPerRun(args),
+    withTotal,
+  });
+}
+
+/** Stages 0 and 1; `onStage` learns which one is running, for the failure record. */
+async function registerAndReconcile(
+  args: RepoGroupSyncInput,
+  taskId: number,
+  onStage: (stage: { position: number; name: string }) => void,
+): Promise<void> {
+  const { server } = args;
+  if (args.sourceServer) {
+    onStage({ position: STAGE.register, name: 'register repos from primary' });
+    await db.recordStage({
+      taskId,
+      position: STAGE.register,
+      name: 'register repos from primary',
+      detail: { state: 'running' },
+    });
+    const registered = await pulpCall.registerReposFromPrimary({
+      server,
+      sourceServer: args.sourceServer,
+      regexInclude: args.regexInclude,
+      regexExclude: args.regexExclude,
+    });
+    await db.recordStage({
+      taskId,
+      position: STAGE.register,
+      name: 'register repos from primary',
+      detail: { state: 'completed', ...registered },
+    });
+  }
+  onStage({ position: STAGE.reconcile, name: 'reconcile repos' });
+  await db.recordStage({
+    taskId,
+    position: STAGE.reconcile,
+    name: 'reconcile repos',
+    detail: { state: 'running' },
+  });
+  const counts = await pulpCall.reconcileServerRepos({ server });
+  await db.recordStage({
+    taskId,
+    position: STAGE.reconcile,
+    name: 'reconcile repos',
+    detail: { state: 'completed', ...counts },
+  });
+}
+
+/** Bounded runs keep the first LISTED_NAMES names; the counts are in the progress. */
+function noteName(names: string[], name: string, bounded: boolean): void {
+  if (!bounded || names.length < LISTED_NAMES) names.push(name);
 }
 
 /** PulpServer and RepoGroup: what the runs list is filtered by (temporal/searchAttributes.ts). */
@@ -168,28 +241,45 @@ function groupAttributes(args: RepoGroupSyncInput): SearchAttributePair[] {
   return pairs;
 }
 
-async function runSyncs(args: RepoGroupSyncInput, carry: GroupCarry): Promise<GroupProgress> {
+async function runSyncs(
+  args: RepoGroupSyncInput,
+  carry: GroupCarry,
+  firstPage: RepoPage<RepoRef> | undefined,
+): Promise<GroupProgress> {
   const { server } = args;
   const { taskId } = carry;
-  const queue = [...carry.pending];
+  // A carry with `pending` comes from a run started before PATCHES.groupBoundedRuns: it goes on
+  // exactly as it began (its history may be replayed), and so do the runs it continues as.
+  const bounded = carry.pending === undefined;
+  const cursor = carry.cursor ?? { afterId: 0 };
+  const page = bounded ? (firstPage ?? (await selectPage(args, cursor, false))) : undefined;
+  const queue = [...(carry.pending ?? page?.items ?? [])];
   const progress = carry.progress;
-  setHandler(groupProgressQuery, () => ({ ...progress, pending: queue.length }));
+  const done = () => progress.completed + progress.failed + progress.skipped + progress.canceled;
+  // Bounded runs hold one page: what is left is the group's total less what started.
+  const pendingCount = () =>
+    bounded ? Math.max(0, progress.total - done() - progress.running) : queue.length;
+  /** Repos that will not start: the rest of the queue, and in bounded runs the pages after it. */
+  const notStarted = () => (bounded ? Math.max(0, progress.total - done()) : queue.length);
+  let lastStarted: number | undefined;
+  const finishedThisRun: number[] = [];
+  setHandler(groupProgressQuery, () => ({ ...progress, pending: pendingCount() }));
 
   let lastUpdate = 0;
   const reportProgress = async (force = false) => {
     if (!force && Date.now() - lastUpdate < PROGRESS_UPDATE_EVERY_MS) return;
     lastUpdate = Date.now();
     // Shown in the Web UI's run page; no history event.
-    setCurrentDetails(progressText({ ...progress, pending: queue.length }));
+    setCurrentDetails(progressText({ ...progress, pending: pendingCount() }));
     await db.recordStage({
       taskId,
       position: STAGE.sync,
       name: 'sync repos',
       detail: {
         state: 'running',
-        message: progressText({ ...progress, pending: queue.length }),
+        message: progressText({ ...progress, pending: pendingCount() }),
         ...progress,
-        pending: queue.length,
+        pending: pendingCount(),
       },
     });
   };
@@ -226,11 +316,11 @@ async function runSyncs(args: RepoGroupSyncInput, carry: GroupCarry): Promise<Gr
       return 'completed';
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        carry.skippedRepos.push(ref.name);
+        noteName(carry.skippedRepos, ref.name, bounded);
         return 'skipped';
       }
       if (isCancellation(err)) return 'canceled';
-      carry.failedRepos.push(ref.name);
+      noteName(carry.failedRepos, ref.name, bounded);
       return 'failed';
     }
   };
@@ -241,42 +331,59 @@ async function runSyncs(args: RepoGroupSyncInput, carry: GroupCarry): Promise<Gr
     canContinue: () => !stopForNextRun,
     onStart: () => reportProgress(true),
     run: async (ref, stopping) => {
-      progress.pending = queue.length;
+      progress.pending = bounded ? pendingCount() : queue.length;
       progress.running++;
       startedThisRun++;
-      if (
-        startedThisRun >= (args.childrenPerRun ?? CHILDREN_PER_RUN) ||
-        workflowInfo().continueAsNewSuggested
-      ) {
+      lastStarted = ref.id;
+      if (startedThisRun >= childrenPerRun(args) || workflowInfo().continueAsNewSuggested) {
         stopForNextRun = true;
       }
       const outcome = await runChild(ref);
       progress.running--;
       (progress[outcome] as number)++;
-      if (outcome !== 'skipped' && outcome !== 'canceled') carry.finishedRepoIds.push(ref.id);
+      if (outcome !== 'skipped' && outcome !== 'canceled') {
+        if (bounded) finishedThisRun.push(ref.id);
+        else carry.finishedRepoIds.push(ref.id);
+      }
       if (!stopping()) await reportProgress();
     },
     // Canceled from outside (API / operator): the children were canceled with the lanes.
     onCanceled: async () => {
-      progress.canceled += queue.length;
-      await finishGroup(server, carry, queue, 'canceled', { msg: 'canceled' });
+      progress.canceled += notStarted();
+      await finishGroup(server, carry, queue, 'canceled', { msg: 'canceled' }, finishedThisRun);
     },
   });
 
   if (timedOut) {
-    progress.canceled += queue.length;
+    progress.canceled += notStarted();
     const reason = `max_runtime of ${args.maxRuntimeSeconds}s exceeded: ${progress.canceled} repo syncs canceled`;
-    await finishGroup(server, carry, queue, 'failed', { msg: reason });
+    await finishGroup(server, carry, queue, 'failed', { msg: reason }, finishedThisRun);
     return { ...progress, pending: 0 };
   }
-  if (queue.length > 0) {
+  if (!bounded && queue.length > 0) {
     // History stays small: the next run carries on with what is left, same task, same deadline.
     await continueAsNew<typeof repoGroupSyncWorkflow>({
       ...args,
       carry: { ...carry, pending: queue, progress },
     });
   }
-  await finishGroup(server, carry, queue, 'completed', null);
+  if (bounded && (queue.length > 0 || page?.next)) {
+    // History and input stay small: this run's repos get their health now, and the next run
+    // reads the page after the last repo started here. Same task, same deadline.
+    await db.updateRepoHealth({ server, serverRepoIds: finishedThisRun });
+    progress.pending = pendingCount();
+    await continueAsNew<typeof repoGroupSyncWorkflow>({
+      ...args,
+      carry: {
+        ...carry,
+        cursor: { afterId: lastStarted ?? cursor.afterId },
+        progress,
+        finishedRepoIds: [],
+        healthUpdated: (carry.healthUpdated ?? 0) + finishedThisRun.length,
+      },
+    });
+  }
+  await finishGroup(server, carry, queue, 'completed', null, finishedThisRun);
   return { ...progress, pending: 0 };
 }
 
@@ -286,8 +393,12 @@ async function finishGroup(
   queue: RepoRef[],
   state: 'completed' | 'failed' | 'canceled',
   error: { msg: string } | null,
+  finishedThisRun: number[],
 ): Promise<void> {
   const { taskId, progress } = carry;
+  const bounded = carry.pending === undefined;
+  const healthIds = bounded ? finishedThisRun : carry.finishedRepoIds;
+  const reposUpdated = bounded ? (carry.healthUpdated ?? 0) + finishedThisRun.length : healthIds.length;
   progress.pending = 0;
   await db.recordStage({
     taskId,
@@ -299,7 +410,7 @@ async function finishGroup(
       ...progress,
       failed_repos: carry.failedRepos,
       skipped_repos: carry.skippedRepos,
-      not_started: queue.map((r) => r.name),
+      not_started: (bounded ? queue.slice(0, LISTED_NAMES) : queue).map((r) => r.name),
     },
   });
   await db.recordStage({
@@ -308,15 +419,16 @@ async function finishGroup(
     name: 'update repo health',
     detail: { state: 'running' },
   });
-  const health = await db.updateRepoHealth({ server, serverRepoIds: carry.finishedRepoIds });
+  const health = await db.updateRepoHealth({ server, serverRepoIds: healthIds });
   await db.recordStage({
     taskId,
     position: STAGE.health,
     name: 'update repo health',
-    detail: { state: 'completed', rollup: health.rollup, repos_updated: carry.finishedRepoIds.length },
+    detail: { state: 'completed', rollup: health.rollup, repos_updated: reposUpdated },
   });
   await db.finishTaskRecord({ taskId, state, error });
   if (patched(PATCHES.groupSearchAttributes)) {
-    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.failedRepos, value: carry.failedRepos.length }]);
+    // progress.failed: bounded runs keep only the first failed names.
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.failedRepos, value: progress.failed }]);
   }
 }

@@ -3,7 +3,10 @@ import type { Database } from '../../db/client.js';
 import type { RepoHealthStatus } from '../../db/enums.js';
 import {
   listServerRepos,
+  pageOfServerRepos,
   type ReconcileCounts,
+  type RepoCursor,
+  type RepoPage,
   reconcileServerRepos,
   requireServerId,
   updateRepoHealth,
@@ -51,6 +54,25 @@ export function createServerRepoActivities(db: Database, clients: PulpServerClie
       const rows = await listServerRepos(db, input.server);
       return rows.flatMap((r) =>
         r.remoteHref && r.remoteFeed && matches(r.name) ? [{ id: r.serverRepoId, name: r.name }] : [],
+      );
+    },
+
+    /**
+     * One page of selectReposForSync, in server repo id order after the cursor: a group carries
+     * the cursor from run to run instead of the list, so its continue-as-new input stays small
+     * whatever the size of the group. withTotal (first run only) also counts the whole selection.
+     */
+    async selectReposForSyncPage(input: {
+      server: string;
+      regexInclude?: string;
+      regexExclude?: string;
+      cursor: RepoCursor;
+      limit: number;
+      withTotal?: boolean;
+    }): Promise<RepoPage<RepoRef>> {
+      const matches = repoNameMatcher(input);
+      return pageOfServerRepos(db, input.server, input, (r) =>
+        r.remoteHref && r.remoteFeed && matches(r.name) ? { id: r.serverRepoId, name: r.name } : undefined,
       );
     },
 
