@@ -18,5 +18,9 @@ shot() {
   log "wrote $file"
 }
 ui="http://127.0.0.1:$TEMPORAL_UI_PORT/namespaces/default"
-shot "$ui/workflows" "$out_dir/temporal-ui-workflows.png"
+# The workflow list with the search attributes as columns, set the way the UI stores them.
+node --experimental-websocket --import tsx "$REPO_DIR/scripts/screenshotWorkflowList.ts" \
+  "http://127.0.0.1:$TEMPORAL_UI_PORT" default "$out_dir/temporal-ui-workflows.png" \
+  || die "no screenshot of the workflow list"
+log "wrote $out_dir/temporal-ui-workflows.png"
 shot "$ui/schedules" "$out_dir/temporal-ui-schedules.png"
