@@ -151,6 +151,7 @@ export async function startRepoRemoval(
       regexInclude: body.regex_include,
       regexExclude: body.regex_exclude,
       dryRun: body.dry_run,
+      maxRuntimeSeconds: body.max_runtime.seconds,
     },
     maxRuntimeSeconds: body.max_runtime.seconds,
   });
@@ -182,6 +183,7 @@ export async function startRemoveRepoContent(
       repoName: serverRepo.name,
       contentHref: body.content_href,
       forcePublish: body.force_publish,
+      maxRuntimeSeconds: body.max_runtime.seconds,
     },
     maxRuntimeSeconds: body.max_runtime.seconds,
   });

@@ -291,6 +291,7 @@ describe('POST /v1/pulp_servers/{id}/remove_repos', () => {
       server: h.seed.serverNames.alpha,
       regexExclude: '^keep-',
       dryRun: true,
+      maxRuntimeSeconds: 3600,
       taskId: task.id,
     });
     const real = await startOk(`${server('alpha')}/remove_repos`, {
@@ -318,6 +319,7 @@ describe('POST /v1/pulp_servers/{id}/repos/{repo_id}/remove_repo_content', () =>
       repoName: 'ext-centos-rpm',
       contentHref: href,
       forcePublish: false,
+      maxRuntimeSeconds: 1800,
       taskId: task.id,
     });
     const repoTasks = await body<{ items: { id: number }[] }>(
