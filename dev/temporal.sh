@@ -27,6 +27,8 @@ start() {
   mkdir -p "$(dirname "$TEMPORAL_DB")"
   if ! port_open "$TEMPORAL_PORT"; then
     # Search attributes the project's workflows upsert must exist before the first worker runs.
+    # WAL and eager activities: the dev server is otherwise the bottleneck of a group sync on two
+    # cores (a production cluster sets its own persistence and dynamic config).
     start_bg temporal "$TEMPORAL_BIN" server start-dev \
       --ip 127.0.0.1 --port "$TEMPORAL_PORT" \
       --ui-ip 127.0.0.1 --ui-port "$TEMPORAL_UI_PORT" \
@@ -34,6 +36,8 @@ start() {
       --db-filename "$TEMPORAL_DB" --namespace default --namespace pulp-manager-test \
       --namespace pulp-manager-test-api --namespace pulp-manager-test-cli \
       $(for a in $PM_SEARCH_ATTRIBUTES; do printf -- '--search-attribute %s ' "$a"; done) \
+      --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal \
+      --dynamic-config-value system.enableActivityEagerExecution=true \
       --log-level warn
   else
     log "temporal already listening on 127.0.0.1:$TEMPORAL_PORT"
