@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { stack } from '../../test/support/stack.js';
 
 /**
@@ -22,12 +22,58 @@ export interface CpuUsage {
 
 const clockTicksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
+/** The fields of /proc/<pid>/stat after the command name, or undefined when the process is gone. */
+function statFields(pid: number): string[] | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ESRCH')
+      return undefined;
+    throw err;
+  }
+  // The command name (field 2) may hold spaces; the fields after it start past its ')'.
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** utime + stime of a process, in seconds (fields 14 and 15 of /proc/<pid>/stat). */
 function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) may hold spaces; the fields after it start past its ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields(pid);
+  if (!fields) throw new Error(`process ${pid} is gone: cannot meter its CPU`);
   return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+}
+
+/** The process and its live descendants, from the parent pids of /proc/<pid>/stat (field 4). */
+function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const ppid = Number(statFields(Number(entry))?.[1]);
+    if (!Number.isInteger(ppid)) continue;
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+  }
+  const tree: number[] = [];
+  const queue = [root];
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    tree.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return tree;
+}
+
+/**
+ * CPU seconds of a process tree (e.g. a gunicorn master and its workers): each live member's
+ * utime + stime plus cutime + cstime (fields 16 and 17: the children it has reaped, so a worker
+ * that a master restarted during the run still counts).
+ */
+function treeCpuSeconds(root: number): number {
+  if (!statFields(root)) throw new Error(`process ${root} is gone: cannot meter its CPU`);
+  let ticks = 0;
+  for (const pid of processTree(root)) {
+    const f = statFields(pid);
+    if (f) ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  }
+  return ticks / clockTicksPerSecond;
 }
 
 /** Busy and total CPU seconds of the whole machine, from the `cpu` line of /proc/stat. */
@@ -47,8 +93,22 @@ function machineCpuSeconds(): { busy: number; steal: number; cores: number } {
   };
 }
 
-/** The pid a dev/ service wrote to the stack's run dir (dev/lib.sh start_bg). */
-export function stackServicePid(service: 'temporal' | 'mariadb'): number {
+/** A process to meter: a pid, the benchmark process itself, or a process with its descendants. */
+export type MeteredProcess = number | 'self' | { tree: number };
+
+/**
+ * The pid a dev/ service wrote to the stack's run dir (dev/lib.sh start_bg): `pulp-primary-api`
+ * is the gunicorn master of the primary's API (its workers are its children; meter it as a tree).
+ */
+export function stackServicePid(
+  service:
+    | 'temporal'
+    | 'mariadb'
+    | 'pulp-primary-api'
+    | 'pulp-primary-content'
+    | 'pulp-primary-worker'
+    | 'pulp-postgres',
+): number {
   const file = `${stack.stateDir}/run/${service}.pid`;
   const pid = Number(readFileSync(file, 'utf8').trim());
   if (!Number.isInteger(pid) || pid <= 0) throw new Error(`${file}: not a pid`);
@@ -56,9 +116,10 @@ export function stackServicePid(service: 'temporal' | 'mariadb'): number {
 }
 
 /** Starts measuring; `self` is this process (the worker, in the benchmarks). */
-export function startCpuMeter(processes: Record<string, number | 'self'>): { stop(): CpuUsage } {
-  const read = (pid: number | 'self') => {
-    if (pid !== 'self') return processCpuSeconds(pid);
+export function startCpuMeter(processes: Record<string, MeteredProcess>): { stop(): CpuUsage } {
+  const read = (p: MeteredProcess) => {
+    if (typeof p === 'number') return processCpuSeconds(p);
+    if (p !== 'self') return treeCpuSeconds(p.tree);
     const own = process.cpuUsage();
     return (own.user + own.system) / 1e6;
   };
@@ -75,7 +136,7 @@ export function startCpuMeter(processes: Record<string, number | 'self'>): { sto
         busyS: machine.busy - machineBefore.busy,
         stealS: machine.steal - machineBefore.steal,
         byProcess: Object.fromEntries(
-          Object.entries(processes).map(([name, pid]) => [name, read(pid) - (before[name] ?? 0)]),
+          Object.entries(processes).map(([name, p]) => [name, read(p) - (before[name] ?? 0)]),
         ),
       };
     },

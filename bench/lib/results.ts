@@ -7,6 +7,8 @@ export interface BenchTarget {
   /** e.g. "≤ 1.10", "< 100 ms". */
   target: string;
   measured: string;
+  /** The same measure in an earlier run, for comparison (bench/lib/previousFigures.ts). */
+  previous?: string;
   met: boolean;
   /** When not met: the gap and its cause, in one or two sentences. */
   gapCause?: string;

@@ -22,6 +22,8 @@ export interface PrivateTemporal {
   readonly address: string;
   readonly namespace: string;
   readonly dbFile: string;
+  /** pid of the running server process (a new one after `start()`); undefined while stopped. */
+  readonly pid: number | undefined;
   isRunning(): boolean;
   /** SIGTERM and wait for the exit (a clean shutdown). */
   stop(): Promise<void>;
@@ -51,7 +53,11 @@ async function serverReady(address: string): Promise<boolean> {
   }
 }
 
-export async function startPrivateTemporal(): Promise<PrivateTemporal> {
+/**
+ * `extraArgs` go to `temporal server start-dev` after the project's own flags, e.g. the SQLite
+ * pragmas and dynamic config a benchmark runs the server with.
+ */
+export async function startPrivateTemporal(extraArgs: readonly string[] = []): Promise<PrivateTemporal> {
   await access(stack.temporal.bin).catch((err: unknown) => {
     throw new Error(
       `Temporal CLI not found at ${stack.temporal.bin} (${err instanceof Error ? err.message : String(err)}); ` +
@@ -81,6 +87,7 @@ export async function startPrivateTemporal(): Promise<PrivateTemporal> {
     ...Object.entries(searchAttributes).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
     '--log-level',
     'warn',
+    ...extraArgs,
   ];
   let proc: ServiceProcess | undefined;
 
@@ -114,6 +121,9 @@ export async function startPrivateTemporal(): Promise<PrivateTemporal> {
     address,
     namespace,
     dbFile,
+    get pid() {
+      return running() ? proc?.pid : undefined;
+    },
     isRunning: running,
     stop: () => halt('SIGTERM'),
     kill: () => halt('SIGKILL'),
