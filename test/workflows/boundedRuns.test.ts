@@ -1,0 +1,591 @@
+import { randomBytes } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { type Client, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Activities } from '../../activities/index.js';
+import type { RepoCursor, RepoPage } from '../../db/serverRepoQueries.js';
+import { workflowsEntry } from '../../temporal/workflowsPath.js';
+import { removeRepoContentWorkflow } from '../../workflows/removeRepoContent.js';
+import { repoGroupSyncWorkflow } from '../../workflows/repoGroupSync.js';
+import { repoRemovalWorkflow } from '../../workflows/repoRemoval.js';
+import { snapshotReposWorkflow } from '../../workflows/snapshotRepos.js';
+import { stack } from '../support/stack.js';
+
+/**
+ * Snapshots, removals and group syncs at fleet size, with stub activities on the real dev
+ * server: each continues as new every N repos carrying a cursor (its input does not grow with
+ * the number of repos) and still finishes every repo with the right totals; max_runtime ends
+ * every stage, including the group's register and reconcile and a repo or content removal.
+ */
+type Stubs = Partial<Record<keyof Activities, (...args: never[]) => Promise<unknown>>>;
+
+let env: TestWorkflowEnvironment;
+let client: Client;
+let workflowBundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  env = await TestWorkflowEnvironment.createFromExistingServer({
+    address: stack.temporal.address,
+    namespace: stack.temporal.testNamespace,
+  });
+  client = env.client;
+  workflowBundle = await bundleWorkflowCode({ workflowsPath: workflowsEntry() });
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+async function withWorker<T>(activities: Stubs, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = `wf-test-${randomBytes(4).toString('hex')}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: stack.temporal.testNamespace,
+    taskQueue,
+    workflowBundle,
+    activities,
+    maxHeartbeatThrottleInterval: '200 milliseconds',
+  });
+  return worker.runUntil(fn(taskQueue));
+}
+
+const wid = (kind: string) => `${kind}-test/${randomBytes(4).toString('hex')}`;
+
+interface StubRepo {
+  id: number;
+  name: string;
+}
+
+/** A fleet of `n` repos with ids 1..n, paged as pageOfServerRepos pages them (id order, after the cursor). */
+function fleet(n: number): StubRepo[] {
+  return Array.from({ length: n }, (_, i) => ({ id: i + 1, name: `repo-${String(i + 1).padStart(3, '0')}` }));
+}
+
+function page<T extends { id: number }>(
+  items: T[],
+  input: { cursor: RepoCursor; limit: number; withTotal?: boolean },
+): RepoPage<T> {
+  const after = items.filter((r) => r.id > input.cursor.afterId);
+  const got = after.slice(0, input.limit);
+  const last = got[got.length - 1];
+  return {
+    items: got,
+    next: after.length > input.limit && last ? { afterId: last.id } : null,
+    ...(input.withTotal ? { total: items.length } : {}),
+  };
+}
+
+interface StageCall {
+  position: number;
+  name: string;
+  detail: Record<string, unknown>;
+  error?: { msg: string };
+}
+interface FinishCall {
+  state: string;
+  error?: { msg: string } | null;
+}
+
+/** Task bookkeeping stubs that remember what the workflows recorded. */
+function taskStubs() {
+  const stages: StageCall[] = [];
+  const finished: FinishCall[] = [];
+  let nextId = 1000;
+  return {
+    stages,
+    finished,
+    stubs: {
+      startTaskRecord: async (input: never) => (input as { taskId?: number }).taskId ?? nextId++,
+      recordStage: async (input: never) => {
+        stages.push(input as StageCall);
+      },
+      finishTaskRecord: async (input: never) => {
+        finished.push(input as FinishCall);
+      },
+      linkTaskToServerRepo: async () => undefined,
+      reconcileServerRepos: async () => ({ added: 0, updated: 0, removed: 0, total: 0 }),
+    } satisfies Stubs,
+  };
+}
+
+interface RunInfo {
+  status: string;
+  /** Bytes of the input this run handed to the next (continue-as-new), if it continued. */
+  carriedBytes?: number;
+  events: number;
+}
+
+/** Follows the run chain from the first run: each run's status, history size and carried input size. */
+async function runChain(handle: WorkflowHandle, firstRunId: string): Promise<RunInfo[]> {
+  const runs: RunInfo[] = [];
+  let runId: string | undefined = firstRunId;
+  while (runId) {
+    const history: temporal.api.history.v1.IHistory = await client.workflow
+      .getHandle(handle.workflowId, runId)
+      .fetchHistory();
+    const events = history.events ?? [];
+    const last = events[events.length - 1];
+    const can = last?.workflowExecutionContinuedAsNewEventAttributes;
+    if (can) {
+      const bytes = (can.input?.payloads ?? []).reduce((n: number, p) => n + (p.data?.length ?? 0), 0);
+      runs.push({ status: 'CONTINUED_AS_NEW', carriedBytes: bytes, events: events.length });
+      runId = can.newExecutionRunId ?? undefined;
+    } else {
+      runs.push({
+        status: last?.workflowExecutionCompletedEventAttributes ? 'COMPLETED' : 'NOT_COMPLETED',
+        events: events.length,
+      });
+      runId = undefined;
+    }
+  }
+  return runs;
+}
+
+/** The carry must not grow with the repos done: the last run hands on what the first did, give or take digits. */
+function expectBoundedCarry(runs: RunInfo[], expectedRuns: number) {
+  expect(runs).toHaveLength(expectedRuns);
+  const carried = runs.flatMap((r) => (r.carriedBytes === undefined ? [] : [r.carriedBytes]));
+  expect(carried).toHaveLength(expectedRuns - 1);
+  expect(runs.at(-1)?.status).toBe('COMPLETED');
+  const first = carried[0] ?? 0;
+  const last = carried[carried.length - 1] ?? 0;
+  expect(last - first).toBeLessThan(40);
+  expect(last).toBeLessThan(2000);
+}
+
+describe('snapshotReposWorkflow', () => {
+  it('continues as new every N repos with a cursor and snapshots all 60 with the right totals', async () => {
+    const repos = fleet(60);
+    const { stages, finished, stubs } = taskStubs();
+    const snapshotted: string[] = [];
+    const pages: RepoCursor[] = [];
+    const { result, runs } = await withWorker(
+      {
+        ...stubs,
+        loadSnapshotSupport: async () => ({ snapshotSupported: true, maxConcurrentSnapshots: 5 }),
+        countReposWithPrefix: async () => ({ count: 0, first: [] }),
+        selectReposForSnapshotPage: async (input: never) => {
+          const req = input as { cursor: RepoCursor; limit: number; withTotal?: boolean };
+          pages.push(req.cursor);
+          const p = page(
+            repos.map((r) => ({ ...r, repoType: 'rpm' })),
+            req,
+          );
+          return req.withTotal ? { ...p, excluded: { count: 0, first: [] } } : p;
+        },
+        // The snapshotRepo children, reduced to what they read.
+        loadServerRepoByName: async (input: never) => ({
+          id: 1,
+          name: (input as { name: string }).name,
+          repoType: 'rpm',
+          repoHref: '/r/',
+          remoteHref: null,
+          distributionHref: '/d/',
+        }),
+        ensureSnapshotRepository: async (input: never) => {
+          snapshotted.push((input as { snapshotName: string }).snapshotName);
+          return {
+            repoType: 'rpm',
+            repoHref: '/snap/',
+            distributionHref: '/snapd/',
+            basePath: 'snap',
+            created: true,
+            sourceVersionHref: '/r/versions/1/',
+            sourceRemoteHref: null,
+          };
+        },
+        recordServerRepo: async () => 7,
+        copyVersionIntoSnapshot: async () => ({
+          taskHref: '/t/',
+          createdVersionHref: '/snap/versions/1/',
+          latestVersionHref: '/snap/versions/1/',
+          emptiedFirst: false,
+        }),
+        publishRepository: async () => ({ publicationHref: '/p/' }),
+      },
+      async (taskQueue) => {
+        const handle = await client.workflow.start(snapshotReposWorkflow, {
+          taskQueue,
+          workflowId: wid('snapshot-repos'),
+          args: [
+            {
+              server: 'pulp1',
+              snapshotPrefix: 'wk',
+              allowSnapshotReuse: false,
+              maxRuntimeSeconds: 600,
+              reposPerRun: 10,
+            },
+          ],
+        });
+        const r = await handle.result();
+        return { result: r, runs: await runChain(handle, handle.firstExecutionRunId) };
+      },
+    );
+    expect(result).toEqual({
+      prefix: 'snap-wk-',
+      total: 60,
+      completed: 60,
+      failed: 0,
+      skipped: 0,
+      canceled: 0,
+      failedRepos: [],
+    });
+    expect(new Set(snapshotted)).toEqual(new Set(repos.map((r) => `snap-wk-${r.name}`)));
+    expect(snapshotted).toHaveLength(60);
+    expect(pages.map((c) => c.afterId)).toEqual([0, 10, 20, 30, 40, 50]);
+    expectBoundedCarry(runs, 6);
+    // One Task for the whole chain; its parent stage lists the first names and counts them all.
+    const parentFinished = finished.filter((f) => f.state === 'completed');
+    expect(parentFinished.length).toBe(61);
+    const select = stages.find((s) => s.name === 'find repos to snapshot');
+    expect(select?.detail).toMatchObject({ message: 'there are 60 repos to snapshot' });
+    expect(select?.detail.repos).toHaveLength(10);
+    expect(select?.detail.repos_not_listed).toBe(50);
+    const lastSnapshotStage = stages.filter((s) => s.name === 'snapshot repos').at(-1);
+    expect(lastSnapshotStage?.detail).toMatchObject({ state: 'completed', total: 60, completed: 60 });
+  });
+});
+
+describe('repoRemovalWorkflow', () => {
+  const removalStubs = (repos: StubRepo[], deleted: string[]) => ({
+    selectReposForRemovalPage: async (input: never) =>
+      page(
+        repos.map((r) => ({
+          ...r,
+          repoType: 'rpm',
+          repoHref: `/r/${r.id}/`,
+          remoteHref: null,
+          distributionHref: null,
+        })),
+        input as { cursor: RepoCursor; limit: number; withTotal?: boolean },
+      ),
+    deleteRepositoryObjects: async (input: never) => {
+      deleted.push((input as { repoHref: string }).repoHref);
+    },
+  });
+
+  it('continues as new every N repos with a cursor, removes all 60, then reconciles once', async () => {
+    const repos = fleet(60);
+    const { stages, finished, stubs } = taskStubs();
+    const deleted: string[] = [];
+    let reconciles = 0;
+    const { result, runs } = await withWorker(
+      {
+        ...stubs,
+        ...removalStubs(repos, deleted),
+        reconcileServerRepos: async () => {
+          reconciles++;
+          return { added: 0, updated: 0, removed: 0, total: 0 };
+        },
+      },
+      async (taskQueue) => {
+        const handle = await client.workflow.start(repoRemovalWorkflow, {
+          taskQueue,
+          workflowId: wid('repo-removal'),
+          args: [
+            {
+              server: 'pulp1',
+              regexInclude: '^repo-',
+              dryRun: false,
+              maxRuntimeSeconds: 600,
+              reposPerRun: 10,
+            },
+          ],
+        });
+        const r = await handle.result();
+        return { result: r, runs: await runChain(handle, handle.firstExecutionRunId) };
+      },
+    );
+    expect(result).toMatchObject({
+      dryRun: false,
+      removed: 60,
+      failed: {},
+      matchedCount: 60,
+      failedCount: 0,
+    });
+    expect(result.matched).toHaveLength(10);
+    expect(new Set(deleted).size).toBe(60);
+    expect(deleted).toHaveLength(60);
+    expectBoundedCarry(runs, 6);
+    // Before and after the removals, not per run.
+    expect(reconciles).toBe(2);
+    expect(finished).toEqual([{ taskId: 1000, state: 'completed' }]);
+    expect(stages.map((s) => s.name).filter((n, i, all) => all.indexOf(n) === i)).toEqual([
+      'reconcile repos',
+      'find repos to remove',
+      'remove repos',
+      'reconcile repos after removal',
+    ]);
+    expect(stages.filter((s) => s.name === 'remove repos').at(-1)?.detail).toMatchObject({
+      state: 'completed',
+      removed: 60,
+      message: 'removed 60, failed to remove 0 of 60',
+    });
+  });
+
+  it('max_runtime cancels the running deletions and fails the removal with the reason', async () => {
+    const repos = fleet(8);
+    const { stages, finished, stubs } = taskStubs();
+    const canceled: string[] = [];
+    const failure = await withWorker(
+      {
+        ...stubs,
+        ...removalStubs(repos, []),
+        deleteRepositoryObjects: async (input: never) => {
+          const ctx = Context.current();
+          const beat = setInterval(() => ctx.heartbeat(), 100);
+          try {
+            await ctx.cancelled;
+          } catch (err) {
+            canceled.push((input as { repoHref: string }).repoHref);
+            throw err;
+          } finally {
+            clearInterval(beat);
+          }
+        },
+      },
+      (taskQueue) =>
+        client.workflow
+          .execute(repoRemovalWorkflow, {
+            taskQueue,
+            workflowId: wid('repo-removal'),
+            args: [{ server: 'pulp1', regexInclude: '^repo-', dryRun: false, maxRuntimeSeconds: 3 }],
+          })
+          .catch((err: unknown) => err),
+    );
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    const cause = (failure as WorkflowFailedError).cause;
+    expect(cause?.message).toBe('max_runtime of 3s exceeded: removed 0, failed to remove 0, 8 not removed');
+    // Four lanes were deleting; each was canceled (and waited for) before the task ended.
+    expect(canceled).toHaveLength(4);
+    expect(finished.at(-1)).toMatchObject({ state: 'failed', error: { msg: cause?.message } });
+    expect(stages.filter((s) => s.name === 'remove repos').at(-1)?.detail).toMatchObject({ state: 'failed' });
+    expect(stages.at(-1)).toMatchObject({
+      name: 'reconcile repos after removal',
+      detail: { state: 'skipped' },
+    });
+  });
+});
+
+describe('repoGroupSyncWorkflow', () => {
+  it('continues as new every N children with a cursor, updates health per run, finishes all 60', async () => {
+    const repos = fleet(60);
+    const { stages, stubs } = taskStubs();
+    const synced: number[] = [];
+    const health: number[][] = [];
+    const { result, runs } = await withWorker(
+      {
+        ...stubs,
+        selectReposForSyncPage: async (input: never) =>
+          page(repos, input as { cursor: RepoCursor; limit: number; withTotal?: boolean }),
+        runRepoSyncPipeline: async (input: never) => {
+          synced.push((input as { serverRepoId: number }).serverRepoId);
+          return 'published';
+        },
+        updateRepoHealth: async (input: never) => {
+          health.push((input as { serverRepoIds: number[] }).serverRepoIds);
+          return { rollup: 'green' };
+        },
+      },
+      async (taskQueue) => {
+        const handle = await client.workflow.start(repoGroupSyncWorkflow, {
+          taskQueue,
+          workflowId: wid('repo-group-sync'),
+          args: [
+            {
+              server: 'pulp1',
+              maxConcurrentSyncs: 5,
+              maxRuntimeSeconds: 600,
+              debPublishMode: 'resign',
+              childrenPerRun: 10,
+            },
+          ],
+        });
+        const r = await handle.result();
+        return { result: r, runs: await runChain(handle, handle.firstExecutionRunId) };
+      },
+    );
+    expect(result).toEqual({
+      total: 60,
+      pending: 0,
+      running: 0,
+      completed: 60,
+      failed: 0,
+      skipped: 0,
+      canceled: 0,
+    });
+    expect([...synced].sort((a, b) => a - b)).toEqual(repos.map((r) => r.id));
+    expectBoundedCarry(runs, 6);
+    // Each run updates the health of its own repos: 6 batches of 10, every repo once.
+    expect(health.map((ids) => ids.length)).toEqual([10, 10, 10, 10, 10, 10]);
+    expect(health.flat().sort((a, b) => a - b)).toEqual(repos.map((r) => r.id));
+    expect(
+      stages.find((s) => s.name === 'update repo health' && s.detail.state === 'completed')?.detail,
+    ).toMatchObject({
+      repos_updated: 60,
+    });
+  });
+
+  it('a run continued by the previous release (pending list in its carry) finishes the old way', async () => {
+    const repos = fleet(5);
+    const { stages, stubs } = taskStubs();
+    const synced: number[] = [];
+    const health: number[][] = [];
+    const { result, runs } = await withWorker(
+      {
+        ...stubs,
+        runRepoSyncPipeline: async (input: never) => {
+          synced.push((input as { serverRepoId: number }).serverRepoId);
+          return 'published';
+        },
+        updateRepoHealth: async (input: never) => {
+          health.push((input as { serverRepoIds: number[] }).serverRepoIds);
+          return { rollup: 'green' };
+        },
+      },
+      async (taskQueue) => {
+        const handle = await client.workflow.start(repoGroupSyncWorkflow, {
+          taskQueue,
+          workflowId: wid('repo-group-sync'),
+          args: [
+            {
+              server: 'pulp1',
+              maxConcurrentSyncs: 2,
+              maxRuntimeSeconds: 600,
+              debPublishMode: 'resign',
+              childrenPerRun: 2,
+              // The input shape a run of the previous release continues as: 3 repos done, 5 left.
+              carry: {
+                taskId: 77,
+                deadlineMs: Date.now() + 600_000,
+                pending: repos,
+                progress: {
+                  total: 8,
+                  pending: 5,
+                  running: 0,
+                  completed: 3,
+                  failed: 0,
+                  skipped: 0,
+                  canceled: 0,
+                },
+                finishedRepoIds: [101, 102, 103],
+                failedRepos: [],
+                skippedRepos: [],
+              },
+            },
+          ],
+        });
+        const r = await handle.result();
+        return { result: r, runs: await runChain(handle, handle.firstExecutionRunId) };
+      },
+    );
+    expect(result).toMatchObject({ total: 8, completed: 8, pending: 0 });
+    expect([...synced].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5]);
+    // 2 children per run: 3 runs, still carrying the list; health once, for every repo of the group.
+    expect(runs.map((r) => r.status)).toEqual(['CONTINUED_AS_NEW', 'CONTINUED_AS_NEW', 'COMPLETED']);
+    expect(health).toEqual([[101, 102, 103, ...synced]]);
+    expect(stages.at(-1)).toMatchObject({ name: 'update repo health', detail: { repos_updated: 8 } });
+  });
+
+  it.each([
+    ['register repos from primary', 0, { sourceServer: 'primary1' }],
+    ['reconcile repos', 1, {}],
+  ])(
+    'max_runtime ends a hanging %s stage and fails the group with the reason',
+    async (stageName, position, extra) => {
+      const { stages, finished, stubs } = taskStubs();
+      // Never answers within max_runtime; a plain Pulp call has no heartbeat, so it ends with the worker.
+      const hang = async () => {
+        await Promise.race([Context.current().cancelled, new Promise((r) => setTimeout(r, 30_000))]).catch(
+          (err: unknown) => err,
+        );
+        return { added: 0, updated: 0, removed: 0, total: 0, registered: 0, failed: {} };
+      };
+      const started = Date.now();
+      const failure = await withWorker(
+        { ...stubs, registerReposFromPrimary: hang, reconcileServerRepos: hang },
+        (taskQueue) =>
+          client.workflow
+            .execute(repoGroupSyncWorkflow, {
+              taskQueue,
+              workflowId: wid('repo-group-sync'),
+              args: [
+                {
+                  server: 'pulp1',
+                  maxConcurrentSyncs: 1,
+                  maxRuntimeSeconds: 2,
+                  debPublishMode: 'resign',
+                  ...extra,
+                },
+              ],
+            })
+            .catch((err: unknown) => err),
+      );
+      expect(failure).toBeInstanceOf(WorkflowFailedError);
+      const cause = (failure as WorkflowFailedError).cause;
+      expect(cause?.message).toBe(`max_runtime of 2s exceeded during ${stageName}`);
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(finished).toEqual([
+        expect.objectContaining({ state: 'failed', error: expect.objectContaining({ msg: cause?.message }) }),
+      ]);
+      expect(stages.at(-1)).toMatchObject({ position, name: stageName, detail: { state: 'failed' } });
+    },
+  );
+});
+
+describe('removeRepoContentWorkflow', () => {
+  it('max_runtime cancels the running Pulp task and fails the task with the reason', async () => {
+    const { stages, finished, stubs } = taskStubs();
+    let canceled = false;
+    const failure = await withWorker(
+      {
+        ...stubs,
+        loadServerRepoByName: async () => ({
+          id: 3,
+          name: 'ext-rpm',
+          repoType: 'rpm',
+          repoHref: '/r/',
+          remoteHref: null,
+          distributionHref: '/d/',
+        }),
+        removeContentUnit: async () => {
+          const ctx = Context.current();
+          const beat = setInterval(() => ctx.heartbeat(), 100);
+          try {
+            await ctx.cancelled;
+          } catch (err) {
+            canceled = true;
+            throw err;
+          } finally {
+            clearInterval(beat);
+          }
+        },
+      },
+      (taskQueue) =>
+        client.workflow
+          .execute(removeRepoContentWorkflow, {
+            taskQueue,
+            workflowId: wid('remove-repo-content'),
+            args: [
+              {
+                server: 'pulp1',
+                repoName: 'ext-rpm',
+                contentHref: '/pulp/api/v3/content/rpm/packages/1/',
+                forcePublish: false,
+                maxRuntimeSeconds: 2,
+              },
+            ],
+          })
+          .catch((err: unknown) => err),
+    );
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    const cause = (failure as WorkflowFailedError).cause;
+    expect(cause?.message).toBe('max_runtime of 2s exceeded during remove content');
+    expect(canceled).toBe(true);
+    expect(finished).toEqual([expect.objectContaining({ state: 'failed' })]);
+    expect(stages.at(-1)).toMatchObject({ name: 'remove content', detail: { state: 'failed' } });
+  });
+});
