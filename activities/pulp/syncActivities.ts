@@ -98,6 +98,30 @@ export interface PublishResult {
  * (runRepoSyncPipeline) and by the per-stage activities that histories from before it still call.
  */
 export function createRepoSyncSteps(clients: PulpServerClients, settings: PipelineSettings) {
+  // Signing services are set up once per server by its operator: found once per worker process.
+  // A lookup that found nothing is not kept, so one created later is picked up.
+  const signingServices = new Map<string, string>();
+  const findSigningService = async (
+    steps: PulpTaskSteps,
+    server: string,
+    client: PulpClient,
+    name: string,
+  ) => {
+    const known = signingServices.get(server);
+    if (known) return known;
+    const found = await steps.withHeartbeat(() =>
+      client.GET('/pulp/api/v3/signing-services/', { params: { query: { name } } }),
+    );
+    const href = found.data?.results[0]?.pulp_href ?? undefined;
+    if (!href) {
+      throw ApplicationFailure.nonRetryable(
+        `signing service "${name}" ([pulp] deb_signing_service) does not exist on ${server}`,
+        'SigningServiceMissing',
+      );
+    }
+    signingServices.set(server, href);
+    return href;
+  };
   return {
     /**
      * Syncs a repository, never starting a second sync of it: a new attempt resumes the task in
@@ -203,16 +227,7 @@ export function createRepoSyncSteps(clients: PulpServerClients, settings: Pipeli
           debFlat = await steps.withHeartbeat(() => debRemoteIsFlat(client, remoteHref));
         }
         if (!debVerbatim && signingServiceName) {
-          const found = await steps.withHeartbeat(() =>
-            client.GET('/pulp/api/v3/signing-services/', { params: { query: { name: signingServiceName } } }),
-          );
-          signingServiceHref = found.data?.results[0]?.pulp_href ?? undefined;
-          if (!signingServiceHref) {
-            throw ApplicationFailure.nonRetryable(
-              `signing service "${signingServiceName}" ([pulp] deb_signing_service) does not exist on ${input.server}`,
-              'SigningServiceMissing',
-            );
-          }
+          signingServiceHref = await findSigningService(steps, input.server, client, signingServiceName);
         }
       }
       const publishTask = await steps.run('publish', { kind: 'publish', resource: repoHref }, () =>
