@@ -4,7 +4,7 @@
  * production must still replay on the new code. Run it after an e2e run (`npx vitest run
  * --project e2e`) so the test namespace holds fresh executions of each type:
  *
- *   npx tsx scripts/record-histories.ts [--namespace N] [--per-status K] [--since T] [--until T]
+ *   npx tsx scripts/record-histories.ts --label L [--namespace N] [--per-status K] [--since T] [--until T]
  *
  * For each workflow type it keeps up to K of the newest closed executions per close status
  * (completed, failed, canceled), so the branches that end a run differently are covered too.
@@ -27,6 +27,8 @@ const { values } = parseArgs({
     /** Only executions started in this window (ISO times): the e2e run that produced them. */
     since: { type: 'string' },
     until: { type: 'string' },
+    /** Names this recording's files (`<label>-completed-1.binpb`): earlier recordings are kept. */
+    label: { type: 'string', default: 'recorded' },
   },
 });
 const perStatus = Number(values['per-status']);
@@ -50,7 +52,7 @@ for (const type of Object.keys(workflows)) {
       const bytes = proto.temporal.api.history.v1.History.encode(history).finish();
       const dir = `${outDir}${type}`;
       await mkdir(dir, { recursive: true });
-      const file = `${dir}/${status.toLowerCase()}-${n + 1}.binpb`;
+      const file = `${dir}/${values.label}-${status.toLowerCase()}-${n + 1}.binpb`;
       await writeFile(file, bytes);
       console.log(`${file}: ${history.events?.length ?? 0} events (${wf.workflowId})`);
       n++;
