@@ -3,7 +3,6 @@ import type { RepoType } from './hrefs.js';
 import { PulpTaskSteps } from './pulpTaskSteps.js';
 import { readRepository, removeContent } from './repoEndpoints.js';
 import type { PulpServerClients } from './serverClients.js';
-import { followTask } from './syncActivities.js';
 import { createdResource } from './tasks.js';
 
 export interface ContentRemoval {
@@ -27,11 +26,15 @@ export function createRemovalActivities(clients: PulpServerClients) {
       distributionHref: string | null;
     }): Promise<{ deleted: string[] }> {
       const client = await clients.forServer(input.server);
+      const steps = new PulpTaskSteps(client);
       const deleted: string[] = [];
       for (const href of [input.distributionHref, input.repoHref, input.remoteHref]) {
         if (!href) continue;
-        const task = await startDeleteObject(client, href);
-        if (task) await followTask(client, task);
+        const step = `delete ${href}`;
+        // A delete answered at once (204) or already gone (404) has no task to follow.
+        const task =
+          steps.progress.tasks[step] ?? (await steps.withHeartbeat(() => startDeleteObject(client, href)));
+        if (task) await steps.run(step, { kind: 'delete' }, async () => task);
         deleted.push(href);
       }
       return { deleted };

@@ -11,9 +11,9 @@ import { unwrap } from './client.js';
 import { startCopyVersion } from './copyVersion.js';
 import { ensureRepository } from './ensureRepository.js';
 import type { RepoType } from './hrefs.js';
+import { PulpTaskSteps } from './pulpTaskSteps.js';
 import { readRepository, removeContent } from './repoEndpoints.js';
 import type { PulpServerClients } from './serverClients.js';
-import { followTask } from './syncActivities.js';
 import { createdResource } from './tasks.js';
 
 export interface SnapshotTarget {
@@ -105,21 +105,26 @@ export function createSnapshotActivities(clients: PulpServerClients, config: App
       snapshotRepoHref: string;
     }): Promise<CopyResult> {
       const client = await clients.forServer(input.server);
-      const dest = await readRepository(client, input.snapshotRepoHref);
-      // Version 0 is always empty; anything later is a reused snapshot holding older content.
-      const emptiedFirst = Boolean(
-        dest?.latest_version_href && !dest.latest_version_href.endsWith('/versions/0/'),
-      );
-      if (emptiedFirst) {
-        await followTask(client, await removeContent(client, input.repoType, input.snapshotRepoHref, ['*']));
+      const steps = new PulpTaskSteps(client);
+      let emptiedFirst = steps.value<boolean>('emptiedFirst');
+      if (emptiedFirst === undefined) {
+        const dest = await steps.withHeartbeat(() => readRepository(client, input.snapshotRepoHref));
+        // Version 0 is always empty; anything later is a reused snapshot holding older content.
+        emptiedFirst = Boolean(
+          dest?.latest_version_href && !dest.latest_version_href.endsWith('/versions/0/'),
+        );
+        steps.remember('emptiedFirst', emptiedFirst);
       }
-      const taskHref = await startCopyVersion(
-        client,
-        input.repoType,
-        input.sourceVersionHref,
-        input.snapshotRepoHref,
+      const resource = input.snapshotRepoHref;
+      if (emptiedFirst) {
+        await steps.run('empty', { kind: 'modify', resource }, () =>
+          removeContent(client, input.repoType, input.snapshotRepoHref, ['*']),
+        );
+      }
+      const task = await steps.run('copy', { kind: 'copy', resource }, () =>
+        startCopyVersion(client, input.repoType, input.sourceVersionHref, input.snapshotRepoHref),
       );
-      const task = await followTask(client, taskHref);
+      const taskHref = steps.progress.tasks.copy as string;
       const after = await readRepository(client, input.snapshotRepoHref);
       return {
         taskHref,

@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { isInternalUrl } from '../../domain/internalDomains.js';
 import type { PulpClient } from './client.js';
 import type { RepoType } from './hrefs.js';
-import { PulpTaskSteps, toFailure } from './pulpTaskSteps.js';
+import { PulpTaskSteps } from './pulpTaskSteps.js';
 import {
   debRemoteIsFlat,
   findBannedContent,
@@ -18,17 +18,7 @@ import {
   versionHasPublication,
 } from './repoEndpoints.js';
 import type { PulpServerClients } from './serverClients.js';
-import { createdResource, type PulpTask } from './tasks.js';
-
-export { toFailure };
-
-/**
- * Follows a Pulp task from an activity that started it by other means (deletes, copies): see
- * PulpTaskSteps for the heartbeat and cancel rules.
- */
-export async function followTask(client: PulpClient, taskHref: string): Promise<PulpTask> {
-  return new PulpTaskSteps(client).follow(taskHref);
-}
+import { createdResource } from './tasks.js';
 
 export interface SyncRepositoryInput {
   server: string;

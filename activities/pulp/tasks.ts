@@ -106,6 +106,7 @@ export const PULP_TASK_KINDS = {
   copy: '.copy_content',
   'delete-version': '.delete_version',
   update: '.general_update',
+  delete: '.general_delete',
 } as const;
 export type PulpTaskKind = keyof typeof PULP_TASK_KINDS;
 
