@@ -40,7 +40,8 @@ function removeContent(
   return h.client.workflow.execute('removeRepoContentWorkflow', {
     taskQueue: h.taskQueue,
     workflowId: `remove-repo-content/test-${run}-${id}`,
-    args: [{ server, forcePublish: false, ...args }],
+    // As the API starts it: with max_runtime, which the workflow races with a timer.
+    args: [{ server, forcePublish: false, maxRuntimeSeconds: 900, ...args }],
   }) as Promise<ContentRemovalOutcome>;
 }
 

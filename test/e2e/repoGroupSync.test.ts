@@ -185,6 +185,21 @@ describe('repo group sync on the real stack', () => {
     // One task for the whole group, whatever the number of runs.
     const groups = await h.db.select().from(tasks).where(eq(tasks.workflow_id, handle.workflowId));
     expect(groups.map((g) => g.state)).toEqual(['completed']);
+    // Each run updated the health of its own repos; the stage counts them all.
+    const stages = await h.db
+      .select()
+      .from(task_stages)
+      .where(eq(task_stages.task_id, groups[0]?.id ?? -1))
+      .orderBy(task_stages.position);
+    expect(stages.find((s) => s.name === 'sync repos')?.detail).toMatchObject({
+      state: 'completed',
+      total: 4,
+      completed: 4,
+    });
+    expect(stages.find((s) => s.name === 'update repo health')?.detail).toMatchObject({
+      state: 'completed',
+      repos_updated: 4,
+    });
   });
 
   it('secondary with pulp_master: registers from the primary, syncs, serves the content', async () => {

@@ -85,6 +85,8 @@ describe('repo removal on the real stack', () => {
       matched: [`ext-${run}-deb`, `ext-${run}-rpm`],
       removed: 0,
       failed: {},
+      matchedCount: 2,
+      failedCount: 0,
     });
     const t = await taskWithStages('dry');
     expect(t.state).toBe('completed');
@@ -101,12 +103,14 @@ describe('repo removal on the real stack', () => {
   });
 
   it('a real run removes distribution, repository and remote from Pulp, and the repos from the DB', async () => {
-    const result = await remove({ dryRun: false }, 'real');
+    const result = await remove({ dryRun: false, maxRuntimeSeconds: 900 }, 'real');
     expect(result).toEqual({
       dryRun: false,
       matched: [`ext-${run}-deb`, `ext-${run}-rpm`],
       removed: 2,
       failed: {},
+      matchedCount: 2,
+      failedCount: 0,
     });
     const t = await taskWithStages('real');
     expect(t.state).toBe('completed');

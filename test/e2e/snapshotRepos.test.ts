@@ -3,8 +3,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pulp_server_repo_tasks, pulp_server_repos, repos, task_stages, tasks } from '../../db/schema.js';
-import type { SnapshotReposArgs } from '../../workflows/args.js';
-import type { SnapshotProgress } from '../../workflows/snapshotRepos.js';
+import type { SnapshotProgress, SnapshotReposInput } from '../../workflows/snapshotRepos.js';
+import { eventually } from '../support/eventually.js';
 import { deleteReposByPrefix, fixtureRepoSpecs, registerFixtureRepos } from '../support/fixtureRepos.js';
 import { type PipelineHarness, startPipelineHarness } from '../support/pipelineHarness.js';
 import { download, stackPulpClient } from '../support/pulp.js';
@@ -38,7 +38,7 @@ async function presentCounts(name: string): Promise<Record<string, number>> {
   return Object.fromEntries(Object.entries(version.content_summary.present).map(([k, v]) => [k, v.count]));
 }
 
-function snapshot(args: Partial<SnapshotReposArgs>, id = `${Date.now()}`) {
+function snapshot(args: Partial<SnapshotReposInput>, id = `${Date.now()}`) {
   return h.client.workflow.execute('snapshotReposWorkflow', {
     taskQueue: h.taskQueue,
     workflowId: `snapshot-repos/test-${run}-${id}`,
@@ -179,8 +179,19 @@ describe('snapshots on the real stack', () => {
     expect(refused.error?.msg).toContain('already used');
     expect(await h.db.select().from(tasks).where(eq(tasks.parent_task_id, refused.id))).toEqual([]);
 
-    const reused = await snapshot({ allowSnapshotReuse: true }, 'reuse');
+    // One repo per run: the cursor pages through the real selection (the snapshot repos the
+    // earlier runs create carry the prefix and are never selected).
+    const reused = await snapshot({ allowSnapshotReuse: true, reposPerRun: 1 }, 'reuse');
     expect(reused).toMatchObject({ total: 3, completed: 3, failed: 0 });
+    await eventually(async () => {
+      const runs: string[] = [];
+      for await (const wf of h.client.workflow.list({
+        query: `WorkflowId = 'snapshot-repos/test-${run}-reuse'`,
+      }))
+        runs.push(wf.status.name);
+      expect(runs.filter((s) => s === 'CONTINUED_AS_NEW').length).toBeGreaterThanOrEqual(2);
+      expect(runs).toContain('COMPLETED');
+    });
     for (const source of SOURCES) {
       expect(await presentCounts(`${snapPrefix}${source}`), source).toEqual(await presentCounts(source));
     }
