@@ -5,7 +5,8 @@ import { closeOrphanedTask, finishTask, linkTaskToServerRepo, upsertStage } from
 import type { createServerRepoActivities } from './db/serverRepoActivities.js';
 import { classifySqlError } from './db/sqlFailures.js';
 import type { createTaskActivities, StartTaskInput } from './db/taskActivities.js';
-import { HEARTBEAT_EVERY_MS, PulpTaskSteps } from './pulp/pulpTaskSteps.js';
+import { HEARTBEAT_EVERY_MS } from './heartbeat.js';
+import { PulpTaskSteps } from './pulp/pulpTaskSteps.js';
 import type { SyncOptions } from './pulp/repoEndpoints.js';
 import type { PulpServerClients } from './pulp/serverClients.js';
 import type { RepoSyncSteps } from './pulp/syncActivities.js';

@@ -58,9 +58,15 @@ export const PULP_TASK_ACTIVITY: ActivityOptions = {
  */
 export const REPO_SYNC_PIPELINE_ACTIVITY: ActivityOptions = PULP_TASK_ACTIVITY;
 
-/** Plain Pulp reads and short writes. */
+/**
+ * Pulp reads and idempotent writes without a Pulp task to follow: quick ones, and the
+ * inventory of a whole server (reconcile, registration from a primary) which pages through
+ * thousands of objects. Those heartbeat from a ticker (activities/heartbeat.ts), so a lost worker
+ * is noticed within the heartbeat timeout while a long inventory may take its time.
+ */
 export const PULP_CALL_ACTIVITY: ActivityOptions = {
-  startToCloseTimeout: '10 minutes',
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '2 minutes',
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,

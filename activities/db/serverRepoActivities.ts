@@ -12,6 +12,7 @@ import {
   updateRepoHealth,
 } from '../../db/serverRepoQueries.js';
 import { repoNameMatcher } from '../../domain/repoFilter.js';
+import { withHeartbeatTicker } from '../heartbeat.js';
 import type { RepoType } from '../pulp/hrefs.js';
 import { readServerInventory } from '../pulp/inventory.js';
 import type { PulpServerClients } from '../pulp/serverClients.js';
@@ -36,8 +37,11 @@ export function createServerRepoActivities(db: Database, clients: PulpServerClie
   return withSqlErrorClassification({
     /** Reads repositories, remotes and distributions from Pulp and makes the DB rows equal. */
     async reconcileServerRepos(input: { server: string }): Promise<ReconcileCounts> {
-      const inventory = await readServerInventory(await clients.forServer(input.server));
-      return reconcileServerRepos(db, input.server, inventory);
+      // Thousands of repositories, remotes and distributions to page through: minutes on a fleet.
+      return withHeartbeatTicker(async () => {
+        const inventory = await readServerInventory(await clients.forServer(input.server));
+        return reconcileServerRepos(db, input.server, inventory);
+      });
     },
 
     /**

@@ -1,4 +1,5 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
+import { HEARTBEAT_EVERY_MS, withHeartbeatTicker } from '../heartbeat.js';
 import type { PulpClient } from './client.js';
 import { PulpApiError, PulpTaskFailedError } from './errors.js';
 import {
@@ -20,9 +21,6 @@ export interface StepProgress {
   tasks: Record<string, string>;
   values: Record<string, unknown>;
 }
-
-/** Heartbeats this often during any long operation, whatever the Pulp calls are doing. */
-export const HEARTBEAT_EVERY_MS = 5_000;
 
 /**
  * Reads the details a previous attempt left. `{taskHref, baseVersionHref}` is what attempts
@@ -99,13 +97,7 @@ export class PulpTaskSteps {
    * `fn` was doing is a read or a wait, which is safe to abandon.
    */
   async withHeartbeat<T>(fn: () => Promise<T>): Promise<T> {
-    this.beat();
-    const ticker = setInterval(() => this.beat(), this.heartbeatEveryMs);
-    try {
-      return await Promise.race([fn(), this.ctx.cancelled as Promise<never>]);
-    } finally {
-      clearInterval(ticker);
-    }
+    return withHeartbeatTicker(fn, { details: () => this.progress, everyMs: this.heartbeatEveryMs });
   }
 
   /** Starts (or resumes, or adopts) the step's Pulp task and waits until it is final. */

@@ -1,5 +1,6 @@
 import { isInternalUrl } from '../../domain/internalDomains.js';
 import { repoNameMatcher } from '../../domain/repoFilter.js';
+import { withHeartbeatTicker } from '../heartbeat.js';
 import { type EnsuredRepository, ensureRepository, type RepositorySpec } from './ensureRepository.js';
 import { readServerInventory } from './inventory.js';
 import { contentUrl, discoverDebLayout } from './primaryContent.js';
@@ -36,60 +37,63 @@ export function createRegistrationActivities(clients: PulpServerClients, setting
       regexInclude?: string;
       regexExclude?: string;
     }): Promise<RegisterFromPrimaryResult> {
-      const primary = await clients.forServer(input.sourceServer);
-      const secondary = await clients.forServer(input.server);
-      const matches = repoNameMatcher(input);
-      const entries = (await readServerInventory(primary)).filter(
-        (e) =>
-          matches(e.name) &&
-          e.basePath &&
-          (e.repoType === 'rpm' || e.repoType === 'deb' || e.repoType === 'file'),
-      );
-      const result: RegisterFromPrimaryResult = { registered: 0, created: 0, failed: {} };
-      for (const e of entries) {
-        const base = contentUrl(input.sourceServer, e.basePath ?? '', settings.useHttpsForSync);
-        // A primary is normally internal: its remotes validate TLS with the [ca] root CA.
-        const internal = isInternalUrl(base, settings.internalDomains);
-        const common = {
-          tls_validation: internal ? true : settings.remoteTlsValidation,
-          ca_cert: internal ? await readRootCa() : null,
-          sock_connect_timeout: settings.sockConnectTimeout,
-          sock_read_timeout: settings.sockReadTimeout,
-          policy: 'immediate' as const,
-        };
-        let spec: RepositorySpec;
-        try {
-          if (e.repoType === 'deb') {
-            const layout = await discoverDebLayout(base);
-            if (layout.distributions.length === 0) throw new Error(`no dists/*/Release under ${base}`);
-            spec = {
-              name: e.name,
-              repoType: 'deb',
-              basePath: e.basePath ?? e.name,
-              remote: {
-                url: base,
-                distributions: layout.distributions.join(' '),
-                components: layout.components.join(' ') || null,
-                architectures: layout.architectures.join(' ') || null,
-                ...common,
-              },
-            };
-          } else {
-            spec = {
-              name: e.name,
-              repoType: e.repoType as 'rpm' | 'file',
-              basePath: e.basePath ?? e.name,
-              remote: { url: e.repoType === 'file' ? `${base}PULP_MANIFEST` : base, ...common },
-            };
+      // One repository at a time over a whole primary: minutes on a fleet.
+      return withHeartbeatTicker(async () => {
+        const primary = await clients.forServer(input.sourceServer);
+        const secondary = await clients.forServer(input.server);
+        const matches = repoNameMatcher(input);
+        const entries = (await readServerInventory(primary)).filter(
+          (e) =>
+            matches(e.name) &&
+            e.basePath &&
+            (e.repoType === 'rpm' || e.repoType === 'deb' || e.repoType === 'file'),
+        );
+        const result: RegisterFromPrimaryResult = { registered: 0, created: 0, failed: {} };
+        for (const e of entries) {
+          const base = contentUrl(input.sourceServer, e.basePath ?? '', settings.useHttpsForSync);
+          // A primary is normally internal: its remotes validate TLS with the [ca] root CA.
+          const internal = isInternalUrl(base, settings.internalDomains);
+          const common = {
+            tls_validation: internal ? true : settings.remoteTlsValidation,
+            ca_cert: internal ? await readRootCa() : null,
+            sock_connect_timeout: settings.sockConnectTimeout,
+            sock_read_timeout: settings.sockReadTimeout,
+            policy: 'immediate' as const,
+          };
+          let spec: RepositorySpec;
+          try {
+            if (e.repoType === 'deb') {
+              const layout = await discoverDebLayout(base);
+              if (layout.distributions.length === 0) throw new Error(`no dists/*/Release under ${base}`);
+              spec = {
+                name: e.name,
+                repoType: 'deb',
+                basePath: e.basePath ?? e.name,
+                remote: {
+                  url: base,
+                  distributions: layout.distributions.join(' '),
+                  components: layout.components.join(' ') || null,
+                  architectures: layout.architectures.join(' ') || null,
+                  ...common,
+                },
+              };
+            } else {
+              spec = {
+                name: e.name,
+                repoType: e.repoType as 'rpm' | 'file',
+                basePath: e.basePath ?? e.name,
+                remote: { url: e.repoType === 'file' ? `${base}PULP_MANIFEST` : base, ...common },
+              };
+            }
+            const ensured: EnsuredRepository = await ensureRepository(secondary, spec);
+            result.registered++;
+            if (ensured.created.includes('repository')) result.created++;
+          } catch (err) {
+            result.failed[e.name] = (err as Error).message;
           }
-          const ensured: EnsuredRepository = await ensureRepository(secondary, spec);
-          result.registered++;
-          if (ensured.created.includes('repository')) result.created++;
-        } catch (err) {
-          result.failed[e.name] = (err as Error).message;
         }
-      }
-      return result;
+        return result;
+      });
     },
   };
 }

@@ -5,6 +5,7 @@ import { readRepoConfigDir } from '../../config/repoConfigFiles.js';
 import { type RepoConfigEntry, repoConfigRulesFromIni } from '../../config/repoConfigRules.js';
 import { repoNameMatcher } from '../../domain/repoFilter.js';
 import { RepoConfigSourceError, withRepoConfigCheckout } from '../git/repoConfigCheckout.js';
+import { withHeartbeatTicker } from '../heartbeat.js';
 import { createRepoSecretReader, type RepoSecretReader } from '../vault/repoSecrets.js';
 import { ensureRepository, type RemoteSpec, type RepositorySpec } from './ensureRepository.js';
 import { rootCaReader } from './rootCa.js';
@@ -26,7 +27,6 @@ export interface RepoConfigRegistration {
   fileErrors: string[];
 }
 
-const HEARTBEAT_EVERY_MS = 10_000;
 const APPLY_CONCURRENCY = 4;
 
 /** Replaces every occurrence of the given values: errors from Pulp may echo a field back. */
@@ -70,80 +70,83 @@ export function createRepoConfigActivities(clients: PulpServerClients, config: A
       const { pulp, vault } = config.ini;
       const rules = repoConfigRulesFromIni(config.ini);
       const progress = { phase: 'reading repo config', done: 0, total: 0 };
-      const beat = setInterval(() => ctx.heartbeat(progress), HEARTBEAT_EVERY_MS);
       try {
-        return await withRepoConfigCheckout(
-          {
-            gitUrl: pulp.git_repo_config,
-            gitDir: pulp.git_repo_config_dir,
-            localDir: pulp.local_repo_config_dir,
-          },
-          async (checkout) => {
-            const read = await readRepoConfigDir(checkout.dir, {
-              rules,
-              matches: repoNameMatcher(input),
-              displayRoot: checkout.displayRoot,
-            });
-            const result: RepoConfigRegistration = {
-              source: checkout.source,
-              commit: checkout.commit,
-              files: read.files,
-              filteredOut: read.filteredOut,
-              selected: read.entries.length,
-              created: [],
-              updated: [],
-              unchanged: 0,
-              failed: {},
-              fileErrors: read.issues.map(formatIssue),
-            };
-            const client = await clients.forServer(input.server);
-            const secrets = createRepoSecretReader({
-              vaultAddr: vault.vault_addr ?? 'http://127.0.0.1:8200',
-              namespace: vault.repo_secret_namespace,
-            });
-            Object.assign(progress, { phase: 'registering repos', total: read.entries.length });
-            const queue = [...read.entries];
-            const applyNext = async () => {
-              for (let entry = queue.shift(); entry; entry = queue.shift()) {
-                if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-                await applyEntry(entry);
-              }
-            };
-            const applyEntry = async (entry: RepoConfigEntry) => {
-              const secretValues: string[] = [];
-              try {
-                const spec: RepositorySpec = {
-                  name: entry.name,
-                  repoType: entry.repoType,
-                  description: entry.description,
-                  basePath: entry.basePath,
-                  remote: await remoteSpec(entry, secrets, secretValues),
+        return await withHeartbeatTicker(
+          () =>
+            withRepoConfigCheckout(
+              {
+                gitUrl: pulp.git_repo_config,
+                gitDir: pulp.git_repo_config_dir,
+                localDir: pulp.local_repo_config_dir,
+              },
+              async (checkout) => {
+                const read = await readRepoConfigDir(checkout.dir, {
+                  rules,
+                  matches: repoNameMatcher(input),
+                  displayRoot: checkout.displayRoot,
+                });
+                const result: RepoConfigRegistration = {
+                  source: checkout.source,
+                  commit: checkout.commit,
+                  files: read.files,
+                  filteredOut: read.filteredOut,
+                  selected: read.entries.length,
+                  created: [],
+                  updated: [],
+                  unchanged: 0,
+                  failed: {},
+                  fileErrors: read.issues.map(formatIssue),
                 };
-                const ensured = await ensureRepository(client, spec);
-                if (ensured.created.length > 0) result.created.push(entry.name);
-                else if (ensured.updated.length > 0) result.updated.push(entry.name);
-                else result.unchanged++;
-              } catch (err) {
-                result.failed[entry.file] = redactValues(
-                  `${entry.name}: ${(err as Error).message}`,
-                  secretValues,
+                const client = await clients.forServer(input.server);
+                const secrets = createRepoSecretReader({
+                  vaultAddr: vault.vault_addr ?? 'http://127.0.0.1:8200',
+                  namespace: vault.repo_secret_namespace,
+                });
+                Object.assign(progress, { phase: 'registering repos', total: read.entries.length });
+                const queue = [...read.entries];
+                const applyNext = async () => {
+                  for (let entry = queue.shift(); entry; entry = queue.shift()) {
+                    if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+                    await applyEntry(entry);
+                  }
+                };
+                const applyEntry = async (entry: RepoConfigEntry) => {
+                  const secretValues: string[] = [];
+                  try {
+                    const spec: RepositorySpec = {
+                      name: entry.name,
+                      repoType: entry.repoType,
+                      description: entry.description,
+                      basePath: entry.basePath,
+                      remote: await remoteSpec(entry, secrets, secretValues),
+                    };
+                    const ensured = await ensureRepository(client, spec);
+                    if (ensured.created.length > 0) result.created.push(entry.name);
+                    else if (ensured.updated.length > 0) result.updated.push(entry.name);
+                    else result.unchanged++;
+                  } catch (err) {
+                    result.failed[entry.file] = redactValues(
+                      `${entry.name}: ${(err as Error).message}`,
+                      secretValues,
+                    );
+                  }
+                  progress.done++;
+                };
+                // A few repositories at a time: each is several Pulp round trips, mostly waiting.
+                await Promise.all(
+                  Array.from({ length: Math.min(APPLY_CONCURRENCY, queue.length) }, applyNext),
                 );
-              }
-              progress.done++;
-            };
-            // A few repositories at a time: each is several Pulp round trips, mostly waiting.
-            await Promise.all(Array.from({ length: Math.min(APPLY_CONCURRENCY, queue.length) }, applyNext));
-            result.created.sort();
-            result.updated.sort();
-            return result;
-          },
+                result.created.sort();
+                result.updated.sort();
+                return result;
+              },
+            ),
+          { details: () => progress },
         );
       } catch (err) {
         if (err instanceof RepoConfigSourceError && !err.retryable)
           throw ApplicationFailure.nonRetryable(err.message, 'RepoConfigSourceError');
         throw err;
-      } finally {
-        clearInterval(beat);
       }
     },
   };
