@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import type { IniConfig } from '../config/iniConfigSchema.js';
 import type { PulpConfig } from '../config/pulpConfigSchema.js';
 import type { RepoGroupSyncArgs, RepoRegistrationArgs } from '../workflows/args.js';
-import type { SweepStaleTasksArgs } from '../workflows/sweepStaleTasks.js';
+import { repoGroupSyncWorkflow } from '../workflows/repoGroupSync.js';
+import { repoRegistrationWorkflow } from '../workflows/repoRegistration.js';
+import { type SweepStaleTasksArgs, sweepStaleTasksWorkflow } from '../workflows/sweepStaleTasks.js';
 import {
   repoGroupSyncScheduleId,
   repoRegistrationScheduleId,
   SWEEP_STALE_TASKS_SCHEDULE_ID,
-  WORKFLOW_TYPES,
 } from './names.js';
 
 /**
@@ -39,6 +40,8 @@ export interface DesiredSchedule {
   scheduleId: string;
   /** The Pulp server the schedule works on; null for Pulp Manager's own (the sweeper). */
   server: string | null;
+  /** The repo group a group-sync schedule runs: with `server`, the runs' search attributes. */
+  repoGroup: string | null;
   cron: string;
   workflowType: string;
   /** Prefix of the ids of the runs; Temporal appends the nominal start time. */
@@ -63,8 +66,10 @@ export function desiredSchedules(cfg: PulpConfig, ini: IniConfig): DesiredSchedu
     withHash({
       scheduleId: SWEEP_STALE_TASKS_SCHEDULE_ID,
       server: null,
+      repoGroup: null,
       cron: SWEEP_STALE_TASKS_CRON,
-      workflowType: WORKFLOW_TYPES.sweepStaleTasks,
+      // Named from the function itself: a renamed workflow cannot leave a schedule behind.
+      workflowType: sweepStaleTasksWorkflow.name,
       workflowId: SWEEP_STALE_TASKS_SCHEDULE_ID,
       args: [{ ...SWEEP_STALE_TASKS_ARGS }],
       taskQueue: ini.temporal.task_queue,
@@ -92,8 +97,9 @@ export function desiredSchedules(cfg: PulpConfig, ini: IniConfig): DesiredSchedu
         withHash({
           scheduleId,
           server,
+          repoGroup: group,
           cron: link.schedule,
-          workflowType: WORKFLOW_TYPES.repoGroupSync,
+          workflowType: repoGroupSyncWorkflow.name,
           workflowId: scheduleId,
           args: [JSON.parse(JSON.stringify(args)) as RepoGroupSyncArgs],
           executionTimeoutSeconds: link.max_runtime.seconds + EXECUTION_TIMEOUT_MARGIN_SECONDS,
@@ -114,8 +120,9 @@ export function desiredSchedules(cfg: PulpConfig, ini: IniConfig): DesiredSchedu
         withHash({
           scheduleId,
           server,
+          repoGroup: null,
           cron: reg.schedule,
-          workflowType: WORKFLOW_TYPES.repoRegistration,
+          workflowType: repoRegistrationWorkflow.name,
           workflowId: scheduleId,
           args: [JSON.parse(JSON.stringify(args)) as RepoRegistrationArgs],
           executionTimeoutSeconds: reg.max_runtime.seconds + EXECUTION_TIMEOUT_MARGIN_SECONDS,

@@ -1,13 +1,28 @@
-/** Workflow type names and id schemes shared by schedules, the API and the worker. */
-export const WORKFLOW_TYPES = {
-  repoGroupSync: 'repoGroupSyncWorkflow',
-  repoRegistration: 'repoRegistrationWorkflow',
-  repoSync: 'repoSyncWorkflow',
-  snapshotRepos: 'snapshotReposWorkflow',
-  repoRemoval: 'repoRemovalWorkflow',
-  removeRepoContent: 'removeRepoContentWorkflow',
-  sweepStaleTasks: 'sweepStaleTasksWorkflow',
+/**
+ * Every workflow id and schedule id, in one module that workflows, the API, schedules and tests
+ * share (plain functions and constants: the workflow bundle imports it too).
+ */
+
+/**
+ * A repo's sync, whoever starts it. One id per server repo: Temporal refuses a second
+ * concurrent run with the same id, which is what keeps two syncs of a repo from overlapping.
+ */
+export const repoSyncWorkflowId = (server: string, repo: string) => `repo-sync/${server}/${repo}`;
+/** One snapshot repository's copy: two runs never write the same snapshot at once. */
+export const snapshotRepoWorkflowId = (server: string, snapshotName: string) =>
+  `repo-snapshot/${server}/${snapshotName}`;
+
+/** First segments of the ids of workflows the API starts (schedules use their own ids). */
+export const API_WORKFLOW_ID_PREFIXES = {
+  repoGroupSync: 'repo-group-sync',
+  snapshotRepos: 'snapshot-repos',
+  repoRemoval: 'repo-removal',
+  removeRepoContent: 'remove-repo-content',
 } as const;
+export type ApiWorkflowKind = keyof typeof API_WORKFLOW_ID_PREFIXES;
+/** `<prefix>/<server>/api-<unique>`: chosen by the API before the start, stored in the Task. */
+export const apiWorkflowId = (kind: ApiWorkflowKind, server: string, unique: string) =>
+  `${API_WORKFLOW_ID_PREFIXES[kind]}/${server}/api-${unique}`;
 
 export const repoGroupSyncScheduleId = (server: string, group: string) =>
   `repo-group-sync/${server}/${group}`;

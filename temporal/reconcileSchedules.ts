@@ -8,6 +8,7 @@ import {
 } from '@temporalio/client';
 import type { DesiredSchedule } from './desiredSchedules.js';
 import { isManagedScheduleId, MANAGED_BY_MEMO } from './names.js';
+import { SEARCH_ATTRIBUTES } from './searchAttributes.js';
 
 const CONFIG_HASH_MEMO_KEY = 'pulpManagerConfigHash';
 
@@ -42,6 +43,11 @@ function scheduleBody(d: DesiredSchedule): Omit<ScheduleUpdateOptions, 'state'> 
       args: d.args,
       workflowExecutionTimeout: `${d.executionTimeoutSeconds}s`,
       memo: { [CONFIG_HASH_MEMO_KEY]: d.configHash },
+      // Scheduled runs are found by server and group from their first event on.
+      typedSearchAttributes: [
+        ...(d.server ? [{ key: SEARCH_ATTRIBUTES.pulpServer, value: d.server }] : []),
+        ...(d.repoGroup ? [{ key: SEARCH_ATTRIBUTES.repoGroup, value: d.repoGroup }] : []),
+      ],
     },
     // A run still going when the next is due is skipped (and counted by Temporal as skipped).
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: d.catchupWindow },

@@ -16,6 +16,7 @@ import {
 import type { RepoRef } from '../activities/db/serverRepoActivities.js';
 import type { Activities } from '../activities/index.js';
 import type { RepoCursor, RepoPage } from '../db/serverRepoQueries.js';
+import { repoSyncWorkflowId } from '../temporal/names.js';
 import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes.js';
 import { DB_ACTIVITY, PULP_CALL_ACTIVITY } from './activityOptions.js';
 import { LISTED_NAMES, type RepoGroupSyncArgs } from './args.js';
@@ -24,7 +25,6 @@ import { isCancellation } from './failures.js';
 import { PATCHES } from './patches.js';
 import { type RepoSyncArgs, repoSyncWorkflow } from './repoSync.js';
 import { endTaskOnError } from './taskFailure.js';
-import { repoSyncWorkflowId } from './workflowIds.js';
 
 const db = proxyLocalActivities<Activities>(DB_ACTIVITY);
 const pulpCall = proxyActivities<Activities>(PULP_CALL_ACTIVITY);

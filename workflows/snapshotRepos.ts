@@ -14,6 +14,7 @@ import type { SnapshotPage } from '../activities/db/repoSelectionActivities.js';
 import type { Activities } from '../activities/index.js';
 import type { RepoCursor } from '../db/serverRepoQueries.js';
 import { normalizeSnapshotPrefix } from '../domain/snapshotPrefix.js';
+import { snapshotRepoWorkflowId } from '../temporal/names.js';
 import { DB_ACTIVITY, PULP_CALL_ACTIVITY } from './activityOptions.js';
 import { LISTED_NAMES, type SnapshotReposArgs } from './args.js';
 import { runInLanes, withDeadline } from './boundedLanes.js';
@@ -181,7 +182,7 @@ function snapshotChild(args: SnapshotReposArgs, taskId: number, prefix: string, 
   const childArgs: SnapshotRepoArgs = { server: args.server, parentTaskId: taskId, sourceName, snapshotName };
   return executeChild(snapshotRepoWorkflow, {
     // One id per snapshot repo: two runs never write the same snapshot at once.
-    workflowId: `repo-snapshot/${args.server}/${snapshotName}`,
+    workflowId: snapshotRepoWorkflowId(args.server, snapshotName),
     args: [childArgs],
     cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
     parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
@@ -374,7 +375,7 @@ async function legacySnapshotRepos(
     try {
       await executeChild(snapshotRepoWorkflow, {
         // One id per snapshot repo: two runs never write the same snapshot at once.
-        workflowId: `repo-snapshot/${server}/${snapshotName}`,
+        workflowId: snapshotRepoWorkflowId(server, snapshotName),
         args: [childArgs],
         cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,

@@ -2,13 +2,10 @@
 // what its workflow receives.
 import type { z } from '@hono/zod-openapi';
 import type { PulpServer, Task } from '../../db/schema.js';
-import { WORKFLOW_TYPES } from '../../temporal/names.js';
-import type {
-  RemoveRepoContentArgs,
-  RepoGroupSyncArgs,
-  RepoRemovalArgs,
-  SnapshotReposArgs,
-} from '../../workflows/args.js';
+import { removeRepoContentWorkflow } from '../../workflows/removeRepoContent.js';
+import { repoGroupSyncWorkflow } from '../../workflows/repoGroupSync.js';
+import { repoRemovalWorkflow } from '../../workflows/repoRemoval.js';
+import { snapshotReposWorkflow } from '../../workflows/snapshotRepos.js';
 import { conflict, invalidInput } from '../errors.js';
 import type {
   RemoveRepoContentBodySchema,
@@ -18,14 +15,6 @@ import type {
 } from '../schemas/actions.js';
 import { serverIdByName, serverRepoNamesWithPrefix } from './serverRecords.js';
 import { startWorkflowTask, type WorkflowStarter } from './startWorkflowTask.js';
-
-/** First segments of the ids of workflows the API starts (schedules use their own ids). */
-export const API_WORKFLOW_ID_PREFIXES = {
-  repoGroupSync: 'repo-group-sync',
-  snapshotRepos: 'snapshot-repos',
-  repoRemoval: 'repo-removal',
-  removeRepoContent: 'remove-repo-content',
-} as const;
 
 export interface StartContext extends WorkflowStarter {
   requestedBy?: string;
@@ -45,7 +34,7 @@ export async function startRepoGroupSync(
       throw invalidInput('body.source_pulp_server_name', `unknown Pulp server "${source}"`);
     }
   }
-  return startWorkflowTask<RepoGroupSyncArgs>(ctx, {
+  return startWorkflowTask(ctx, {
     taskType: 'repo_group_sync',
     name: `repo sync ${server.name}`,
     server,
@@ -60,8 +49,8 @@ export async function startRepoGroupSync(
       sync_options: body.sync_options ?? null,
       deb_publish_mode: body.deb_publish_mode,
     },
-    workflowType: WORKFLOW_TYPES.repoGroupSync,
-    workflowIdPrefix: API_WORKFLOW_ID_PREFIXES.repoGroupSync,
+    workflow: repoGroupSyncWorkflow,
+    workflowKind: 'repoGroupSync',
     workflowArgs: {
       server: server.name,
       regexInclude: body.regex_include,
@@ -100,7 +89,7 @@ export async function startSnapshotRepos(
       );
     }
   }
-  return startWorkflowTask<SnapshotReposArgs>(ctx, {
+  return startWorkflowTask(ctx, {
     taskType: 'repo_snapshot',
     name: `snapshot repos ${server.name}`,
     server,
@@ -113,8 +102,8 @@ export async function startSnapshotRepos(
       regex_exclude: body.regex_exclude ?? null,
       allow_snapshot_reuse: body.allow_snapshot_reuse,
     },
-    workflowType: WORKFLOW_TYPES.snapshotRepos,
-    workflowIdPrefix: API_WORKFLOW_ID_PREFIXES.snapshotRepos,
+    workflow: snapshotReposWorkflow,
+    workflowKind: 'snapshotRepos',
     workflowArgs: {
       server: server.name,
       snapshotPrefix: prefix,
@@ -132,7 +121,7 @@ export async function startRepoRemoval(
   server: PulpServer,
   body: z.output<typeof RemoveReposBodySchema>,
 ): Promise<Task> {
-  return startWorkflowTask<RepoRemovalArgs>(ctx, {
+  return startWorkflowTask(ctx, {
     taskType: 'repo_removal',
     name: `remove repos ${server.name}`,
     server,
@@ -144,8 +133,8 @@ export async function startRepoRemoval(
       regex_exclude: body.regex_exclude ?? null,
       dry_run: body.dry_run,
     },
-    workflowType: WORKFLOW_TYPES.repoRemoval,
-    workflowIdPrefix: API_WORKFLOW_ID_PREFIXES.repoRemoval,
+    workflow: repoRemovalWorkflow,
+    workflowKind: 'repoRemoval',
     workflowArgs: {
       server: server.name,
       regexInclude: body.regex_include,
@@ -163,7 +152,7 @@ export async function startRemoveRepoContent(
   serverRepo: { id: number; name: string },
   body: z.output<typeof RemoveRepoContentBodySchema>,
 ): Promise<Task> {
-  return startWorkflowTask<RemoveRepoContentArgs>(ctx, {
+  return startWorkflowTask(ctx, {
     taskType: 'remove_repo_content',
     name: `remove repo content ${server.name}`,
     server,
@@ -176,8 +165,8 @@ export async function startRemoveRepoContent(
       max_runtime: body.max_runtime.text,
       force_publish: body.force_publish,
     },
-    workflowType: WORKFLOW_TYPES.removeRepoContent,
-    workflowIdPrefix: API_WORKFLOW_ID_PREFIXES.removeRepoContent,
+    workflow: removeRepoContentWorkflow,
+    workflowKind: 'removeRepoContent',
     workflowArgs: {
       server: server.name,
       repoName: serverRepo.name,
