@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, log, sleep } from '@temporalio/workflow';
 
 export interface LaneOptions<T> {
   /** How many items run at once. */
@@ -92,7 +92,10 @@ export async function withDeadline<T>(
   try {
     return await workScope.run(work);
   } catch (err) {
-    if (expired) throw ApplicationFailure.nonRetryable(reason(), 'MaxRuntimeExceeded');
+    if (expired) {
+      log.warn('gave up: max_runtime exceeded', { reason: reason() });
+      throw ApplicationFailure.nonRetryable(reason(), 'MaxRuntimeExceeded');
+    }
     throw err;
   } finally {
     timerScope.cancel();

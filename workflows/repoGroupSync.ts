@@ -4,6 +4,7 @@ import {
   continueAsNew,
   defineQuery,
   executeChild,
+  log,
   ParentClosePolicy,
   patched,
   proxyActivities,
@@ -21,7 +22,7 @@ import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes.js';
 import { DB_ACTIVITY, PULP_CALL_ACTIVITY } from './activityOptions.js';
 import { LISTED_NAMES, type RepoGroupSyncArgs } from './args.js';
 import { runInLanes, withDeadline } from './boundedLanes.js';
-import { isCancellation } from './failures.js';
+import { failureMessage, isCancellation } from './failures.js';
 import { PATCHES } from './patches.js';
 import { type RepoSyncArgs, repoSyncWorkflow } from './repoSync.js';
 import { endTaskOnError } from './taskFailure.js';
@@ -316,10 +317,16 @@ async function runSyncs(
       return 'completed';
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        log.info('repo skipped: a sync of it is already running', { server, repo: ref.name });
         noteName(carry.skippedRepos, ref.name, bounded);
         return 'skipped';
       }
       if (isCancellation(err)) return 'canceled';
+      log.warn('repo sync failed; its siblings go on', {
+        server,
+        repo: ref.name,
+        error: failureMessage(err),
+      });
       noteName(carry.failedRepos, ref.name, bounded);
       return 'failed';
     }
@@ -357,6 +364,7 @@ async function runSyncs(
   if (timedOut) {
     progress.canceled += notStarted();
     const reason = `max_runtime of ${args.maxRuntimeSeconds}s exceeded: ${progress.canceled} repo syncs canceled`;
+    log.warn('gave up: max_runtime exceeded, running repo syncs canceled', { server, reason });
     await finishGroup(server, carry, queue, 'failed', { msg: reason }, finishedThisRun);
     return { ...progress, pending: 0 };
   }

@@ -118,11 +118,16 @@ describe('repoSyncWorkflow', () => {
   it('a canceled run ends its Task canceled after the pipeline has stopped', async () => {
     const ended: { state: string }[] = [];
     let pipelineStopped = false;
+    let pipelineStarted: () => void = () => undefined;
+    const started = new Promise<void>((r) => {
+      pipelineStarted = r;
+    });
     const outcome = await withWorker(
       {
         runRepoSyncPipeline: async () => {
           const { Context } = await import('@temporalio/activity');
           const ctx = Context.current();
+          pipelineStarted();
           const beat = setInterval(() => ctx.heartbeat(), 200);
           try {
             await ctx.cancelled;
@@ -142,7 +147,8 @@ describe('repoSyncWorkflow', () => {
           workflowId: `repo-sync-test/${randomBytes(4).toString('hex')}`,
           args: [args],
         });
-        await new Promise((r) => setTimeout(r, 1500));
+        // Canceled while its pipeline runs, however long the worker took to start it.
+        await started;
         await handle.cancel();
         return handle.result().catch((err: unknown) => err);
       },
