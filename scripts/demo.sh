@@ -35,7 +35,12 @@ step "worker, API and exporter"
 started=()
 # Ctrl-C while the demo runs stops what it started; once it has finished they keep running.
 trap 'echo; log "interrupted: stopping what the demo started"; for n in "${started[@]}"; do stop_bg "$n"; done; exit 130' INT
-for role in pm-worker pm-api pm-exporter; do pid_alive "$role" || started+=("$role"); done
+# Roles left running by an earlier demo run the code of that time: restart them on this one
+# (SIGTERM, as a deploy does: a worker's running syncs are resumed, never canceled in Pulp).
+for role in pm-worker pm-api pm-exporter; do
+  pid_alive "$role" && stop_bg "$role"
+  started+=("$role")
+done
 start_bg pm-worker "${PM[@]}" worker --metrics-port "$PM_WORKER_METRICS_PORT"
 start_bg pm-api "${PM[@]}" api --host 127.0.0.1 --port "$PM_API_PORT"
 start_bg pm-exporter "${PM[@]}" exporter --host 127.0.0.1 --port "$PM_METRICS_PORT"
