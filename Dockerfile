@@ -18,6 +18,7 @@ COPY config ./config
 COPY db ./db
 COPY domain ./domain
 COPY metrics ./metrics
+COPY pulp ./pulp
 COPY temporal ./temporal
 COPY workflows ./workflows
 RUN npm run build

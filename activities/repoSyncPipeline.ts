@@ -2,12 +2,12 @@ import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Database } from '../db/client.js';
 import type { TaskError } from '../db/schema.js';
 import { closeOrphanedTask, finishTask, linkTaskToServerRepo, upsertStage } from '../db/taskRecords.js';
+import type { SyncOptions } from '../pulp/repoEndpoints.js';
 import type { createServerRepoActivities } from './db/serverRepoActivities.js';
 import { classifySqlError } from './db/sqlFailures.js';
 import type { createTaskActivities, StartTaskInput } from './db/taskActivities.js';
 import { HEARTBEAT_EVERY_MS } from './heartbeat.js';
 import { PulpTaskSteps } from './pulp/pulpTaskSteps.js';
-import type { SyncOptions } from './pulp/repoEndpoints.js';
 import type { PulpServerClients } from './pulp/serverClients.js';
 import type { RepoSyncSteps } from './pulp/syncActivities.js';
 

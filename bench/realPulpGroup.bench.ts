@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { unwrap } from '../activities/pulp/client.js';
-import { listAll } from '../activities/pulp/listAll.js';
+import { unwrap } from '../pulp/client.js';
+import { listAll } from '../pulp/listAll.js';
 import { deleteReposByPrefix, fixtureRepoSpecs, registerFixtureRepos } from '../test/support/fixtureRepos.js';
 import { startPipelineHarness } from '../test/support/pipelineHarness.js';
 import { stackPulpClient } from '../test/support/pulp.js';

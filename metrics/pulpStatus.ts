@@ -1,6 +1,6 @@
 import createClient from 'openapi-fetch';
 import { z } from 'zod';
-import type { paths } from '../activities/pulp/generated/pulp-api.js';
+import type { paths } from '../pulp/generated/pulp-api.js';
 
 // Pulp's status endpoint needs no credentials (pulpcore's StatusView has no authentication
 // classes), so the exporter asks it directly with a short deadline and no retries, instead of

@@ -11,8 +11,8 @@ import {
 import { type SnapshotSupport, serverSnapshotSupport, upsertServerRepo } from '../../db/serverRepoUpsert.js';
 import { repoNameMatcher } from '../../domain/repoFilter.js';
 import { SNAPSHOT_REPO_TYPES } from '../../domain/snapshotPrefix.js';
+import type { RepoType } from '../../pulp/hrefs.js';
 import { LISTED_NAMES } from '../../workflows/args.js';
-import type { RepoType } from '../pulp/hrefs.js';
 import { withSqlErrorClassification } from './sqlFailures.js';
 
 /** A server repo with everything a removal or a content removal needs: hrefs only. */

@@ -12,9 +12,9 @@ import {
   updateRepoHealth,
 } from '../../db/serverRepoQueries.js';
 import { repoNameMatcher } from '../../domain/repoFilter.js';
+import type { RepoType } from '../../pulp/hrefs.js';
+import { readServerInventory } from '../../pulp/inventory.js';
 import { withHeartbeatTicker } from '../heartbeat.js';
-import type { RepoType } from '../pulp/hrefs.js';
-import { readServerInventory } from '../pulp/inventory.js';
 import type { PulpServerClients } from '../pulp/serverClients.js';
 import { withSqlErrorClassification } from './sqlFailures.js';
 

@@ -1,14 +1,14 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
-import { HEARTBEAT_EVERY_MS, withHeartbeatTicker } from '../heartbeat.js';
-import type { PulpClient } from './client.js';
-import { PulpApiError, PulpTaskFailedError } from './errors.js';
+import type { PulpClient } from '../../pulp/client.js';
+import { PulpApiError, PulpTaskFailedError } from '../../pulp/errors.js';
 import {
   cancelPulpTask,
   findTaskToAdopt,
   type PulpTask,
   type PulpTaskKind,
   waitForPulpTask,
-} from './tasks.js';
+} from '../../pulp/tasks.js';
+import { HEARTBEAT_EVERY_MS, withHeartbeatTicker } from '../heartbeat.js';
 
 /**
  * The heartbeat details of every activity that starts or follows Pulp tasks: the href of the

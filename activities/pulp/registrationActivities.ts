@@ -1,10 +1,14 @@
 import { isInternalUrl } from '../../domain/internalDomains.js';
 import { repoNameMatcher } from '../../domain/repoFilter.js';
+import {
+  type EnsuredRepository,
+  ensureRepository,
+  type RepositorySpec,
+} from '../../pulp/ensureRepository.js';
+import { readServerInventory } from '../../pulp/inventory.js';
+import { contentUrl, discoverDebLayout } from '../../pulp/primaryContent.js';
+import { rootCaReader } from '../../pulp/rootCa.js';
 import { withHeartbeatTicker } from '../heartbeat.js';
-import { type EnsuredRepository, ensureRepository, type RepositorySpec } from './ensureRepository.js';
-import { readServerInventory } from './inventory.js';
-import { contentUrl, discoverDebLayout } from './primaryContent.js';
-import { rootCaReader } from './rootCa.js';
 import type { PulpServerClients } from './serverClients.js';
 
 export interface RegistrationSettings {

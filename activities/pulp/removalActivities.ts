@@ -1,9 +1,9 @@
-import { startDeleteObject } from './deleteObject.js';
-import type { RepoType } from './hrefs.js';
+import { startDeleteObject } from '../../pulp/deleteObject.js';
+import type { RepoType } from '../../pulp/hrefs.js';
+import { readRepository, removeContent } from '../../pulp/repoEndpoints.js';
+import { createdResource } from '../../pulp/tasks.js';
 import { PulpTaskSteps } from './pulpTaskSteps.js';
-import { readRepository, removeContent } from './repoEndpoints.js';
 import type { PulpServerClients } from './serverClients.js';
-import { createdResource } from './tasks.js';
 
 export interface ContentRemoval {
   taskHref: string;

@@ -4,11 +4,11 @@ import type { AppConfig } from '../../config/loadAppConfig.js';
 import { readRepoConfigDir } from '../../config/repoConfigFiles.js';
 import { type RepoConfigEntry, repoConfigRulesFromIni } from '../../config/repoConfigRules.js';
 import { repoNameMatcher } from '../../domain/repoFilter.js';
+import { ensureRepository, type RemoteSpec, type RepositorySpec } from '../../pulp/ensureRepository.js';
+import { rootCaReader } from '../../pulp/rootCa.js';
 import { RepoConfigSourceError, withRepoConfigCheckout } from '../git/repoConfigCheckout.js';
 import { withHeartbeatTicker } from '../heartbeat.js';
 import { createRepoSecretReader, type RepoSecretReader } from '../vault/repoSecrets.js';
-import { ensureRepository, type RemoteSpec, type RepositorySpec } from './ensureRepository.js';
-import { rootCaReader } from './rootCa.js';
 import type { PulpServerClients } from './serverClients.js';
 
 /** What a registration run did; plain data for the task's stage (never a secret value). */

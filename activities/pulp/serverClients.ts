@@ -2,8 +2,8 @@ import { eq } from 'drizzle-orm';
 import type { AppConfig } from '../../config/loadAppConfig.js';
 import type { Database } from '../../db/client.js';
 import { pulp_servers } from '../../db/schema.js';
+import { createPulpClient, type PulpClient } from '../../pulp/client.js';
 import { readServiceAccountPassword } from '../vault/serviceAccountPassword.js';
-import { createPulpClient, type PulpClient } from './client.js';
 
 export class UnknownPulpServerError extends Error {
   readonly code = 'UNKNOWN_PULP_SERVER';

@@ -6,15 +6,15 @@ import {
   distributionBasePath,
   repoConfigRulesFromIni,
 } from '../../config/repoConfigRules.js';
+import { unwrap } from '../../pulp/client.js';
+import { startCopyVersion } from '../../pulp/copyVersion.js';
+import { ensureRepository } from '../../pulp/ensureRepository.js';
+import type { RepoType } from '../../pulp/hrefs.js';
+import { readRepository, removeContent } from '../../pulp/repoEndpoints.js';
+import { createdResource } from '../../pulp/tasks.js';
 import type { ServerRepoTarget } from '../db/repoSelectionActivities.js';
-import { unwrap } from './client.js';
-import { startCopyVersion } from './copyVersion.js';
-import { ensureRepository } from './ensureRepository.js';
-import type { RepoType } from './hrefs.js';
 import { PulpTaskSteps } from './pulpTaskSteps.js';
-import { readRepository, removeContent } from './repoEndpoints.js';
 import type { PulpServerClients } from './serverClients.js';
-import { createdResource } from './tasks.js';
 
 export interface SnapshotTarget {
   repoType: RepoType;

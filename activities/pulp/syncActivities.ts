@@ -1,8 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { isInternalUrl } from '../../domain/internalDomains.js';
-import type { PulpClient } from './client.js';
-import type { RepoType } from './hrefs.js';
-import { PulpTaskSteps } from './pulpTaskSteps.js';
+import type { PulpClient } from '../../pulp/client.js';
+import type { RepoType } from '../../pulp/hrefs.js';
 import {
   debRemoteIsFlat,
   findBannedContent,
@@ -16,9 +15,10 @@ import {
   startSync,
   startVersionDelete,
   versionHasPublication,
-} from './repoEndpoints.js';
+} from '../../pulp/repoEndpoints.js';
+import { createdResource } from '../../pulp/tasks.js';
+import { PulpTaskSteps } from './pulpTaskSteps.js';
 import type { PulpServerClients } from './serverClients.js';
-import { createdResource } from './tasks.js';
 
 export interface SyncRepositoryInput {
   server: string;

@@ -1,11 +1,11 @@
-import { unwrap } from '../../activities/pulp/client.js';
+import type { PulpServerClients } from '../../activities/pulp/serverClients.js';
+import { unwrap } from '../../pulp/client.js';
 import {
   findPackageContent as findPackageContentIn,
   type PackageContent,
   type PackageSearch,
-} from '../../activities/pulp/findPackageContent.js';
-import { repoTypeFromHref } from '../../activities/pulp/hrefs.js';
-import type { PulpServerClients } from '../../activities/pulp/serverClients.js';
+} from '../../pulp/findPackageContent.js';
+import { repoTypeFromHref } from '../../pulp/hrefs.js';
 import { invalidInput, notFound } from '../errors.js';
 
 export type { PackageSearch };

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unwrap } from '../../activities/pulp/client.js';
-import { waitForPulpTask } from '../../activities/pulp/tasks.js';
 import { pulp_server_repos, pulp_servers, repos } from '../../db/schema.js';
+import { unwrap } from '../../pulp/client.js';
+import { waitForPulpTask } from '../../pulp/tasks.js';
 import { stackPulpClient } from '../support/pulp.js';
 import { stack } from '../support/stack.js';
 import { type ApiHarness, body, jsonRequest, startApiHarness } from './support/apiHarness.js';

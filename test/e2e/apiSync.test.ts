@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureRepository } from '../../activities/pulp/ensureRepository.js';
 import { PulpServerClients } from '../../activities/pulp/serverClients.js';
 import { createApp } from '../../api/app.js';
 import { createLdapAuthenticator } from '../../api/auth/ldapAuthenticator.js';
+import { ensureRepository } from '../../pulp/ensureRepository.js';
 import { eventually } from '../support/eventually.js';
 import { deleteReposByPrefix, fixtureRepoSpecs, registerFixtureRepos } from '../support/fixtureRepos.js';
 import { type PipelineHarness, startPipelineHarness } from '../support/pipelineHarness.js';

@@ -1,8 +1,8 @@
 import { gunzipSync } from 'node:zlib';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findPackageContent, PackageSearchError } from '../../activities/pulp/findPackageContent.js';
 import { pulp_server_repo_tasks, task_stages, tasks } from '../../db/schema.js';
+import { findPackageContent, PackageSearchError } from '../../pulp/findPackageContent.js';
 import type { RemoveRepoContentArgs } from '../../workflows/args.js';
 import type { ContentRemovalOutcome } from '../../workflows/removeRepoContent.js';
 import { deleteReposByPrefix, fixtureRepoSpecs, registerFixtureRepos } from '../support/fixtureRepos.js';

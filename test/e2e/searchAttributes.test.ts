@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureRepository } from '../../activities/pulp/ensureRepository.js';
+import { ensureRepository } from '../../pulp/ensureRepository.js';
 import { repoGroupSyncWorkflow } from '../../workflows/repoGroupSync.js';
 import { eventually } from '../support/eventually.js';
 import { deleteReposByPrefix } from '../support/fixtureRepos.js';

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { unwrap } from '../../activities/pulp/client.js';
-import { listAll } from '../../activities/pulp/listAll.js';
-import { waitForPulpTask } from '../../activities/pulp/tasks.js';
+import { unwrap } from '../../pulp/client.js';
+import { listAll } from '../../pulp/listAll.js';
+import { waitForPulpTask } from '../../pulp/tasks.js';
 import { download, stackPulpClient } from '../support/pulp.js';
 import { stack } from '../support/stack.js';
 

@@ -1,11 +1,11 @@
 import { and, desc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readServerInventory } from '../../activities/pulp/inventory.js';
-import { removeContent } from '../../activities/pulp/repoEndpoints.js';
 import { PulpServerClients } from '../../activities/pulp/serverClients.js';
 import { createApp } from '../../api/app.js';
 import { createLdapAuthenticator } from '../../api/auth/ldapAuthenticator.js';
 import { task_stages, tasks } from '../../db/schema.js';
+import { readServerInventory } from '../../pulp/inventory.js';
+import { removeContent } from '../../pulp/repoEndpoints.js';
 import { type PulpSimulator, type SimTaskKind, startPulpSimulator } from '../simulator/pulpApiSimulator.js';
 import { eventually } from '../support/eventually.js';
 import { type PipelineHarness, startPipelineHarness } from '../support/pipelineHarness.js';

@@ -1,20 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPulpClient, type PulpClient } from '../../activities/pulp/client.js';
-import { PulpApiError, PulpConnectionError, PulpTaskFailedError } from '../../activities/pulp/errors.js';
-import { readServerInventory } from '../../activities/pulp/inventory.js';
+import { createPulpClient, type PulpClient } from '../../pulp/client.js';
+import { PulpApiError, PulpConnectionError, PulpTaskFailedError } from '../../pulp/errors.js';
+import { readServerInventory } from '../../pulp/inventory.js';
 import {
   findBannedContent,
   readRepository,
   startPublish,
   startSync,
   versionHasPublication,
-} from '../../activities/pulp/repoEndpoints.js';
-import {
-  cancelPulpTask,
-  createdResource,
-  findTaskToAdopt,
-  waitForPulpTask,
-} from '../../activities/pulp/tasks.js';
+} from '../../pulp/repoEndpoints.js';
+import { cancelPulpTask, createdResource, findTaskToAdopt, waitForPulpTask } from '../../pulp/tasks.js';
 import { type PulpSimulator, type SimulatorOptions, startPulpSimulator } from './pulpApiSimulator.js';
 
 // The simulator is only worth its benchmarks if Pulp Manager's own Pulp client code works

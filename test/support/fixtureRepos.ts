@@ -1,8 +1,8 @@
-import type { PulpClient } from '../../activities/pulp/client.js';
-import { unwrap } from '../../activities/pulp/client.js';
-import { ensureRepository, type RepositorySpec } from '../../activities/pulp/ensureRepository.js';
-import { listAll } from '../../activities/pulp/listAll.js';
-import { waitForPulpTask } from '../../activities/pulp/tasks.js';
+import type { PulpClient } from '../../pulp/client.js';
+import { unwrap } from '../../pulp/client.js';
+import { ensureRepository, type RepositorySpec } from '../../pulp/ensureRepository.js';
+import { listAll } from '../../pulp/listAll.js';
+import { waitForPulpTask } from '../../pulp/tasks.js';
 import { stack } from './stack.js';
 
 const fx = stack.fixtures.baseUrl;

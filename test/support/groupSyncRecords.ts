@@ -1,9 +1,9 @@
 import { and, asc, eq } from 'drizzle-orm';
-import type { PulpClient } from '../../activities/pulp/client.js';
-import { unwrap } from '../../activities/pulp/client.js';
-import { listAll } from '../../activities/pulp/listAll.js';
 import type { Database } from '../../db/client.js';
 import { task_stages, tasks } from '../../db/schema.js';
+import type { PulpClient } from '../../pulp/client.js';
+import { unwrap } from '../../pulp/client.js';
+import { listAll } from '../../pulp/listAll.js';
 
 /**
  * What a group sync left behind, read from its two witnesses: our task records and Pulp's own

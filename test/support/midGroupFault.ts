@@ -1,6 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { expect } from 'vitest';
-import { ensureRepository } from '../../activities/pulp/ensureRepository.js';
+import { ensureRepository } from '../../pulp/ensureRepository.js';
 import { eventually } from './eventually.js';
 import { deleteReposByPrefix, fixtureRepoSpecs, registerFixtureRepos } from './fixtureRepos.js';
 import { groupRecords, pulpSyncTasksSince } from './groupSyncRecords.js';

@@ -1,4 +1,4 @@
-import { createPulpClient, type PulpClient } from '../../activities/pulp/client.js';
+import { createPulpClient, type PulpClient } from '../../pulp/client.js';
 import { stack } from './stack.js';
 
 export type StackPulpServer = (typeof stack.pulp)['primary'];

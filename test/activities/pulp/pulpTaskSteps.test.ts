@@ -4,8 +4,8 @@ import { Context } from '@temporalio/activity';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PulpClient } from '../../../activities/pulp/client.js';
 import { PulpTaskSteps, readStepProgress } from '../../../activities/pulp/pulpTaskSteps.js';
+import type { PulpClient } from '../../../pulp/client.js';
 import { stack } from '../../support/stack.js';
 
 describe('readStepProgress', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextPollWaitMs } from '../../../activities/pulp/tasks.js';
+import { nextPollWaitMs } from '../../pulp/tasks.js';
 
 describe('Pulp task poll schedule', () => {
   it('starts short and doubles up to the minimum interval, for tasks that finish in ms', () => {

@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPulpClient, type PulpClient, unwrap } from '../../../activities/pulp/client.js';
-import { PULP_LOGIN_PATH, PulpSession } from '../../../activities/pulp/pulpSession.js';
-import { waitForPulpTask } from '../../../activities/pulp/tasks.js';
-import { stack } from '../../support/stack.js';
+import { createPulpClient, type PulpClient, unwrap } from '../../pulp/client.js';
+import { PULP_LOGIN_PATH, PulpSession } from '../../pulp/pulpSession.js';
+import { waitForPulpTask } from '../../pulp/tasks.js';
+import { stack } from '../support/stack.js';
 
 // The real primary of the local stack (make stack-up), except where a test double stands in
 // for a Pulp without a login API.
