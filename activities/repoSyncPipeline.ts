@@ -2,6 +2,7 @@ import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { Database } from '../db/client.js';
 import type { TaskError } from '../db/schema.js';
 import { closeOrphanedTask, finishTask, linkTaskToServerRepo, upsertStage } from '../db/taskRecords.js';
+import { repoSyncTaskStart } from '../domain/repoSyncTask.js';
 import type { SyncOptions } from '../pulp/repoEndpoints.js';
 import type { createServerRepoActivities } from './db/serverRepoActivities.js';
 import { classifySqlError } from './db/sqlFailures.js';
@@ -58,20 +59,7 @@ export function createRepoSyncPipeline(deps: PipelineDeps) {
 
       let taskId = steps.value<number>('taskId');
       if (taskId === undefined) {
-        taskId = await db('start task record', () =>
-          deps.tasks.startTaskRecord({
-            name: `repo sync ${input.repoName} on ${input.server}`,
-            taskType: 'repo_sync',
-            parentTaskId: input.parentTaskId ?? null,
-            server: input.server,
-            args: {
-              server: input.server,
-              repo: input.repoName,
-              sync_options: input.syncOptions ?? {},
-              deb_publish_mode: input.debPublishMode,
-            },
-          }),
-        );
+        taskId = await db('start task record', () => deps.tasks.startTaskRecord(repoSyncTaskStart(input)));
         const id = taskId;
         await db('link task to repo', () => linkTaskToServerRepo(deps.db, id, input.serverRepoId));
         steps.remember('taskId', taskId);

@@ -1,6 +1,6 @@
 import { ApplicationFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import type { StartTaskInput } from '../activities/db/taskActivities.js';
 import type { Activities } from '../activities/index.js';
+import { repoSyncTaskStart } from '../domain/repoSyncTask.js';
 import {
   DB_ACTIVITY,
   PULP_CALL_ACTIVITY,
@@ -54,32 +54,17 @@ export async function repoSyncWorkflow(args: RepoSyncArgs): Promise<RepoSyncOutc
   try {
     return await pipeline.runRepoSyncPipeline(args);
   } catch (err) {
-    throw await endTaskOfRunOnError(taskStart(args), err, {
+    throw await endTaskOfRunOnError(repoSyncTaskStart(args), err, {
       context: `repo sync of ${args.repoName}`,
       type: 'RepoSyncFailed',
     });
   }
 }
 
-function taskStart(args: RepoSyncArgs): StartTaskInput {
-  return {
-    name: `repo sync ${args.repoName} on ${args.server}`,
-    taskType: 'repo_sync',
-    parentTaskId: args.parentTaskId ?? null,
-    server: args.server,
-    args: {
-      server: args.server,
-      repo: args.repoName,
-      sync_options: args.syncOptions ?? {},
-      deb_publish_mode: args.debPublishMode,
-    },
-  };
-}
-
 /** The pipeline as runs started before the one-activity pipeline recorded it: kept for replay. */
 async function repoSyncInStages(args: RepoSyncArgs): Promise<RepoSyncOutcome> {
   const { server } = args;
-  const taskId = await db.startTaskRecord(taskStart(args));
+  const taskId = await db.startTaskRecord(repoSyncTaskStart(args));
   await db.linkTaskToServerRepo({ taskId, serverRepoId: args.serverRepoId });
   let stage: number = STAGE.sync;
   let stageName = 'sync repo';

@@ -2,17 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { type Client, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Activities } from '../../activities/index.js';
 import type { RepoCursor, RepoPage } from '../../db/serverRepoQueries.js';
-import { workflowsEntry } from '../../temporal/workflowsPath.js';
 import { removeRepoContentWorkflow } from '../../workflows/removeRepoContent.js';
 import { repoGroupSyncWorkflow } from '../../workflows/repoGroupSync.js';
 import { repoRemovalWorkflow } from '../../workflows/repoRemoval.js';
 import { snapshotReposWorkflow } from '../../workflows/snapshotRepos.js';
-import { stack } from '../support/stack.js';
+import { type StubActivities, type StubWorkerEnv, startStubWorkerEnv } from '../support/stubWorker.js';
 
 /**
  * Snapshots, removals and group syncs at fleet size, with stub activities on the real dev
@@ -20,37 +16,20 @@ import { stack } from '../support/stack.js';
  * the number of repos) and still finishes every repo with the right totals; max_runtime ends
  * every stage, including the group's register and reconcile and a repo or content removal.
  */
-type Stubs = Partial<Record<keyof Activities, (...args: never[]) => Promise<unknown>>>;
-
-let env: TestWorkflowEnvironment;
+let env: StubWorkerEnv;
 let client: Client;
-let workflowBundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createFromExistingServer({
-    address: stack.temporal.address,
-    namespace: stack.temporal.testNamespace,
-  });
+  env = await startStubWorkerEnv();
   client = env.client;
-  workflowBundle = await bundleWorkflowCode({ workflowsPath: workflowsEntry() });
 });
 
 afterAll(async () => {
   await env?.teardown();
 });
 
-async function withWorker<T>(activities: Stubs, fn: (taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = `wf-test-${randomBytes(4).toString('hex')}`;
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    namespace: stack.temporal.testNamespace,
-    taskQueue,
-    workflowBundle,
-    activities,
-    maxHeartbeatThrottleInterval: '200 milliseconds',
-  });
-  return worker.runUntil(fn(taskQueue));
-}
+const withWorker = <T>(activities: StubActivities, fn: (taskQueue: string) => Promise<T>) =>
+  env.withWorker(activities, fn);
 
 const wid = (kind: string) => `${kind}-test/${randomBytes(4).toString('hex')}`;
 
@@ -107,7 +86,7 @@ function taskStubs() {
       },
       linkTaskToServerRepo: async () => undefined,
       reconcileServerRepos: async () => ({ added: 0, updated: 0, removed: 0, total: 0 }),
-    } satisfies Stubs,
+    } satisfies StubActivities,
   };
 }
 

@@ -1,51 +1,29 @@
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { type Client, WorkflowFailedError } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Activities } from '../../activities/index.js';
-import { workflowsEntry } from '../../temporal/workflowsPath.js';
 import { repoSyncWorkflow } from '../../workflows/repoSync.js';
-import { stack } from '../support/stack.js';
+import { type StubActivities, type StubWorkerEnv, startStubWorkerEnv } from '../support/stubWorker.js';
 
 /**
  * repoSyncWorkflow's own logic, with stub activities on the real dev server: what it asks of the
  * pipeline, how it ends the Task when the pipeline fails or is canceled, and how few history
  * events a repo costs. The pipeline itself runs against real Pulp in the e2e tests.
  */
-type Stubs = Partial<Record<keyof Activities, (...args: never[]) => Promise<unknown>>>;
-
-let env: TestWorkflowEnvironment;
+let env: StubWorkerEnv;
 let client: Client;
-let workflowBundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createFromExistingServer({
-    address: stack.temporal.address,
-    namespace: stack.temporal.testNamespace,
-  });
+  env = await startStubWorkerEnv();
   client = env.client;
-  workflowBundle = await bundleWorkflowCode({ workflowsPath: workflowsEntry() });
 });
 
 afterAll(async () => {
   await env?.teardown();
 });
 
-async function withWorker<T>(activities: Stubs, fn: (taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = `wf-test-${randomBytes(4).toString('hex')}`;
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    namespace: stack.temporal.testNamespace,
-    taskQueue,
-    workflowBundle,
-    activities,
-    // Cancellation reaches an activity with a heartbeat answer: keep it prompt.
-    maxHeartbeatThrottleInterval: '200 milliseconds',
-  });
-  return worker.runUntil(fn(taskQueue));
-}
+const withWorker = <T>(activities: StubActivities, fn: (taskQueue: string) => Promise<T>) =>
+  env.withWorker(activities, fn);
 
 const args = {
   server: 'pulp1',
