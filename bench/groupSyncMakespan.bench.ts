@@ -299,7 +299,7 @@ async function writeResults(results: CaseResult[]): Promise<void> {
     targets.push({
       name: 'orchestration overhead per repo, N=100, c=10',
       target: '≤ 0.5 s',
-      measured: `${round(small.overheadPerRepoS, 2)} s`,
+      measured: `${round(small.overheadPerRepoS, 3)} s`,
       previous: small.previous ? `${small.previous.overheadPerRepoS} s` : undefined,
       met: small.overheadPerRepoS <= 0.5,
       gapCause: small.overheadPerRepoS <= 0.5 ? undefined : gapText(small),
