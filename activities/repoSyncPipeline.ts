@@ -7,7 +7,6 @@ import type { SyncOptions } from '../pulp/repoEndpoints.js';
 import type { createServerRepoActivities } from './db/serverRepoActivities.js';
 import { classifySqlError } from './db/sqlFailures.js';
 import type { createTaskActivities, StartTaskInput } from './db/taskActivities.js';
-import { HEARTBEAT_EVERY_MS } from './heartbeat.js';
 import { PulpTaskSteps } from './pulp/pulpTaskSteps.js';
 import type { PulpServerClients } from './pulp/serverClients.js';
 import type { RepoSyncSteps } from './pulp/syncActivities.js';
@@ -200,9 +199,7 @@ async function waitOutDbOutage<T>(steps: PulpTaskSteps, what: string, fn: () => 
       if (attempt === 1 || attempt % 10 === 0) {
         log.warn('database unreachable; waiting it out', { what, attempt, waitMs, error: String(err) });
       }
-      await steps.withHeartbeat(
-        () => new Promise((r) => setTimeout(r, Math.min(waitMs, HEARTBEAT_EVERY_MS * 6))),
-      );
+      await steps.withHeartbeat(() => new Promise((r) => setTimeout(r, waitMs)));
     }
   }
 }

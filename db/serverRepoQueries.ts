@@ -118,6 +118,17 @@ export interface ServerRepoRow {
   distributionHref: string | null;
 }
 
+/** The columns of a ServerRepoRow: what every selection of a server's repos reads. */
+const serverRepoColumns = {
+  serverRepoId: pulp_server_repos.id,
+  name: repos.name,
+  repoType: repos.repo_type,
+  repoHref: pulp_server_repos.repo_href,
+  remoteHref: pulp_server_repos.remote_href,
+  remoteFeed: pulp_server_repos.remote_feed,
+  distributionHref: pulp_server_repos.distribution_href,
+};
+
 export async function listServerRepos(
   db: Database,
   server: string,
@@ -125,15 +136,7 @@ export async function listServerRepos(
 ): Promise<ServerRepoRow[]> {
   const serverId = await requireServerId(db, server);
   const rows = await db
-    .select({
-      serverRepoId: pulp_server_repos.id,
-      name: repos.name,
-      repoType: repos.repo_type,
-      repoHref: pulp_server_repos.repo_href,
-      remoteHref: pulp_server_repos.remote_href,
-      remoteFeed: pulp_server_repos.remote_feed,
-      distributionHref: pulp_server_repos.distribution_href,
-    })
+    .select(serverRepoColumns)
     .from(pulp_server_repos)
     .innerJoin(repos, eq(repos.id, pulp_server_repos.repo_id))
     .where(
@@ -181,15 +184,7 @@ export async function pageOfServerRepos<T extends { id: number }>(
   let more = false;
   for (;;) {
     const rows = await db
-      .select({
-        serverRepoId: pulp_server_repos.id,
-        name: repos.name,
-        repoType: repos.repo_type,
-        repoHref: pulp_server_repos.repo_href,
-        remoteHref: pulp_server_repos.remote_href,
-        remoteFeed: pulp_server_repos.remote_feed,
-        distributionHref: pulp_server_repos.distribution_href,
-      })
+      .select(serverRepoColumns)
       .from(pulp_server_repos)
       .innerJoin(repos, eq(repos.id, pulp_server_repos.repo_id))
       .where(and(eq(pulp_server_repos.pulp_server_id, serverId), gt(pulp_server_repos.id, afterId)))
