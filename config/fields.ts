@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cronProblem } from './cron.js';
 import { parseMaxRuntime } from './maxRuntime.js';
-import { regexProblem } from './regex.js';
+import { pythonRegexProblem } from './pythonRegex.js';
 
 /** Field types shared by config.ini, pulp_config.yml and the API's request bodies. */
 
@@ -10,8 +10,9 @@ export const cronField = z.string().superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 
+/** A regex written for Python's `re`, as in the original; checked on its translation (config/pythonRegex). */
 export const regexField = z.string().superRefine((value, ctx) => {
-  const problem = regexProblem(value);
+  const problem = pythonRegexProblem(value);
   if (problem) ctx.addIssue({ code: 'custom', message: problem });
 });
 

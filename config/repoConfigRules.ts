@@ -1,5 +1,6 @@
 import { isInternalUrl } from '../domain/internalDomains.js';
 import type { IniConfig } from './iniConfigSchema.js';
+import { compilePythonRegex } from './pythonRegex.js';
 import type { RepoConfigFile, RepoConfigGlobal, RepoConfigKind, VaultSecretRef } from './repoConfigSchema.js';
 
 /** The config.ini settings the repo-config rules depend on. */
@@ -89,11 +90,11 @@ export function baseUrlFromDescription(description: string | null | undefined): 
 /**
  * Rewrites a repository name with the replacement pattern: when the pattern matches at the
  * start of the name (Python's re.match), `{group}` placeholders of the rule take the named
- * groups' values. Python's `(?P<group>…)` syntax is accepted as well as JavaScript's.
+ * groups' values. The pattern is Python's `re` syntax (config/pythonRegex).
  */
 export function applyNameReplacement(name: string, replacement: NameReplacement | undefined): string {
   if (!replacement?.pattern) return name;
-  const re = new RegExp(replacement.pattern.replace(/\(\?P</g, '(?<'), 'y');
+  const re = compilePythonRegex(replacement.pattern, 'y');
   const m = re.exec(name);
   if (!m) return name;
   const groups = m.groups ?? {};

@@ -1,3 +1,4 @@
+import { compilePythonRegex, pythonRegexForPostgres } from '../config/pythonRegex.js';
 import { type PulpClient, unwrap } from './client.js';
 import type { RepoType } from './hrefs.js';
 import { listAll } from './listAll.js';
@@ -124,7 +125,7 @@ export async function findBannedContent(
 ): Promise<{ href: string; name: string }[]> {
   switch (repoType) {
     case 'deb': {
-      // Filtered by Pulp itself (case-insensitive regex on the package name).
+      // Filtered by Pulp itself (case-insensitive regex on the package name, in PostgreSQL's dialect).
       const units = await listAll((q) =>
         unwrap(
           client.GET('/pulp/api/v3/content/deb/packages/', {
@@ -132,7 +133,7 @@ export async function findBannedContent(
               query: {
                 ...q,
                 repository_version: versionHref,
-                package__iregex: bannedRegex,
+                package__iregex: pythonRegexForPostgres(bannedRegex),
                 fields: ['pulp_href', 'package'],
               },
             },
@@ -143,7 +144,7 @@ export async function findBannedContent(
     }
     case 'rpm': {
       // rpm has no regex filter: read the names and match them here.
-      const re = new RegExp(bannedRegex, 'i');
+      const re = compilePythonRegex(bannedRegex, 'i');
       // Two short fields a unit: pages of 1,000 keep an EPEL-sized repository to ~100 calls.
       const units = await listAll(
         (q) =>

@@ -93,7 +93,7 @@ describe('config.ini', () => {
     [
       'bad banned regex',
       SEED_INI.replace('banned_package_regex=bannedexample|another', 'banned_package_regex=(unclosed'),
-      `${FILE}: pulp.banned_package_regex: invalid regex "(unclosed": Invalid regular expression: /(unclosed/: Unterminated group`,
+      `${FILE}: pulp.banned_package_regex: invalid regex "(unclosed": Unterminated group`,
     ],
     [
       'default page size above the cap',

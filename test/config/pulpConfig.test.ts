@@ -137,7 +137,7 @@ describe('pulp_config.yml', () => {
     [
       'invalid regex',
       edit('regex_include: ^ext-', 'regex_include: "^ext-(["'),
-      `${FILE}: repo_groups.external_repos.regex_include: invalid regex "^ext-([": Invalid regular expression: /^ext-([/: Unterminated character class`,
+      `${FILE}: repo_groups.external_repos.regex_include: invalid regex "^ext-([": unterminated character set [...]`,
     ],
     [
       'zero concurrency',
