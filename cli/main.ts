@@ -7,6 +7,7 @@ import { loadAppConfig } from '../config/loadAppConfig.js';
 import { loadPulpConfig } from '../config/loadPulpConfig.js';
 import { closeDatabase, createDatabase } from '../db/client.js';
 import { assertMigrated, migrateDatabase } from '../db/migrate.js';
+import { originalConversionReport } from '../db/originalConversionReport.js';
 import { DEFAULT_EXPORTER_HOST, DEFAULT_EXPORTER_PORT, runExporter } from '../metrics/exporter.js';
 import { DEFAULT_WORKER_METRICS_PORT, installWorkerTelemetry } from '../metrics/workerTelemetry.js';
 import { connectTemporalClient } from '../temporal/connect.js';
@@ -21,10 +22,13 @@ const program = new Command()
 
 program
   .command('migrate')
-  .description('apply the database migrations')
+  .description(
+    'apply the database migrations; a database of the original Pulp Manager (alembic) is converted in place first',
+  )
   .action(async () => {
     const config = await loadAppConfig();
     const result = await migrateDatabase(config.database);
+    for (const line of originalConversionReport(result.database, result.original)) console.log(line);
     console.log(
       result.applied.length === 0
         ? `database ${config.database.database} is up to date`

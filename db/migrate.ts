@@ -7,6 +7,7 @@ import mysql from 'mysql2/promise';
 import { z } from 'zod';
 import { connectionOptions, type DatabaseSettings, sessionSetupSql } from './client.js';
 import { mysqlErrno, mysqlErrorNumber } from './driverErrors.js';
+import { convertOriginalDatabase, type OriginalConversion } from './originalDatabase.js';
 
 /**
  * The committed migrations (drizzle-kit output). A build must ship this folder next to the
@@ -56,6 +57,11 @@ export interface MigrateResult {
   database: string;
   /** Tags applied by this call; empty when the database was already up to date. */
   applied: string[];
+  /**
+   * Set when the database was the original Pulp Manager's (db/originalDatabase.ts): its tables
+   * were converted in place (or a conversion an earlier run began was finished).
+   */
+  original?: OriginalConversion;
 }
 
 // Any drizzle mysql2 database, whatever schema it was created with.
@@ -134,12 +140,19 @@ export async function migrateDatabase(
       throw new Error(`database ${settings.database}: another migration holds the lock ${lockName}`);
     }
     try {
+      // A database of the original has no migrations table: what the conversion applies (the
+      // migrations its copy was written against) counts as applied by this call.
       const before = await migrationStatus(db, migrationsFolder);
+      const original = await convertOriginalDatabase(conn, {
+        migrationsFolder,
+        applyMigrations: (folder) => migrate(db, { migrationsFolder: folder, migrationsTable }),
+      });
       await migrate(db, { migrationsFolder, migrationsTable });
       const after = await migrationStatus(db, migrationsFolder);
       return {
         database: before.database,
         applied: before.pending.filter((tag) => !after.pending.includes(tag)),
+        ...(original === null ? {} : { original }),
       };
     } finally {
       await db.execute(sql`SELECT RELEASE_LOCK(${lockName})`);

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# A venv with the original Pulp Manager's alembic, SQLAlchemy and PyMySQL (pinned by
+# dev/original-alembic-requirements.txt), so a test can build a database exactly as the original's
+# own migrations (test/fixtures/original-alembic) left it. Usage: dev/original-alembic.sh install|path
+#   install  create $PM_CACHE/original-alembic-venv-<key> once (skipped when present)
+#   path     print the venv's directory
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
+
+REQS="$DEV_DIR/original-alembic-requirements.txt"
+pin() { sed -n "s/^$1==\([^ ]*\).*/\1/p" "$REQS"; }
+ALEMBIC_VERSION="$(pin alembic)"
+SQLALCHEMY_VERSION="$(pin SQLAlchemy)"
+[[ -n "$ALEMBIC_VERSION" && -n "$SQLALCHEMY_VERSION" ]] || die "could not read the alembic/SQLAlchemy pins from $REQS"
+VENV="$PM_CACHE/original-alembic-venv-alembic${ALEMBIC_VERSION}-sa${SQLALCHEMY_VERSION}-py311-$(sha256sum "$REQS" | cut -c1-8)"
+
+install_now() {
+  local py; py="$(command -v python3)" || die "python3 not found"
+  "$py" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' \
+    || die "python3 must be 3.11 (found $("$py" --version 2>&1))"
+  rm -rf "$VENV"
+  "$py" -m venv "$VENV"
+  local logf="$PM_LOGS/original-alembic-pip.log"
+  "$VENV/bin/pip" install --disable-pip-version-check --prefer-binary --no-deps -r "$REQS" >"$logf" 2>&1 \
+    || { tail -30 "$logf"; die "pip install failed (log: $logf)"; }
+  "$VENV/bin/pip" check >>"$logf" 2>&1 || { tail -10 "$logf"; die "pip check failed (log: $logf)"; }
+  "$VENV/bin/python" -c 'import alembic, sqlalchemy, pymysql' || die "the original-alembic venv does not import alembic/sqlalchemy/pymysql"
+  touch "$VENV/.pm-installed"
+}
+
+case "${1:-install}" in
+  install)
+    if [[ -f "$VENV/.pm-installed" ]]; then
+      log "original-alembic venv present: $VENV (skipping install)"
+    else
+      timed "original-alembic venv (alembic $ALEMBIC_VERSION, SQLAlchemy $SQLALCHEMY_VERSION) -> $VENV" install_now
+    fi
+    ;;
+  path) echo "$VENV" ;;
+  *) die "usage: $0 install|path" ;;
+esac
