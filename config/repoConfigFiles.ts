@@ -1,18 +1,17 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, posix, relative, sep } from 'node:path';
+import { join, posix } from 'node:path';
 import type { ConfigIssue } from './errors.js';
 import {
   mergeGlobal,
   type RepoConfigEntry,
   type RepoConfigRules,
+  registrationFilterName,
   repoConfigEntry,
-  repoConfigRuleIssues,
-  repoNameFor,
 } from './repoConfigRules.js';
 import {
-  REPO_CONFIG_KINDS,
+  REPO_CONFIG_FILE_KEYS,
+  REPO_CONFIG_GLOBAL_KEYS,
   type RepoConfigGlobal,
-  type RepoConfigKind,
   repoConfigFileSchema,
   repoConfigGlobalSchema,
 } from './repoConfigSchema.js';
@@ -22,6 +21,8 @@ export interface RepoConfigReadResult {
   entries: RepoConfigEntry[];
   /** One or more per broken file, each naming the file and the key. */
   issues: ConfigIssue[];
+  /** What was read but not used (unknown keys, values global.json replaces): never a refusal. */
+  notices: ConfigIssue[];
   /** Repository files found (global.json not counted). */
   files: number;
   /** Files whose repository the regexes leave out. */
@@ -30,24 +31,39 @@ export interface RepoConfigReadResult {
 
 export interface ReadRepoConfigOptions {
   rules: RepoConfigRules;
-  /** Filters on the final (prefixed) repository name. */
+  /** Filters on the name of registrationFilterName. */
   matches: (name: string) => boolean;
   /** How file paths are reported, e.g. the git_repo_config_dir they are under. */
   displayRoot: string;
 }
 
-async function isDirectory(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
-}
-
-async function jsonFilesUnder(dir: string): Promise<string[]> {
+/**
+ * Every repository file under the repo config, as relative posix paths: each `*.json` at any
+ * depth whose name does not contain `global.json` (the original's test), dot folders (.git)
+ * left out.
+ */
+async function repoFilesUnder(root: string, rel = ''): Promise<string[]> {
   const found: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) found.push(...(await jsonFilesUnder(path)));
-    else if (e.isFile() && e.name.endsWith('.json') && e.name !== 'global.json') found.push(path);
+  for (const e of await readdir(join(root, rel), { withFileTypes: true })) {
+    const path = rel === '' ? e.name : posix.join(rel, e.name);
+    if (e.isDirectory() && !e.name.startsWith('.')) found.push(...(await repoFilesUnder(root, path)));
+    else if (e.isFile() && e.name.endsWith('.json') && !e.name.includes('global.json')) found.push(path);
   }
   return found.sort();
+}
+
+/**
+ * The global.json a file is merged with: the one of the first `remote/` folder on its path, as
+ * the original did; files under an `internal/` folder get that folder's global.json likewise
+ * (the original ignored it, see UPGRADING.md).
+ */
+export function globalJsonFor(file: string): string | undefined {
+  const path = `/${file}`;
+  for (const folder of ['/remote/', '/internal/']) {
+    const at = path.indexOf(folder);
+    if (at >= 0) return `${path.slice(1, at + folder.length)}global.json`;
+  }
+  return undefined;
 }
 
 type Parsed = { ok: true; value: unknown } | { ok: false; issue: ConfigIssue };
@@ -67,103 +83,165 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+function unknownKeyNotices(raw: Record<string, unknown>, known: ReadonlySet<string>, file: string) {
+  return Object.keys(raw)
+    .filter((k) => !known.has(k))
+    .map((path) => ({ file, path, message: 'unknown key, ignored (the original did not read it either)' }));
+}
+
+interface LoadedGlobal {
+  /** What is merged into the files: the file's raw keys, so global.json wins as in the original. */
+  raw?: Record<string, unknown>;
+  value?: RepoConfigGlobal;
+  broken: boolean;
+  /** Files left out because this global.json is broken. */
+  filesNotApplied: number;
+}
+
+async function loadGlobal(root: string, rel: string, shown: string, out: RepoConfigReadResult) {
+  const loaded: LoadedGlobal = { broken: false, filesNotApplied: 0 };
+  if (!(await stat(join(root, rel)).catch(() => undefined))?.isFile()) return loaded;
+  const parsed = await readJson(join(root, rel), shown);
+  if (!parsed.ok) {
+    out.issues.push(parsed.issue);
+    return { ...loaded, broken: true };
+  }
+  if (!isObject(parsed.value)) {
+    out.issues.push({ file: shown, path: '', message: 'must be a JSON object' });
+    return { ...loaded, broken: true };
+  }
+  const raw = parsed.value;
+  if ('name' in raw) {
+    // The original let it replace every file's name: one repository for the whole folder.
+    out.issues.push({
+      file: shown,
+      path: 'name',
+      message: 'a global name would give every repository of the folder the same name',
+    });
+    return { ...loaded, broken: true };
+  }
+  const checked = repoConfigGlobalSchema.safeParse(raw);
+  if (!checked.success) {
+    out.issues.push(...toConfigIssues(shown, checked.error));
+    return { ...loaded, broken: true };
+  }
+  out.notices.push(...unknownKeyNotices(raw, REPO_CONFIG_GLOBAL_KEYS, shown));
+  const applied = Object.keys(raw).filter((k) => REPO_CONFIG_FILE_KEYS.has(k));
+  if (/(^|\/)internal\/global\.json$/.test(rel) && applied.length > 0) {
+    out.notices.push({
+      file: shown,
+      path: '',
+      message: `applied to every repository under its folder (${applied.join(', ')}); the original read only remote/global.json`,
+    });
+  }
+  const known = Object.fromEntries(Object.entries(raw).filter(([k]) => REPO_CONFIG_FILE_KEYS.has(k)));
+  return { ...loaded, raw: known, value: checked.data };
+}
+
 /**
- * Reads a checked-out repo config (the folder holding remote/ and internal/): every file is
- * validated on its own, so a broken file is reported with its path and key while every other
- * file still yields its repository.
+ * Reads a checked-out repo config (the git_repo_config_dir folder) as the original read it:
+ * every repository file, merged with its global.json (which wins), named by its url. Every file
+ * is validated on its own, so a broken file is reported with its path and key while every other
+ * file still yields its repository; keys not read are notices.
  */
 export async function readRepoConfigDir(
   dir: string,
   opts: ReadRepoConfigOptions,
 ): Promise<RepoConfigReadResult> {
-  const result: RepoConfigReadResult = { entries: [], issues: [], files: 0, filteredOut: 0 };
-  const display = (path: string) =>
-    posix.join(opts.displayRoot, relative(dir, path).split(sep).join(posix.sep));
+  const result: RepoConfigReadResult = { entries: [], issues: [], notices: [], files: 0, filteredOut: 0 };
+  const display = (rel: string) => posix.join(opts.displayRoot, rel);
   const fileOfName = new Map<string, string>();
-  let folders = 0;
-  for (const kind of REPO_CONFIG_KINDS) {
-    const folder = join(dir, kind);
-    if (!(await isDirectory(folder))) continue;
-    folders++;
-    const files = await jsonFilesUnder(folder);
-    result.files += files.length;
-    const global = await readGlobal(folder, display(join(folder, 'global.json')));
-    if (global.issues.length > 0) {
-      result.issues.push(...global.issues, {
-        file: display(folder),
-        path: '',
-        message: `${files.length} file(s) not applied: their global.json is invalid`,
+  const globals = new Map<string, LoadedGlobal>();
+  const files = await repoFilesUnder(dir);
+  result.files = files.length;
+  for (const rel of files) {
+    const shown = display(rel);
+    const globalRel = globalJsonFor(rel);
+    let global: LoadedGlobal | undefined;
+    if (globalRel !== undefined) {
+      global = globals.get(globalRel);
+      if (!global) {
+        global = await loadGlobal(dir, globalRel, display(globalRel), result);
+        globals.set(globalRel, global);
+      }
+      if (global.broken) {
+        global.filesNotApplied++;
+        continue;
+      }
+    }
+    const parsed = await readJson(join(dir, rel), shown);
+    if (!parsed.ok) {
+      result.issues.push(parsed.issue);
+      continue;
+    }
+    if (!isObject(parsed.value)) {
+      result.issues.push({ file: shown, path: '', message: 'must be a JSON object' });
+      continue;
+    }
+    const raw = parsed.value;
+    const rawName = raw.name;
+    if (
+      typeof rawName === 'string' &&
+      !opts.matches(registrationFilterName(posix.dirname(rel), rawName, opts.rules))
+    ) {
+      result.filteredOut++;
+      continue;
+    }
+    const entry = fileEntry(raw, global, shown, opts.rules, result.notices);
+    if ('issues' in entry) {
+      result.issues.push(...entry.issues);
+      continue;
+    }
+    const other = fileOfName.get(entry.name);
+    if (other !== undefined) {
+      result.issues.push({
+        file: shown,
+        path: 'name',
+        message: `repository ${entry.name} is also defined by ${other}`,
       });
       continue;
     }
-    for (const path of files) {
-      const shown = display(path);
-      const parsed = await readJson(path, shown);
-      if (!parsed.ok) {
-        result.issues.push(parsed.issue);
-        continue;
-      }
-      if (!isObject(parsed.value)) {
-        result.issues.push({ file: shown, path: '', message: 'must be a JSON object' });
-        continue;
-      }
-      const rawName = parsed.value.name;
-      if (typeof rawName === 'string' && !opts.matches(repoNameFor(kind, rawName, opts.rules))) {
-        result.filteredOut++;
-        continue;
-      }
-      const entry = fileEntry(parsed.value, global.value, kind, shown, opts);
-      if ('issues' in entry) {
-        result.issues.push(...entry.issues);
-        continue;
-      }
-      const other = fileOfName.get(entry.name);
-      if (other !== undefined) {
-        result.issues.push({
-          file: shown,
-          path: 'name',
-          message: `repository ${entry.name} is also defined by ${other}`,
-        });
-        continue;
-      }
-      fileOfName.set(entry.name, shown);
-      result.entries.push(entry);
-    }
+    fileOfName.set(entry.name, shown);
+    result.entries.push(entry);
   }
-  if (folders === 0) {
-    result.issues.push({
-      file: opts.displayRoot,
-      path: '',
-      message: 'holds neither a remote/ nor an internal/ folder',
-    });
+  for (const [rel, g] of globals) {
+    if (g.filesNotApplied > 0)
+      result.issues.push({
+        file: display(rel),
+        path: '',
+        message: `${g.filesNotApplied} file(s) not applied: this global.json is invalid`,
+      });
+  }
+  if (files.length === 0) {
+    result.issues.push({ file: opts.displayRoot, path: '', message: 'holds no repository file (*.json)' });
   }
   return result;
 }
 
-async function readGlobal(
-  folder: string,
-  shown: string,
-): Promise<{ value?: RepoConfigGlobal; issues: ConfigIssue[] }> {
-  const path = join(folder, 'global.json');
-  if (!(await stat(path).catch(() => undefined))?.isFile()) return { issues: [] };
-  const parsed = await readJson(path, shown);
-  if (!parsed.ok) return { issues: [parsed.issue] };
-  const checked = repoConfigGlobalSchema.safeParse(parsed.value);
-  if (!checked.success) return { issues: toConfigIssues(shown, checked.error) };
-  return { value: checked.data, issues: [] };
-}
-
 function fileEntry(
   raw: Record<string, unknown>,
-  global: RepoConfigGlobal | undefined,
-  kind: RepoConfigKind,
+  global: LoadedGlobal | undefined,
   shown: string,
-  opts: ReadRepoConfigOptions,
+  rules: RepoConfigRules,
+  notices: ConfigIssue[],
 ): RepoConfigEntry | { issues: ConfigIssue[] } {
-  const checked = repoConfigFileSchema.safeParse(mergeGlobal(global, raw));
+  const checked = repoConfigFileSchema.safeParse(mergeGlobal(global?.raw, raw));
   if (!checked.success) return { issues: toConfigIssues(shown, checked.error) };
-  const ruleIssues = repoConfigRuleIssues(checked.data, kind);
-  if (ruleIssues.length > 0)
-    return { issues: ruleIssues.map(([path, message]) => ({ file: shown, path, message })) };
-  return repoConfigEntry(checked.data, kind, shown, opts.rules);
+  notices.push(...unknownKeyNotices(raw, REPO_CONFIG_FILE_KEYS, shown));
+  for (const [key, value] of Object.entries(global?.raw ?? {})) {
+    if (key in raw && JSON.stringify(raw[key]) !== JSON.stringify(value))
+      notices.push({
+        file: shown,
+        path: key,
+        message: 'replaced by the value of its global.json (global.json wins)',
+      });
+  }
+  if (checked.data.url === undefined && checked.data.vault_load_secrets?.length) {
+    notices.push({
+      file: shown,
+      path: 'vault_load_secrets',
+      message: 'ignored: only a repository with a url has a remote to put secrets in',
+    });
+  }
+  return repoConfigEntry(checked.data, global?.value, shown, rules);
 }

@@ -1,7 +1,7 @@
 import { isInternalUrl } from '../domain/internalDomains.js';
 import type { IniConfig } from './iniConfigSchema.js';
 import { compilePythonRegex } from './pythonRegex.js';
-import type { RepoConfigFile, RepoConfigGlobal, RepoConfigKind, VaultSecretRef } from './repoConfigSchema.js';
+import type { RepoConfigFile, RepoConfigGlobal, VaultSecretRef } from './repoConfigSchema.js';
 
 /** The config.ini settings the repo-config rules depend on. */
 export interface RepoConfigRules {
@@ -66,13 +66,34 @@ export interface RepoConfigEntry {
   secrets: VaultSecretRef[];
 }
 
+/** The prefix every repository with a url gets; the original wrote it into its code, not its config. */
+export const EXTERNAL_NAME_PREFIX = 'ext-';
+
 export function prefixedName(name: string, prefix: string): string {
   return name.startsWith(prefix) ? name : `${prefix}${name}`;
 }
 
-/** The name a file's repository gets: external (remote/) and internal repos have their own prefix. */
-export function repoNameFor(kind: RepoConfigKind, name: string, rules: RepoConfigRules): string {
-  return prefixedName(name, kind === 'remote' ? rules.externalPrefix : rules.internalPrefix);
+/**
+ * The name a file's repository gets, as the original named it: `ext-` once for a repository with
+ * a url; otherwise the name as written, or with its global.json's `pulp.package_prefix`.
+ * `[pulp] internal_repo_prefix` / `external_repo_prefix` never rename a repository (see
+ * registrationFilterName): existing fleets' repositories keep their names.
+ */
+export function repoNameOf(file: Pick<RepoConfigFile, 'name' | 'url'>, global?: RepoConfigGlobal): string {
+  if (file.url !== undefined) return prefixedName(file.name, EXTERNAL_NAME_PREFIX);
+  return prefixedName(file.name, global?.pulp?.package_prefix ?? '');
+}
+
+/**
+ * The name the registration regexes are matched against, as in the original: the file's name
+ * with `[pulp] external_repo_prefix` when its folder path says `remote`, else
+ * `internal_repo_prefix` when it says `internal` (once), else as written. It may differ from the
+ * repository's name; operators' regexes were written against this one.
+ */
+export function registrationFilterName(folder: string, name: string, rules: RepoConfigRules): string {
+  if (folder.includes('remote')) return prefixedName(name, rules.externalPrefix);
+  if (folder.includes('internal')) return prefixedName(name, rules.internalPrefix);
+  return name;
 }
 
 /** The original's description format; snapshots read base_url back from it. */
@@ -112,29 +133,31 @@ export function distributionBasePath(name: string, baseUrl: string, replacement?
   return `${base}/${applyNameReplacement(name, replacement)}`;
 }
 
-/** Merges a folder's global.json into a file: global gives defaults, the file's own keys win. */
-export function mergeGlobal(global: RepoConfigGlobal | undefined, file: Record<string, unknown>) {
-  return { ...(global ?? {}), ...file };
+/**
+ * Merges a folder's global.json into a file. As in the original, global.json wins: a key it
+ * sets replaces the file's own (e.g. one proxy for every remote of the folder).
+ */
+export function mergeGlobal(global: Record<string, unknown> | undefined, file: Record<string, unknown>) {
+  return { ...file, ...(global ?? {}) };
 }
 
-/** Rules that need both the file and the folder it is in; returned as key → reason. */
-export function repoConfigRuleIssues(file: RepoConfigFile, kind: RepoConfigKind): [string, string][] {
-  const issues: [string, string][] = [];
-  if (kind === 'remote' && file.url === undefined)
-    issues.push(['url', 'required for repositories under remote/ (they are synced from it)']);
-  if (file.vault_load_secrets?.length && file.url === undefined)
-    issues.push(['vault_load_secrets', 'only repositories with a url have a remote to put secrets in']);
-  return issues;
-}
+/** A placeholder of the original's Pulp 2 era that it removed from every url before use. */
+const PULP2_TOKEN_PLACEHOLDER = '{{hpe_fwpp_token}}:null@';
 
-/** Applies every rule of SPEC "Repo config" to one validated file. */
+/**
+ * Applies the original's rules to one validated file (its global.json already merged in):
+ * name, type, description, base path, and for a file with a url the remote: proxy dropped for
+ * an internal-domain feed; TLS validated for an internal-domain feed, else as the file's
+ * `tls_validation` says, else as `[pulp] remote_tls_validation`; deb releases (default
+ * `stable`), components and architectures as Pulp's space-separated strings.
+ */
 export function repoConfigEntry(
   file: RepoConfigFile,
-  kind: RepoConfigKind,
+  global: RepoConfigGlobal | undefined,
   path: string,
   rules: RepoConfigRules,
 ): RepoConfigEntry {
-  const name = repoNameFor(kind, file.name, rules);
+  const name = repoNameOf(file, global);
   const repoType = file.content_repo_type === 'iso' ? 'file' : file.content_repo_type;
   const entry: RepoConfigEntry = {
     file: path,
@@ -142,29 +165,31 @@ export function repoConfigEntry(
     repoType,
     description: repoDescription(file),
     basePath: distributionBasePath(name, file.base_url, rules.nameReplacement),
-    secrets: file.vault_load_secrets ?? [],
+    secrets: [],
   };
-  if (file.url !== undefined) {
-    const internalFeed = isInternalUrl(file.url, rules.internalDomains);
-    const remote: RepoConfigRemote = {
-      url: file.url,
-      // Internal sources are reached directly, never through the proxy.
-      proxy_url: internalFeed ? null : (file.proxy ?? null),
-      // Internal feeds are validated against our root CA; others as [pulp] remote_tls_validation says.
-      tls_validation: internalFeed ? true : rules.remoteTlsValidation,
-      internalFeed,
-      sock_connect_timeout: rules.sockConnectTimeout,
-      sock_read_timeout: rules.sockReadTimeout,
-      policy: 'immediate',
-    };
-    if (repoType === 'deb') {
-      remote.distributions = file.releases ?? 'stable';
-      remote.components = file.components ?? null;
-      remote.architectures = file.architectures ?? null;
-      // As the original: a remote limited to some components tolerates missing indices.
-      remote.ignore_missing_package_indices = file.ignore_missing_package_indices ?? file.components != null;
-    }
-    entry.remote = remote;
+  if (file.url === undefined) return entry;
+  const url = file.url.replace(PULP2_TOKEN_PLACEHOLDER, '');
+  const internalFeed = isInternalUrl(url, rules.internalDomains);
+  const remote: RepoConfigRemote = {
+    url,
+    // Internal sources are reached directly, never through the proxy.
+    proxy_url: internalFeed ? null : (file.proxy ?? null),
+    tls_validation: internalFeed ? true : (file.tls_validation ?? rules.remoteTlsValidation),
+    internalFeed,
+    sock_connect_timeout: rules.sockConnectTimeout,
+    sock_read_timeout: rules.sockReadTimeout,
+    policy: 'immediate',
+  };
+  if (repoType === 'deb') {
+    remote.distributions = file.releases ?? 'stable';
+    remote.components = file.components ?? null;
+    remote.architectures = file.architectures ?? null;
+    // The original turned this on for every remote limited to some components; an explicit
+    // `true` in the file is honoured as well (the original ignored the key).
+    remote.ignore_missing_package_indices =
+      file.components != null || file.ignore_missing_package_indices === true;
   }
+  entry.remote = remote;
+  entry.secrets = file.vault_load_secrets ?? [];
   return entry;
 }

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
 /**
- * The JSON files of the git "repo config" (`<git_repo_config_dir>/remote/*.json` and
- * `.../internal/*.json`, each folder with an optional global.json), in the original's format.
- * Unknown keys are rejected so that a typo is reported with its file and key, not ignored.
+ * The JSON files of the git "repo config" (every `*.json` under `<git_repo_config_dir>`, usually
+ * in `remote/` and `internal/`, with a `global.json` beside them), in the original's format and
+ * with the original's reading: a key neither knows is a notice, never a refusal, so every file
+ * of a migrated fleet still yields its repository.
  */
 
 /** Remote fields a `vault_load_secrets` entry may fill: Pulp's credential fields of a remote. */
@@ -29,6 +30,19 @@ export type VaultSecretRef = z.infer<typeof vaultSecretRefSchema>;
 
 const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
 
+/**
+ * deb `releases` / `components` / `architectures`: a string as Pulp takes it (whitespace
+ * separated) or a list of words, joined with spaces into that same string.
+ */
+const debWords = z
+  .union([
+    z.string().trim().min(1, 'must not be empty'),
+    z
+      .array(z.string().trim().min(1, 'must not be empty').regex(/^\S+$/, 'one word per list item'))
+      .min(1, 'must not be an empty list'),
+  ])
+  .transform((v) => (Array.isArray(v) ? v.join(' ') : v));
+
 const repoConfigFields = {
   name: z
     .string()
@@ -44,24 +58,34 @@ const repoConfigFields = {
     .regex(/^[^\s]+$/, 'must not contain whitespace'),
   url: httpUrl.optional(),
   proxy: httpUrl.nullish(),
-  // Accepted as in the original, where `[pulp] remote_tls_validation` decides for external
-  // feeds and internal feeds are always validated (see repoConfigRules).
   tls_validation: z.boolean().optional(),
-  releases: z.string().trim().min(1).optional(),
-  components: z.string().trim().min(1).nullish(),
-  architectures: z.string().trim().min(1).nullish(),
+  releases: debWords.optional(),
+  components: debWords.nullish(),
+  architectures: debWords.nullish(),
   ignore_missing_package_indices: z.boolean().optional(),
   vault_load_secrets: z.array(vaultSecretRefSchema).optional(),
 };
 
+/** global.json only: the prefix of repositories without a url in its folder (`pulp.package_prefix`). */
+const globalOnlyFields = {
+  pulp: z.object({ package_prefix: z.string().default('') }).optional(),
+};
+
 /** One repository's file after its folder's global.json has been merged in. */
-export const repoConfigFileSchema = z.strictObject(repoConfigFields);
+export const repoConfigFileSchema = z.object(repoConfigFields);
 export type RepoConfigFile = z.infer<typeof repoConfigFileSchema>;
 
-/** global.json: defaults for every file of its folder; a repository's own name is never global. */
-export const repoConfigGlobalSchema = z.strictObject(repoConfigFields).omit({ name: true }).partial();
+/** global.json: merged into every file of its folder; a repository's own name is never global. */
+export const repoConfigGlobalSchema = z
+  .object(repoConfigFields)
+  .omit({ name: true })
+  .partial()
+  .extend(globalOnlyFields);
 export type RepoConfigGlobal = z.infer<typeof repoConfigGlobalSchema>;
 
-/** The two folders of the repo config and what their repositories are. */
-export const REPO_CONFIG_KINDS = ['remote', 'internal'] as const;
-export type RepoConfigKind = (typeof REPO_CONFIG_KINDS)[number];
+/** Keys the original read from a repository file or global.json; others are reported and ignored. */
+export const REPO_CONFIG_FILE_KEYS: ReadonlySet<string> = new Set(Object.keys(repoConfigFields));
+export const REPO_CONFIG_GLOBAL_KEYS: ReadonlySet<string> = new Set([
+  ...Object.keys(repoConfigFields),
+  ...Object.keys(globalOnlyFields),
+]);

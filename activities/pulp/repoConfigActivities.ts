@@ -25,6 +25,8 @@ export interface RepoConfigRegistration {
   failed: Record<string, string>;
   /** Files that could not be read, one line each: `<path>: <key>: <reason>`. */
   fileErrors: string[];
+  /** What was read but not used (unknown keys, values global.json replaces), one line each. */
+  notices: string[];
 }
 
 const APPLY_CONCURRENCY = 4;
@@ -96,7 +98,9 @@ export function createRepoConfigActivities(clients: PulpServerClients, config: A
                   unchanged: 0,
                   failed: {},
                   fileErrors: read.issues.map(formatIssue),
+                  notices: read.notices.map(formatIssue),
                 };
+                for (const notice of result.notices) ctx.log.warn(`repo config notice: ${notice}`);
                 const client = await clients.forServer(input.server);
                 const secrets = createRepoSecretReader({
                   vaultAddr: vault.vault_addr ?? 'http://127.0.0.1:8200',

@@ -1,19 +1,23 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { formatIssue } from '../../config/errors.js';
 import { parseIniConfig } from '../../config/loadAppConfig.js';
-import { readRepoConfigDir } from '../../config/repoConfigFiles.js';
+import { globalJsonFor, readRepoConfigDir } from '../../config/repoConfigFiles.js';
 import {
   applyNameReplacement,
   baseUrlFromDescription,
   distributionBasePath,
+  mergeGlobal,
   type RepoConfigRules,
+  registrationFilterName,
   repoConfigEntry,
   repoConfigRulesFromIni,
   repoDescription,
-  repoNameFor,
+  repoNameOf,
 } from '../../config/repoConfigRules.js';
 import { type RepoConfigFile, repoConfigFileSchema } from '../../config/repoConfigSchema.js';
 import { repoNameMatcher } from '../../domain/repoFilter.js';
@@ -27,7 +31,7 @@ const rules: RepoConfigRules = {
   sockReadTimeout: 600,
 };
 
-const file = (over: Partial<RepoConfigFile>): RepoConfigFile =>
+const file = (over: Partial<z.input<typeof repoConfigFileSchema>>): RepoConfigFile =>
   repoConfigFileSchema.parse({
     name: 'centos-base',
     content_repo_type: 'rpm',
@@ -38,15 +42,34 @@ const file = (over: Partial<RepoConfigFile>): RepoConfigFile =>
     ...over,
   });
 
-describe('repo names get the prefix of their folder, once', () => {
+describe('repo names, as the original gave them', () => {
+  it.each([
+    [{ name: 'centos-base', url: 'http://x/' }, undefined, 'ext-centos-base'],
+    [{ name: 'ext-centos-base', url: 'http://x/' }, undefined, 'ext-centos-base'],
+    // internal_repo_prefix never renames: a migrated fleet keeps its repositories
+    [{ name: 'myapp' }, undefined, 'myapp'],
+    [{ name: 'int-demo-packages' }, undefined, 'int-demo-packages'],
+    // global.json's pulp.package_prefix names the url-less repositories of its folder, once
+    [{ name: 'myapp' }, { pulp: { package_prefix: 'corp-' } }, 'corp-myapp'],
+    [{ name: 'corp-myapp' }, { pulp: { package_prefix: 'corp-' } }, 'corp-myapp'],
+    [{ name: 'mirror', url: 'http://x/' }, { pulp: { package_prefix: 'corp-' } }, 'ext-mirror'],
+  ])('%j with global %j → %s', (f, global, expected) => {
+    expect(repoNameOf(f, global)).toBe(expected);
+  });
+
+  it('ext- is the prefix of every repository with a url, whatever external_repo_prefix says', () => {
+    const entry = repoConfigEntry(file({ name: 'base' }), undefined, 'f', { ...rules, externalPrefix: '' });
+    expect(entry.name).toBe('ext-base');
+  });
+
   it.each([
     ['remote', 'centos-base', 'ext-centos-base'],
-    ['remote', 'ext-centos-base', 'ext-centos-base'],
+    ['remote/el7', 'ext-centos-base', 'ext-centos-base'],
     ['internal', 'myapp', 'corp_myapp'],
-    ['internal', 'corp_myapp', 'corp_myapp'],
-    ['internal', 'ext-myapp', 'corp_ext-myapp'],
-  ] as const)('%s/%s → %s', (kind, name, expected) => {
-    expect(repoNameFor(kind, name, rules)).toBe(expected);
+    ['internal/deb', 'corp_myapp', 'corp_myapp'],
+    ['other', 'myapp', 'myapp'],
+  ])('registration regexes see %s/%s as %s (the folder prefixes of config.ini)', (folder, name, expected) => {
+    expect(registrationFilterName(folder, name, rules)).toBe(expected);
   });
 
   it('internal_repo_prefix wins over internal_package_prefix; ext- is the default external prefix', () => {
@@ -105,16 +128,42 @@ describe('repo config entry', () => {
       out: { repoType: 'file' },
     },
     {
-      case: 'external feed keeps its proxy and follows remote_tls_validation',
+      case: 'external feed keeps its proxy; the file’s tls_validation is the remote’s',
       in: { proxy: 'http://proxy.example.org:8080', tls_validation: true },
       out: {
-        remote: { proxy_url: 'http://proxy.example.org:8080', tls_validation: false, internalFeed: false },
+        remote: { proxy_url: 'http://proxy.example.org:8080', tls_validation: true, internalFeed: false },
       },
     },
     {
-      case: 'internal-domain feed: proxy dropped, TLS validated with the root CA',
-      in: { url: 'https://artifactory.example.com/rpm/', proxy: 'http://proxy.example.org:8080' },
+      case: 'tls_validation false in the file wins over remote_tls_validation=true',
+      rules: { remoteTlsValidation: true },
+      in: { tls_validation: false },
+      out: { remote: { tls_validation: false } },
+    },
+    {
+      case: 'no tls_validation in the file: [pulp] remote_tls_validation decides',
+      rules: { remoteTlsValidation: true },
+      in: {},
+      out: { remote: { tls_validation: true } },
+    },
+    {
+      case: 'internal-domain feed: proxy dropped, TLS validated with the root CA, whatever the file says',
+      in: {
+        url: 'https://artifactory.example.com/rpm/',
+        proxy: 'http://proxy.example.org:8080',
+        tls_validation: false,
+      },
       out: { remote: { proxy_url: null, tls_validation: true, internalFeed: true } },
+    },
+    {
+      case: 'no proxy key: no proxy',
+      in: {},
+      out: { remote: { proxy_url: null } },
+    },
+    {
+      case: 'the Pulp 2 token placeholder is removed from the url',
+      in: { url: 'https://{{hpe_fwpp_token}}:null@mirror.example.org/x/' },
+      out: { remote: { url: 'https://mirror.example.org/x/' } },
     },
     {
       case: 'remotes get the [remotes] timeouts and immediate policy',
@@ -134,7 +183,7 @@ describe('repo config entry', () => {
       },
     },
     {
-      case: 'deb components tolerate missing indices unless the file says otherwise',
+      case: 'deb strings go to Pulp as written; components turn on ignore_missing_package_indices',
       in: {
         content_repo_type: 'deb' as const,
         releases: 'focal focal-updates',
@@ -151,9 +200,31 @@ describe('repo config entry', () => {
       },
     },
     {
-      case: 'explicit ignore_missing_package_indices',
+      case: 'deb lists become Pulp’s space-separated strings',
+      in: {
+        content_repo_type: 'deb' as const,
+        releases: ['bookworm', 'bookworm-updates'],
+        components: ['main', 'contrib'],
+        architectures: ['amd64'],
+      },
+      out: {
+        remote: {
+          distributions: 'bookworm bookworm-updates',
+          components: 'main contrib',
+          architectures: 'amd64',
+          ignore_missing_package_indices: true,
+        },
+      },
+    },
+    {
+      case: 'components still turn on ignore_missing_package_indices when the file says false (as the original)',
       in: { content_repo_type: 'deb' as const, components: 'main', ignore_missing_package_indices: false },
-      out: { remote: { ignore_missing_package_indices: false } },
+      out: { remote: { ignore_missing_package_indices: true } },
+    },
+    {
+      case: 'an explicit ignore_missing_package_indices true is honoured without components',
+      in: { content_repo_type: 'deb' as const, ignore_missing_package_indices: true },
+      out: { remote: { ignore_missing_package_indices: true } },
     },
     {
       case: 'vault secrets are references, kept apart from the remote',
@@ -166,16 +237,46 @@ describe('repo config entry', () => {
         secrets: [{ secret_name: 'cert', kv: 'secrets', path: 'rhel/cdn', remote_property: 'client_cert' }],
       },
     },
-  ])('$case', ({ in: over, out }) => {
-    expect(repoConfigEntry(file(over), 'remote', 'repo_config/remote/x.json', rules)).toMatchObject(out);
+  ] as {
+    case: string;
+    rules?: Partial<RepoConfigRules>;
+    in: Record<string, unknown>;
+    out: object;
+  }[])('$case', ({ rules: over, in: input, out }) => {
+    const f = file(input);
+    expect(repoConfigEntry(f, undefined, 'repo_config/remote/x.json', { ...rules, ...over })).toMatchObject(
+      out,
+    );
   });
 
-  it('rpm remotes carry no deb fields; internal repos without url have no remote', () => {
-    const rpm = repoConfigEntry(file({}), 'remote', 'f', rules);
+  it('rpm remotes carry no deb fields; repos without url have no remote and keep their name', () => {
+    const rpm = repoConfigEntry(file({}), undefined, 'f', rules);
     expect(rpm.remote).not.toHaveProperty('distributions');
-    const internal = repoConfigEntry(file({ url: undefined, name: 'myapp' }), 'internal', 'f', rules);
-    expect(internal).toMatchObject({ name: 'corp_myapp', basePath: 'centos7-x86_64/corp_myapp' });
+    const internal = repoConfigEntry(
+      file({ url: undefined, name: 'myapp', releases: ['stable'] }),
+      undefined,
+      'f',
+      rules,
+    );
+    expect(internal).toMatchObject({ name: 'myapp', basePath: 'centos7-x86_64/myapp', secrets: [] });
     expect(internal.remote).toBeUndefined();
+  });
+
+  it('global.json wins over the file’s own keys', () => {
+    expect(mergeGlobal({ proxy: 'http://p:3128' }, { name: 'a', proxy: 'http://other:8080' })).toEqual({
+      name: 'a',
+      proxy: 'http://p:3128',
+    });
+  });
+
+  it.each([
+    ['remote/a.json', 'remote/global.json'],
+    ['remote/el7/a.json', 'remote/global.json'],
+    ['x/remote/el7/a.json', 'x/remote/global.json'],
+    ['internal/deb/a.json', 'internal/global.json'],
+    ['other/a.json', undefined],
+  ])('%s is merged with %s', (path, expected) => {
+    expect(globalJsonFor(path)).toBe(expected);
   });
 });
 
@@ -212,7 +313,7 @@ async function read(files: Record<string, string | object>, filter = {}) {
 }
 
 describe('reading a repo config folder', () => {
-  it('merges global.json into every file of its folder; a file’s own keys win', async () => {
+  it('merges global.json into every file of its folder; global.json wins, with a notice', async () => {
     const r = await read({
       'remote/global.json': { owner: 'Linux Team', proxy: 'http://proxy.example.org:3128' },
       'remote/a.json': good('a'),
@@ -236,18 +337,80 @@ describe('reading a repo config folder', () => {
     });
     expect(byName['ext-b']).toMatchObject({
       file: 'repo_config/remote/nested/b.json',
-      description: 'b packages - B Team - base_url:el9-x86_64',
-      remote: { proxy_url: null },
+      description: 'b packages - Linux Team - base_url:el9-x86_64',
+      remote: { proxy_url: 'http://proxy.example.org:3128' },
     });
-    expect(byName.corp_app).toMatchObject({ repoType: 'deb', basePath: 'debian-12/corp_app' });
-    expect(byName.corp_app?.remote).toBeUndefined();
+    expect(byName.app).toMatchObject({
+      repoType: 'deb',
+      basePath: 'debian-12/app',
+      description: 'Apps - Platform - base_url:debian-12',
+    });
+    expect(byName.app?.remote).toBeUndefined();
+    expect(r.notices.map(formatIssue)).toEqual([
+      'repo_config/internal/global.json: (root): applied to every repository under its folder (owner); the original read only remote/global.json',
+      'repo_config/remote/nested/b.json: owner: replaced by the value of its global.json (global.json wins)',
+      'repo_config/remote/nested/b.json: proxy: replaced by the value of its global.json (global.json wins)',
+    ]);
+  });
+
+  it('unknown keys are notices; the file still yields its repository', async () => {
+    const r = await read({
+      'remote/global.json': { owner: 'o', proxy: null, mirror_policy: 'x' },
+      'remote/a.json': good('a', { repo_type: 'external', publish_latest: true }),
+    });
+    expect(r.issues).toEqual([]);
+    expect(r.entries.map((e) => e.name)).toEqual(['ext-a']);
+    expect(r.notices.map(formatIssue)).toEqual([
+      'repo_config/remote/global.json: mirror_policy: unknown key, ignored (the original did not read it either)',
+      'repo_config/remote/a.json: repo_type: unknown key, ignored (the original did not read it either)',
+      'repo_config/remote/a.json: publish_latest: unknown key, ignored (the original did not read it either)',
+    ]);
+  });
+
+  it('a file without url under remote/ is a repository without remote, named by global.json’s package_prefix', async () => {
+    const r = await read({
+      'remote/global.json': { owner: 'o', pulp: { package_prefix: 'corp-' } },
+      'remote/local.json': { ...good('local'), url: undefined },
+    });
+    expect(r.issues).toEqual([]);
+    expect(r.entries).toMatchObject([{ name: 'corp-local', basePath: 'el9-x86_64/corp-local' }]);
+    expect(r.entries[0]?.remote).toBeUndefined();
+  });
+
+  it('files outside remote/ and internal/ are repositories too (no global.json)', async () => {
+    const r = await read({ 'other/a.json': good('a', { owner: 'o' }) });
+    expect(r.issues).toEqual([]);
+    expect(r.entries.map((e) => e.name)).toEqual(['ext-a']);
+  });
+
+  it('reads the original’s demo/repo-config as it is', async () => {
+    const demo = fileURLToPath(new URL('../fixtures/original/demo/repo-config', import.meta.url));
+    const r = await readRepoConfigDir(demo, { rules, matches: () => true, displayRoot: 'repo-config' });
+    expect(r.issues).toEqual([]);
+    expect(r.files).toBe(2);
+    const byName = Object.fromEntries(r.entries.map((e) => [e.name, e]));
+    expect(Object.keys(byName).sort()).toEqual(['ext-demo-packages', 'int-demo-packages']);
+    expect(byName['ext-demo-packages']).toMatchObject({
+      repoType: 'deb',
+      basePath: 'ext-demo-packages',
+      description: 'External demo packages from nginx.org - pulp-primary - base_url:ext-demo-packages',
+      remote: {
+        url: 'http://nginx.org/packages/debian/',
+        proxy_url: null,
+        distributions: 'bookworm',
+        components: 'nginx',
+        architectures: 'amd64',
+        ignore_missing_package_indices: true,
+      },
+    });
+    expect(byName['int-demo-packages']).toMatchObject({ repoType: 'deb', basePath: 'int-demo-packages' });
+    expect(byName['int-demo-packages']?.remote).toBeUndefined();
   });
 
   it.each([
     ['invalid JSON', '{"name": "x",', '', /invalid JSON/],
     ['not an object', '[1, 2]', '', /must be a JSON object/],
     ['missing owner', good('x'), 'owner', /expected string/],
-    ['unknown key', good('x', { owner: 'o', feed: 'http://x/' }), 'feed', /unknown key/],
     ['wrong type', good('x', { owner: 'o', tls_validation: 'yes' }), 'tls_validation', /expected boolean/],
     [
       'unsupported type',
@@ -255,8 +418,19 @@ describe('reading a repo config folder', () => {
       'content_repo_type',
       /.+/,
     ],
-    ['no url under remote/', { ...good('x', { owner: 'o' }), url: undefined }, 'url', /required/],
     ['bad url', good('x', { owner: 'o', url: 'mirror.example.org/x' }), 'url', /http\(s\) URL/],
+    [
+      'empty releases list',
+      good('x', { owner: 'o', content_repo_type: 'deb', releases: [] }),
+      'releases',
+      /.+/,
+    ],
+    [
+      'two words in one list item',
+      good('x', { owner: 'o', content_repo_type: 'deb', components: ['main contrib'] }),
+      'components.0',
+      /one word/,
+    ],
     [
       'bad remote_property',
       good('x', {
@@ -281,16 +455,27 @@ describe('reading a repo config folder', () => {
 
   it('a broken global.json stops its folder only, and says so', async () => {
     const r = await read({
-      'remote/global.json': { owner: 'o', bogus: true },
+      'remote/global.json': { owner: 'o', proxy: 'not a url' },
       'remote/a.json': good('a'),
-      'internal/global.json': { owner: 'p' },
-      'internal/app.json': { name: 'app', content_repo_type: 'rpm', description: 'd', base_url: 'el9' },
+      'internal/app.json': {
+        name: 'app',
+        content_repo_type: 'rpm',
+        description: 'd',
+        owner: 'p',
+        base_url: 'el9',
+      },
     });
-    expect(r.entries.map((e) => e.name)).toEqual(['corp_app']);
+    expect(r.entries.map((e) => e.name)).toEqual(['app']);
     expect(r.issues.map(formatIssue)).toEqual([
-      'repo_config/remote/global.json: bogus: unknown key',
-      'repo_config/remote: (root): 1 file(s) not applied: their global.json is invalid',
+      'repo_config/remote/global.json: proxy: must be an http(s) URL',
+      'repo_config/remote/global.json: (root): 1 file(s) not applied: this global.json is invalid',
     ]);
+  });
+
+  it('a global.json with a name is refused (it would name every repository alike)', async () => {
+    const r = await read({ 'remote/global.json': { name: 'x' }, 'remote/a.json': good('a', { owner: 'o' }) });
+    expect(r.entries).toEqual([]);
+    expect(r.issues.map(formatIssue)[0]).toMatch(/^repo_config\/remote\/global.json: name: /);
   });
 
   it('two files for one repository: the second is reported', async () => {
@@ -304,7 +489,7 @@ describe('reading a repo config folder', () => {
     ]);
   });
 
-  it('filters on the prefixed name, before validating the rest of the file', async () => {
+  it('filters on the folder-prefixed name, before validating the rest of the file', async () => {
     const r = await read(
       {
         'remote/a.json': good('a', { owner: 'o' }),
@@ -317,16 +502,15 @@ describe('reading a repo config folder', () => {
           base_url: 'x',
         },
       },
-      { regexInclude: '^ext-', regexExclude: 'skipped' },
+      { regexInclude: '^(ext-|corp_)', regexExclude: 'skipped' },
     );
-    expect(r).toMatchObject({ files: 3, filteredOut: 2, issues: [] });
-    expect(r.entries.map((e) => e.name)).toEqual(['ext-a']);
+    expect(r).toMatchObject({ files: 3, filteredOut: 1, issues: [] });
+    // corp_app matched the regex; its repository keeps the name of its file
+    expect(r.entries.map((e) => e.name)).toEqual(['app', 'ext-a']);
   });
 
-  it('a folder with neither remote/ nor internal/ is an error', async () => {
-    const r = await read({ 'other/a.json': good('a') });
-    expect(r.issues.map(formatIssue)).toEqual([
-      'repo_config: (root): holds neither a remote/ nor an internal/ folder',
-    ]);
+  it('a repo config with no repository file is an error', async () => {
+    const r = await read({ 'remote/global.json': { owner: 'o' } });
+    expect(r.issues.map(formatIssue)).toEqual(['repo_config: (root): holds no repository file (*.json)']);
   });
 });
