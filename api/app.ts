@@ -13,6 +13,7 @@ import { registerDocRoutes } from './routes/docs.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerPulpServerActionRoutes } from './routes/pulpServerActions.js';
 import { registerPulpServerRoutes } from './routes/pulpServers.js';
+import { registerRemovedRoutes } from './routes/removedRoutes.js';
 import { registerScheduleRoutes } from './routes/schedules.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { validationHook } from './validation.js';
@@ -72,6 +73,7 @@ export function createApp(deps: ApiDeps): ApiApp {
     logger,
     paging: deps.config.ini.paging,
     requireAdmin: requireAdmin({ requireJwtAuth: auth.require_jwt_auth, adminGroups, tokens }),
+    requireAdminAlways: requireAdmin({ requireJwtAuth: true, adminGroups, tokens }),
     tokens,
     starter: { db: deps.db, temporal: deps.temporal, taskQueue: deps.config.ini.temporal.task_queue, logger },
   };
@@ -82,5 +84,6 @@ export function createApp(deps: ApiDeps): ApiApp {
   registerTaskRoutes(app, ctx);
   registerScheduleRoutes(app, ctx);
   registerDocRoutes(app);
+  registerRemovedRoutes(app);
   return app;
 }

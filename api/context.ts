@@ -15,6 +15,8 @@ export interface RouteContext {
   paging: ListPaging;
   /** Middleware of every mutating route. */
   requireAdmin: MiddlewareHandler<ApiEnv>;
+  /** An admin token whatever require_jwt_auth says: cancel, as in the original. */
+  requireAdminAlways: MiddlewareHandler<ApiEnv>;
   /** Undefined when JWT_SECRET is not set (login then answers 503). */
   tokens: TokenService | undefined;
   starter: WorkflowStarter;

@@ -6,9 +6,11 @@
 //
 // Query language (as in the original API):
 //   <field>=<value>          exact match; enum values are checked against their list,
-//                            booleans are true/false/1/0, numbers are integers
-//   <field>__match=<regex>   MariaDB/MySQL REGEXP on string fields, case-sensitive because
-//                            our name columns are utf8mb4_bin
+//                            booleans are true/false/1/0 (and the other spellings pydantic
+//                            took: yes/no, on/off, t/f, y/n, any case), numbers are integers
+//   <field>__match=<regex>   MariaDB REGEXP (PCRE) on string fields, case-insensitive as in
+//                            the original (whose columns had a _ci collation; ours are
+//                            utf8mb4_bin, so the pattern gets a leading (?i))
 //   <field>__le / __ge       on date fields, ISO 8601 (a date, or a date-time with optional
 //                            seconds, fraction and offset; without an offset it means UTC)
 //   sort_by=<field>          any allow-listed sortable field; ENUM columns sort in their
@@ -128,7 +130,13 @@ const integer = z
   .string()
   .regex(/^-?\d{1,15}$/)
   .transform(Number);
-const booleanText = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const trueTexts = new Set(['true', '1', 'yes', 'y', 'on', 't']);
+const falseTexts = new Set(['false', '0', 'no', 'n', 'off', 'f']);
+const booleanText = z
+  .string()
+  .transform((v) => v.toLowerCase())
+  .refine((v) => trueTexts.has(v) || falseTexts.has(v))
+  .transform((v) => trueTexts.has(v));
 const orderText = z.enum(['asc', 'desc']);
 const isoDateTime = z.union([z.iso.date(), z.iso.datetime({ offset: true, local: true })]);
 
@@ -137,6 +145,12 @@ const isoDateTime = z.union([z.iso.date(), z.iso.datetime({ offset: true, local:
  * URL or a shell: a space instead of `T`, and a `+hh:mm` offset whose `+` was decoded as a space.
  */
 export function parseIsoDate(text: string): Date | undefined {
+  // A Unix time, which the original's date parameters (pydantic) also took: seconds, or
+  // milliseconds above 2e10 as pydantic read them.
+  if (/^\d{1,14}(?:\.\d{1,6})?$/.test(text.trim())) {
+    const n = Number(text.trim());
+    return new Date(n > 2e10 ? n : n * 1000);
+  }
   const repaired = text
     .trim()
     .replace(/^(\d{4}-\d\d-\d\d) (\d\d:)/, '$1T$2')
@@ -186,7 +200,7 @@ function parseFilter(key: string, value: string, field: ListField): SQL {
   const [, operator] = key.split('__');
   const { column } = field;
   const invalid = (reason: string) => new ListQueryError('invalid_value', key, value, reason);
-  if (operator === 'match') return sql`${column} REGEXP ${value}`;
+  if (operator === 'match') return sql`${column} REGEXP ${`(?i)${value}`}`;
   if (field.kind === 'date') {
     const date = parseIsoDate(value);
     if (date === undefined) {
@@ -207,7 +221,7 @@ function parseFilter(key: string, value: string, field: ListField): SQL {
     }
     case 'boolean': {
       const parsed = booleanText.safeParse(value);
-      if (!parsed.success) throw invalid(`not a boolean (true, false, 1, 0): ${value}`);
+      if (!parsed.success) throw invalid(`not a boolean (true, false, 1, 0, yes, no): ${value}`);
       return eq(column, parsed.data);
     }
     case 'enum':

@@ -97,6 +97,8 @@ export const taskList = defineListSpec({
     parent_task_id: { column: tasks.parent_task_id, kind: 'number' },
     pulp_server_id: { column: tasks.pulp_server_id, kind: 'number' },
     workflow_id: { column: tasks.workflow_id, kind: 'string' },
+    // The original's name of the same column (its RQ job id; migrated rows keep it there).
+    worker_job_id: { column: tasks.workflow_id, kind: 'string' },
     ...taskFilterFields,
   },
 });

@@ -37,6 +37,9 @@ export function requireAdmin(policy: AdminPolicy): MiddlewareHandler<ApiEnv> {
       throw new ApiError('UNAUTHENTICATED', 'a Bearer token is required: log in at POST /v1/auth/login');
     }
     if (policy.tokens === undefined) throw new ApiError('AUTH_NOT_CONFIGURED', 'JWT_SECRET is not set');
+    if (policy.adminGroups.length === 0) {
+      throw new ApiError('FORBIDDEN', 'no [auth] admin_group is configured: nobody may do this');
+    }
     let claims: Awaited<ReturnType<TokenService['verify']>>;
     try {
       claims = await policy.tokens.verify(token);

@@ -14,6 +14,25 @@ const assetTypes: Record<string, string> = {
 
 const swaggerDistDir = () => dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
+// ReDoc, as the original served it at /redoc: the redoc package's standalone bundle, from here.
+const REDOC_SCRIPT = '/redoc/assets/redoc.standalone.js';
+const redocBundle = () => createRequire(import.meta.url).resolve('redoc/bundles/redoc.standalone.js');
+const redocPage = `<!DOCTYPE html>
+<html>
+<head>
+<title>Pulp Manager - ReDoc</title>
+<meta charset="utf-8"/>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body { margin: 0; padding: 0; }</style>
+</head>
+<body>
+<noscript>ReDoc requires JavaScript; the OpenAPI document is at <a href="/openapi.json">/openapi.json</a>.</noscript>
+<redoc spec-url="/openapi.json"></redoc>
+<script src="${REDOC_SCRIPT}"></script>
+</body>
+</html>
+`;
+
 export const API_VERSION = '1.0.0';
 
 export function registerDocRoutes(app: ApiApp): void {
@@ -36,6 +55,16 @@ export function registerDocRoutes(app: ApiApp): void {
     '/docs',
     swaggerUI({ url: '/openapi.json', baseUrl: ASSETS_PATH, title: 'Pulp Manager - Swagger UI' }),
   );
+
+  app.get('/redoc', (c) => c.html(redocPage));
+  let redocScript: Buffer | undefined;
+  app.get(REDOC_SCRIPT, async (c) => {
+    redocScript ??= await readFile(redocBundle());
+    return c.body(new Uint8Array(redocScript), 200, {
+      'Content-Type': 'text/javascript; charset=utf-8',
+      'Cache-Control': 'public, max-age=86400',
+    });
+  });
 
   const cache = new Map<string, Buffer>();
   app.get(`${ASSETS_PATH}/swagger-ui-dist/:file`, async (c) => {

@@ -17,11 +17,11 @@ import {
   jsonContent,
   ServerIdParams,
   ServerRepoParams,
-  withIsoDates,
 } from '../schemas/common.js';
 import { TaskSchema } from '../schemas/tasks.js';
 import { findPackageContent } from '../services/findPackageContent.js';
 import { getServer, getServerRepo } from '../services/serverRecords.js';
+import { taskJson } from '../services/taskJson.js';
 import {
   type StartContext,
   startRemoveRepoContent,
@@ -104,24 +104,24 @@ export function registerPulpServerActionRoutes(app: ApiApp, ctx: RouteContext): 
   app.openapi(syncRoute, async (c) => {
     const server = await getServer(db, c.req.valid('param').id);
     const task = await startRepoGroupSync(startContext(c), server, c.req.valid('json'));
-    return c.json(withIsoDates(task), 201);
+    return c.json(taskJson(task), 201);
   });
   app.openapi(snapshotRoute, async (c) => {
     const server = await getServer(db, c.req.valid('param').id);
     const task = await startSnapshotRepos(startContext(c), server, c.req.valid('json'));
-    return c.json(withIsoDates(task), 201);
+    return c.json(taskJson(task), 201);
   });
   app.openapi(removeReposRoute, async (c) => {
     const server = await getServer(db, c.req.valid('param').id);
     const task = await startRepoRemoval(startContext(c), server, c.req.valid('json'));
-    return c.json(withIsoDates(task), 201);
+    return c.json(taskJson(task), 201);
   });
   app.openapi(removeContentRoute, async (c) => {
     const { id, repo_id } = c.req.valid('param');
     const server = await getServer(db, id);
     const serverRepo = await getServerRepo(db, id, repo_id);
     const task = await startRemoveRepoContent(startContext(c), server, serverRepo, c.req.valid('json'));
-    return c.json(withIsoDates(task), 201);
+    return c.json(taskJson(task), 201);
   });
   app.openapi(findContentRoute, async (c) => {
     const { id, repo_id } = c.req.valid('param');

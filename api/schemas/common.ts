@@ -87,7 +87,7 @@ export function listQuerySchema(spec: { fields: Readonly<Record<string, ListFiel
     const values = field.kind === 'enum' ? ` (one of ${field.values.join(', ')})` : '';
     shape[name] = optionalText(`exact match${values}`);
     if (field.kind === 'string')
-      shape[`${name}__match`] = optionalText('regular expression (MariaDB REGEXP)');
+      shape[`${name}__match`] = optionalText('regular expression (MariaDB REGEXP, PCRE), case-insensitive');
     if (field.kind === 'date') {
       shape[`${name}__le`] = optionalText('at or before this ISO 8601 date or date-time');
       shape[`${name}__ge`] = optionalText('at or after this ISO 8601 date or date-time');
@@ -100,6 +100,20 @@ export function listQuerySchema(spec: { fields: Readonly<Record<string, ListFiel
     page: optionalText('page number, from 1'),
     page_size: optionalText('items per page, capped by [paging] max_page_size'),
   });
+}
+
+const parameterNames = new WeakMap<object, ReadonlySet<string>>();
+
+/** Every query parameter listQuerySchema documents for this spec. */
+export function listQueryParameters(spec: {
+  fields: Readonly<Record<string, ListField>>;
+}): ReadonlySet<string> {
+  let names = parameterNames.get(spec);
+  if (names === undefined) {
+    names = new Set(Object.keys(listQuerySchema(spec).shape));
+    parameterNames.set(spec, names);
+  }
+  return names;
 }
 
 /** A row as JSON: dates become ISO 8601 text. */

@@ -19,6 +19,10 @@ export const TaskSchema = z
     worker_name: z.string().nullable(),
     workflow_id: z.string().nullable().openapi({ description: 'Temporal workflow id' }),
     run_id: z.string().nullable().openapi({ description: 'Temporal run id' }),
+    worker_job_id: z.string().nullable().openapi({
+      description:
+        "The original's name of workflow_id (there the RQ job id; a migrated task keeps its RQ job id)",
+    }),
     error: TaskErrorSchema.nullable(),
     date_created: isoDateTime,
     date_last_updated: isoDateTime,
@@ -31,7 +35,10 @@ export const TaskStageSchema = z
     task_id: z.number().int(),
     position: z.number().int(),
     name: z.string(),
-    detail: z.record(z.string(), z.unknown()).nullable(),
+    detail: z.record(z.string(), z.unknown()).nullable().openapi({
+      description:
+        'state, message, pulp_task… and, as the original wrote them, msg and task_href (the Pulp task)',
+    }),
     error: TaskErrorSchema.nullable(),
     date_created: isoDateTime,
     date_last_updated: isoDateTime,

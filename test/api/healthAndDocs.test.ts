@@ -166,4 +166,20 @@ describe('OpenAPI document and Swagger UI', () => {
     expect((await h.app.request('/docs/assets/swagger-ui-dist/swagger-ui.css')).status).toBe(200);
     expect((await h.app.request('/docs/assets/swagger-ui-dist/package.json')).status).toBe(404);
   });
+
+  it('/redoc is ReDoc over the same document, its script served from the API itself', async () => {
+    const page = await h.app.request('/redoc');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const html = await page.text();
+    expect(html).toContain('<redoc spec-url="/openapi.json">');
+    expect(html).toContain('<script src="/redoc/assets/redoc.standalone.js">');
+    expect(html).not.toMatch(/https?:\/\//);
+    const script = await h.app.request('/redoc/assets/redoc.standalone.js');
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toContain('javascript');
+    const text = await script.text();
+    expect(text.length).toBeGreaterThan(500_000);
+    expect(text).toContain('Redoc');
+  });
 });

@@ -66,7 +66,6 @@ describe('GET /v1/pulp_servers', () => {
   });
 
   it.each([
-    ['colour=blue', 'query.colour'],
     ['name__match=(', 'query.name__match'],
     ['repo_sync_health_rollup=purple', 'query.repo_sync_health_rollup'],
     ['repo_sync_health_rollup_date__le=yesterday', 'query.repo_sync_health_rollup_date__le'],
@@ -138,10 +137,8 @@ describe('GET /v1/pulp_servers/{id}/repos', () => {
     expect(names(second)).toEqual(['ext-centos-rpm']);
   });
 
-  it('answers 422 for an unknown filter and 404 for an unknown server', async () => {
-    const res = await get(`/v1/pulp_servers/${h.seed.servers.alpha}/repos?repo_href=x`);
-    expect(res.status).toBe(422);
-    expect(await body(res)).toMatchObject({ field: 'query.repo_href' });
+  it('ignores an unknown filter (as the original did) and answers 404 for an unknown server', async () => {
+    expect((await repos('?repo_href=x')).total).toBe(4);
     expect((await get('/v1/pulp_servers/999999/repos')).status).toBe(404);
   });
 
@@ -237,7 +234,6 @@ describe('GET /v1/tasks', () => {
     ['task_type=backup', 'query.task_type'],
     ['date_started__ge=03/02/2024', 'query.date_started__ge'],
     ['parent_task_id=one', 'query.parent_task_id'],
-    ['worker_job_id=1', 'query.worker_job_id'],
   ])('answers 422 for ?%s', async (query, field) => {
     const res = await get(`/v1/tasks?${query}`);
     expect(res.status).toBe(422);
