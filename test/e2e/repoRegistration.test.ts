@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,8 +18,9 @@ import { type PipelineHarness, startPipelineHarness } from '../support/pipelineH
 import { stackPulpClient } from '../support/pulp.js';
 import { stack } from '../support/stack.js';
 
-// Registration from the stack's git repo-config fixture onto the real primary. The fixture is
-// used as it is; per-run prefixes (ext-<run>-, int-<run>-) keep names and base paths unique.
+// Registration from a copy of the stack's git repo-config fixture onto the real primary. As in
+// the original, a repository is named by its file (ext- added when it has a url), so the copy's
+// names carry this run (ext-<run>-…, int-<run>-…) to keep names and base paths unique.
 const run = `r${Date.now().toString(36)}`;
 const ext = `ext-${run}-`;
 const int = `int-${run}-`;
@@ -69,6 +70,16 @@ const git = (cwd: string, ...args: string[]) =>
     .toString()
     .trim();
 
+const repoConfig = join(work, 'repo-config');
+
+/** Edits one file of this run's repo-config copy (uncommitted). */
+function edit(path: string, change: (j: Record<string, unknown>) => void) {
+  const p = join(repoConfig, 'repo_config', path);
+  const j = JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
+  change(j);
+  writeFileSync(p, JSON.stringify(j, null, 2));
+}
+
 const ALL = [
   `${ext}fixture-deb`,
   `${ext}fixture-deb-flat`,
@@ -98,11 +109,23 @@ describe('repo registration from the git repo config', () => {
       res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' }).end(JSON.stringify(body ?? {}));
     });
     await new Promise<void>((r) => vault.listen(0, '127.0.0.1', r));
+    git(work, 'clone', '-q', stack.fixtures.repoConfigGit, repoConfig);
+    for (const [folder, prefix] of [
+      ['remote', `${run}-`],
+      ['internal', int],
+    ] as const) {
+      for (const f of readdirSync(join(repoConfig, 'repo_config', folder)).filter((n) => n !== 'global.json'))
+        edit(`${folder}/${f}`, (j) => {
+          j.name = `${prefix}${String(j.name)}`;
+        });
+    }
+    git(repoConfig, 'commit', '-qam', `names of run ${run}`);
     h = await startPipelineHarness((c) => {
-      c.ini.pulp.git_repo_config = stack.fixtures.repoConfigGit;
+      c.ini.pulp.git_repo_config = repoConfig;
       c.ini.pulp.local_repo_config_dir = undefined;
-      c.ini.pulp.external_repo_prefix = ext;
-      c.ini.pulp.internal_repo_prefix = int;
+      // The dev stack's folder prefixes (what the registration regexes see): ext- and int-.
+      c.ini.pulp.external_repo_prefix = 'ext-';
+      c.ini.pulp.internal_repo_prefix = 'int-';
       c.ini.ca.root_ca_file_path = join(work, 'ca.pem');
       c.ini.vault.vault_addr = `http://127.0.0.1:${(vault.address() as AddressInfo).port}`;
       c.ini.vault.repo_secret_namespace = 'pm-test';
@@ -119,7 +142,7 @@ describe('repo registration from the git repo config', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('creates the ext- and internal-prefixed repos with their remotes, descriptions and base paths', async () => {
+  it('creates the repos named as their files (ext- for a url) with their remotes, descriptions and base paths', async () => {
     const result = await register();
     expect(result).toMatchObject({
       files: 7,
@@ -129,6 +152,10 @@ describe('repo registration from the git repo config', () => {
       failed: {},
       fileErrors: [],
     });
+    // The fixture's internal/global.json gives the internal repos their owner.
+    expect(result.notices).toEqual([
+      'repo_config/internal/global.json: (root): applied to every repository under its folder (owner); the original read only remote/global.json',
+    ]);
     expect(result.created.sort()).toEqual(ALL);
 
     const rpm = await pulpRepo(`${ext}fixture-rpm`, 'rpm');
@@ -140,7 +167,7 @@ describe('repo registration from the git repo config', () => {
     expect(rpm.remote).toMatchObject({
       url: 'http://127.0.0.1:18800/rpm/',
       proxy_url: null,
-      tls_validation: false, // [pulp] remote_tls_validation=false in dev/config/config.ini
+      tls_validation: false, // the file's tls_validation
       ca_cert: null,
       sock_connect_timeout: 30,
       sock_read_timeout: 120,
@@ -171,6 +198,8 @@ describe('repo registration from the git repo config', () => {
     expect(file.remote).toMatchObject({
       url: 'http://127.0.0.1:18800/file/PULP_MANIFEST',
       proxy_url: 'http://127.0.0.1:18800',
+      // the file says true, [pulp] remote_tls_validation=false: the file's value is the remote's
+      tls_validation: true,
     });
     // iso means file
     const iso = await pulpRepo(`${ext}fixture-iso`, 'file');
@@ -235,14 +264,7 @@ describe('repo registration from the git repo config', () => {
   });
 
   it('an edited file updates its remote; a malformed file is reported by path and the others apply', async () => {
-    const clone = join(work, 'repo-config');
-    git(work, 'clone', '-q', stack.fixtures.repoConfigGit, clone);
-    const edit = (path: string, change: (j: Record<string, unknown>) => void) => {
-      const p = join(clone, 'repo_config', path);
-      const j = JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>;
-      change(j);
-      writeFileSync(p, JSON.stringify(j, null, 2));
-    };
+    const clone = repoConfig;
     edit('remote/fixture-rpm.json', (j) => {
       j.url = 'http://127.0.0.1:18800/rpm/?edited';
     });
@@ -252,12 +274,18 @@ describe('repo registration from the git repo config', () => {
     writeFileSync(join(clone, 'repo_config/remote/broken.json'), '{ "name": "broken", ');
     writeFileSync(
       join(clone, 'repo_config/internal/typo.json'),
-      JSON.stringify({ name: 'typo', content_repo_type: 'rpm', description: 'd', base_url: 'x', ownr: 'me' }),
+      JSON.stringify({
+        name: `${int}typo`,
+        content_repo_type: 'rpm',
+        description: 'd',
+        base_url: 'x',
+        tls_validation: 'yes',
+      }),
     );
     writeFileSync(
       join(clone, 'repo_config/remote/fixture-secret.json'),
       JSON.stringify({
-        name: 'fixture-secret',
+        name: `${run}-fixture-secret`,
         content_repo_type: 'rpm',
         description: 'Fixture rpm upstream behind credentials',
         base_url: 'el9-x86_64',
@@ -283,7 +311,7 @@ describe('repo registration from the git repo config', () => {
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const message = String((err as WorkflowFailedError).cause?.message);
     expect(message).toContain('repo_config/remote/broken.json: (root): invalid JSON');
-    expect(message).toContain('repo_config/internal/typo.json: ownr: unknown key');
+    expect(message).toContain('repo_config/internal/typo.json: tls_validation: ');
 
     const task = await taskOf(workflowId);
     expect(task.state).toBe('failed');
