@@ -1,4 +1,5 @@
 import type { VaultSecretRef } from '../../config/repoConfigSchema.js';
+import { createVaultReader, type VaultAnswer } from './vaultClient.js';
 
 /** A repo secret could not be read. Names where it was looked for, never a value. */
 export class RepoSecretReadError extends Error {
@@ -18,7 +19,6 @@ export interface RepoSecretReaderOptions {
   vaultAddr: string;
   /** `[vault] repo_secret_namespace` (Vault Enterprise namespace), sent as X-Vault-Namespace. */
   namespace?: string;
-  fetchImpl?: typeof fetch;
 }
 
 const trimSlashes = (s: string) => s.replace(/^\/+|\/+$/g, '');
@@ -30,30 +30,19 @@ const trimSlashes = (s: string) => s.replace(/^\/+|\/+$/g, '');
  * Values are returned to the caller only: they never go into errors or logs.
  */
 export function createRepoSecretReader(opts: RepoSecretReaderOptions) {
-  const doFetch = opts.fetchImpl ?? fetch;
-  const base = `${opts.vaultAddr.replace(/\/+$/, '')}/v1/`;
-  const headers: Record<string, string> = opts.namespace ? { 'X-Vault-Namespace': opts.namespace } : {};
+  const vault = createVaultReader({ vaultAddr: opts.vaultAddr, namespace: opts.namespace });
   const versions = new Map<string, Promise<1 | 2>>();
-
-  async function get(path: string): Promise<{ status: number; body: unknown }> {
-    const res = await doFetch(`${base}${path}`, { headers, signal: AbortSignal.timeout(15_000) });
-    if (!res.ok) {
-      await res.body?.cancel();
-      return { status: res.status, body: undefined };
-    }
-    return { status: res.status, body: (await res.json()) as unknown };
-  }
 
   async function detectVersion(kv: string): Promise<1 | 2> {
     const mount = `${trimSlashes(kv)}/`;
-    const all = await get('sys/mounts');
+    const all = await vault.get('sys/mounts');
     type Mount = { options?: { version?: string } | null };
     let found: Mount | undefined;
     if (all.status === 200) {
       const b = all.body as { data?: Record<string, Mount> } & Record<string, Mount>;
       found = b.data?.[mount] ?? b[mount];
     } else {
-      const one = await get(`sys/internal/ui/mounts/${trimSlashes(kv)}`);
+      const one = await vault.get(`sys/internal/ui/mounts/${trimSlashes(kv)}`);
       if (one.status === 200) found = (one.body as { data?: Mount }).data;
     }
     if (!found) throw new Error(`mount ${mount} not found in the mount list`);
@@ -77,14 +66,14 @@ export function createRepoSecretReader(opts: RepoSecretReaderOptions) {
         throw fail(`cannot tell the KV version: ${(err as Error).message}`);
       }
       const path = trimSlashes(ref.path);
-      let res: { status: number; body: unknown };
+      let res: VaultAnswer;
       try {
-        res = await get(version === 2 ? `${kv}/data/${path}` : `${kv}/${path}`);
+        res = await vault.get(version === 2 ? `${kv}/data/${path}` : `${kv}/${path}`);
       } catch (err) {
         throw fail((err as Error).message);
       }
       if (res.status !== 200) throw fail(`HTTP ${res.status}`);
-      const data = (res.body as { data?: Record<string, unknown> }).data;
+      const data = (res.body as { data?: Record<string, unknown> } | undefined)?.data;
       const values = version === 2 ? (data?.data as Record<string, unknown> | undefined) : data;
       const value = values?.[ref.secret_name];
       if (typeof value !== 'string' || value === '') throw fail('no such key in the secret');
