@@ -3,7 +3,8 @@ import { regexField } from './fields.js';
 
 /**
  * config.ini, with the original system's sections and keys; [redis] is replaced by
- * [temporal]. INI values arrive as text (the ini parser turns true/false into booleans).
+ * [temporal]. Values arrive as text, read with configparser's rules (config/pythonIni.ts);
+ * sections and keys not listed here are accepted with a notice (config/iniConfigFile.ts).
  */
 
 const iniBool = z.union([z.boolean(), z.string()]).transform((v, ctx) => {
@@ -41,7 +42,8 @@ const iniList = z.string().transform((v) =>
 const caSection = z.strictObject({ root_ca_file_path: z.string().optional() });
 
 const authSection = z.strictObject({
-  method: z.literal('ldap').default('ldap'),
+  // The original accepted any method and refused logins unless it was ldap; its example uses none.
+  method: z.enum(['ldap', 'none']).default('ldap'),
   use_ssl: iniBool.default(true),
   ldap_servers: iniList.default([]),
   base_dn: z.string().optional(),
@@ -117,6 +119,20 @@ const databaseSection = z.strictObject({
   password: z.string().optional(),
   db_name: z.string().optional(),
 });
+
+/** The sections this design reads, each with its keys. */
+export const iniSectionSchemas = {
+  ca: caSection,
+  auth: authSection,
+  pulp: pulpSection,
+  temporal: temporalSection,
+  remotes: remotesSection,
+  paging: pagingSection,
+  vault: vaultSection,
+  database: databaseSection,
+} as const;
+
+export type IniSectionName = keyof typeof iniSectionSchemas;
 
 export const iniConfigSchema = z.strictObject({
   ca: caSection.default({}),

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseIni } from 'ini';
 import type { DatabaseSettings } from '../db/client.js';
-import { ConfigError, type ConfigIssue } from './errors.js';
-import { type IniConfig, iniConfigSchema } from './iniConfigSchema.js';
-import { toConfigIssues } from './zodIssues.js';
+import { ConfigError, type ConfigIssue, type ConfigNotice, formatIssue } from './errors.js';
+import { checkIniConfig, parseIniConfig } from './iniConfigFile.js';
+import type { IniConfig } from './iniConfigSchema.js';
+
+export { parseIniConfig };
 
 export const DEFAULT_CONFIG_PATH = '/etc/pulp_manager/config.ini';
 export const DEFAULT_PULP_CONFIG_PATH = '/etc/pulp_manager/pulp_config.yml';
@@ -17,27 +18,50 @@ export interface AppConfig {
   database: DatabaseSettings;
   /** Needed by the API only; checked where it is used. */
   jwtSecret: string | undefined;
-  /** `[pulp] password` replaces Vault when PULP_MANAGER_LOCAL_AUTH=true (local and test set-ups). */
+  /**
+   * `[pulp] password` replaces Vault when PULP_MANAGER_LOCAL_AUTH=true or, as in the original,
+   * Is_local=true (local and test set-ups).
+   */
   localAuth: boolean;
-}
-
-/** Empty INI values (`key=`) mean "not set", as in the original. */
-function dropEmpty(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(
-    Object.entries(value)
-      .filter(([, v]) => v !== '')
-      .map(([k, v]) => [k, dropEmpty(v)]),
-  );
-}
-
-export function parseIniConfig(text: string, file: string): IniConfig {
-  const result = iniConfigSchema.safeParse(dropEmpty(parseIni(text)));
-  if (!result.success) throw new ConfigError(toConfigIssues(file, result.error));
-  return result.data;
+  /** What was accepted but is not used as written; logged once at load. */
+  notices?: readonly ConfigNotice[];
 }
 
 type Env = Record<string, string | undefined>;
+
+/**
+ * The original's environment switches, applied to config.ini as it did: PULP_MANAGER_CA_FILE
+ * replaces `[ca] root_ca_file_path` (the CA given to remotes in internal domains); Is_local=true
+ * means password logins to Pulp (`[pulp] password`, no Vault) over http.
+ */
+export function applyOriginalEnvironment(
+  ini: IniConfig,
+  env: Env,
+  explicitApiScheme: boolean,
+): { ini: IniConfig; isLocal: boolean; notices: ConfigNotice[] } {
+  const notices: ConfigNotice[] = [];
+  let result = ini;
+  const caFile = env.PULP_MANAGER_CA_FILE;
+  if (caFile) {
+    result = { ...result, ca: { ...result.ca, root_ca_file_path: caFile } };
+    notices.push({
+      file: 'environment',
+      path: 'PULP_MANAGER_CA_FILE',
+      message: `${caFile} is the root CA for internal remotes (and LDAPS), instead of [ca] root_ca_file_path, as in the original`,
+    });
+  }
+  const isLocal = env.Is_local?.toLowerCase() === 'true';
+  if (isLocal) {
+    const http = !explicitApiScheme;
+    if (http) result = { ...result, pulp: { ...result.pulp, use_https_for_api: false } };
+    notices.push({
+      file: 'environment',
+      path: 'Is_local',
+      message: `true: Pulp logins use [pulp] password instead of Vault${http ? ', Pulp APIs are called over http' : ''}, as in the original`,
+    });
+  }
+  return { ini: result, isLocal, notices };
+}
 
 /** Secrets and connection details come from the environment and win over config.ini. */
 function databaseSettings(ini: IniConfig, env: Env, file: string): DatabaseSettings {
@@ -71,7 +95,10 @@ function databaseSettings(ini: IniConfig, env: Env, file: string): DatabaseSetti
   };
 }
 
-export async function loadAppConfig(env: Env = process.env): Promise<AppConfig> {
+export async function loadAppConfig(
+  env: Env = process.env,
+  log: (line: string) => void = (line) => console.warn(line),
+): Promise<AppConfig> {
   const configPath = env.PULP_MANAGER_CONFIG_PATH ?? DEFAULT_CONFIG_PATH;
   let text: string;
   try {
@@ -81,13 +108,24 @@ export async function loadAppConfig(env: Env = process.env): Promise<AppConfig> 
       { file: configPath, path: '', message: `cannot read file: ${(err as Error).message}` },
     ]);
   }
-  const ini = parseIniConfig(text, configPath);
-  const localAuth = env.PULP_MANAGER_LOCAL_AUTH?.toLowerCase() === 'true';
+  const check = checkIniConfig(text, configPath);
+  if (!check.ini) throw new ConfigError(check.issues);
+  const explicitApiScheme = check.written.has('pulp.use_https_for_api');
+  const original = applyOriginalEnvironment(check.ini, env, explicitApiScheme);
+  const ini = original.ini;
+  const localAuth = env.PULP_MANAGER_LOCAL_AUTH?.toLowerCase() === 'true' || original.isLocal;
   if (localAuth && ini.pulp.password === undefined) {
     throw new ConfigError([
-      { file: configPath, path: 'pulp.password', message: 'required when PULP_MANAGER_LOCAL_AUTH=true' },
+      {
+        file: configPath,
+        path: 'pulp.password',
+        message: 'required when PULP_MANAGER_LOCAL_AUTH=true or Is_local=true',
+      },
     ]);
   }
+  const notices = [...check.notices, ...original.notices];
+  // Once per process start: every command loads the config once.
+  for (const n of notices) log(`config notice: ${formatIssue(n)}`);
   return {
     configPath,
     pulpConfigPath: env.PULP_SYNC_CONFIG_PATH ?? DEFAULT_PULP_CONFIG_PATH,
@@ -95,5 +133,6 @@ export async function loadAppConfig(env: Env = process.env): Promise<AppConfig> 
     database: databaseSettings(ini, env, configPath),
     jwtSecret: env.JWT_SECRET,
     localAuth,
+    notices,
   };
 }

@@ -87,6 +87,9 @@ export function createLdapAuthenticator(options: LdapAuthenticatorOptions): Ldap
   const ca = options.caFile ? [...rootCertificates, readFileSync(options.caFile, 'utf8')] : undefined;
   return {
     async authenticate(login, password) {
+      if (auth.method !== 'ldap') {
+        throw new ApiError('AUTH_NOT_CONFIGURED', `logins are off: [auth] method=${auth.method}`);
+      }
       if (auth.ldap_servers.length === 0 || !auth.base_dn) {
         throw new ApiError(
           'AUTH_NOT_CONFIGURED',

@@ -1,10 +1,11 @@
 // The child side of forkApiServer(): `pulp-manager api` (runApiServer with its real
 // dependencies) on an ephemeral port, reporting the port over IPC and stopping on 'stop' or
 // when the parent goes away.
-import { stringify as stringifyIni } from 'ini';
+
 import { jsonLogger } from '../../api/logging.js';
 import { type RunningApi, runApiServer } from '../../api/runApiServer.js';
 import { type AppConfig, parseIniConfig } from '../../config/loadAppConfig.js';
+import { formatIni } from '../../config/pythonIni.js';
 import { type BenchApiConfig, CONFIG_ENV, type ServerMessage } from './forkApiServer.js';
 
 function configFromEnv(): AppConfig {
@@ -15,7 +16,7 @@ function configFromEnv(): AppConfig {
   return {
     configPath: 'bench/config.ini',
     pulpConfigPath: 'bench/pulp_config.yml',
-    ini: parseIniConfig(stringifyIni(bench.ini), 'bench/config.ini'),
+    ini: parseIniConfig(formatIni(bench.ini), 'bench/config.ini'),
     database: bench.database,
     jwtSecret: bench.jwtSecret,
     localAuth: true,

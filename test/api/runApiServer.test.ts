@@ -1,10 +1,10 @@
 import { Connection } from '@temporalio/client';
-import { stringify as stringifyIni } from 'ini';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../api/logging.js';
 import { runApiServer } from '../../api/runApiServer.js';
 import type { AppConfig } from '../../config/loadAppConfig.js';
 import { parseIniConfig } from '../../config/loadAppConfig.js';
+import { formatIni } from '../../config/pythonIni.js';
 import { migrateDatabase } from '../../db/migrate.js';
 import { createThrowawayDatabase, type ThrowawayDatabase } from '../db/throwawayDatabase.js';
 import { stack } from '../support/stack.js';
@@ -18,7 +18,7 @@ let empty: ThrowawayDatabase;
 const configFor = (db: ThrowawayDatabase): AppConfig => ({
   configPath: 'test/api/config.ini',
   pulpConfigPath: 'test/api/pulp_config.yml',
-  ini: parseIniConfig(stringifyIni(testIniSections('api-test-http')), 'test/api/config.ini'),
+  ini: parseIniConfig(formatIni(testIniSections('api-test-http')), 'test/api/config.ini'),
   database: db.settings,
   jwtSecret: JWT_SECRET,
   localAuth: true,

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../config/errors.js';
+import { ConfigError, formatIssue } from '../../config/errors.js';
+import { checkIniConfig } from '../../config/iniConfigFile.js';
 import { loadAppConfig, parseIniConfig } from '../../config/loadAppConfig.js';
 
 const FILE = 'config.ini';
@@ -78,8 +79,6 @@ describe('config.ini', () => {
   });
 
   it.each([
-    ['[redis] is gone', `${SEED_INI}\n[redis]\nhost=redis\n`, `${FILE}: redis: unknown key`],
-    ['unknown key', SEED_INI.replace('[paging]', '[paging]\npage=3'), `${FILE}: paging.page: unknown key`],
     [
       'bad boolean',
       SEED_INI.replace('use_ssl=true', 'use_ssl=maybe'),
@@ -103,7 +102,7 @@ describe('config.ini', () => {
     [
       'unsupported auth method',
       SEED_INI.replace('method=ldap', 'method=kerberos'),
-      `${FILE}: auth.method: Invalid input: expected "ldap"`,
+      `${FILE}: auth.method: Invalid option: expected one of "ldap"|"none"`,
     ],
   ])('rejects %s', (_name, text, expected) => {
     expect(issuesOf(text)).toContain(expected);
@@ -138,5 +137,157 @@ describe('config.ini', () => {
     );
     expect((err as ConfigError).issues[0]?.file).toBe('/nonexistent/config.ini');
     expect((err as ConfigError).issues[0]?.message).toMatch(/cannot read file: ENOENT/);
+  });
+});
+
+describe('config.ini of the original, read with configparser rules', () => {
+  const check = (text: string) => {
+    const c = checkIniConfig(text, FILE);
+    return {
+      ini: c.ini,
+      issues: c.issues.map(formatIssue),
+      notices: c.notices.map(formatIssue),
+    };
+  };
+
+  it('keeps inline ; and # in values and reads key: value lines and mixed-case keys', () => {
+    const c = check(
+      SEED_INI.replace('banned_package_regex=bannedexample|another', 'Banned_Package_Regex: ^foo#bar;baz$'),
+    );
+    expect(c.issues).toEqual([]);
+    expect(c.ini?.pulp.banned_package_regex).toBe('^foo#bar;baz$');
+  });
+
+  it('accepts Python named groups in package_name_replacement_pattern', () => {
+    const c = check(
+      SEED_INI.replace(
+        'package_name_replacement_pattern=',
+        'package_name_replacement_pattern=^(?P<org>[a-z]+)-(?P<env>[a-z]+)-(?P<pkg>.+)$',
+      ),
+    );
+    expect(c.issues).toEqual([]);
+    expect(c.ini?.pulp.package_name_replacement_pattern).toBe(
+      '^(?P<org>[a-z]+)-(?P<env>[a-z]+)-(?P<pkg>.+)$',
+    );
+  });
+
+  it('accepts what it does not use with a notice naming the line: [redis], unknown keys and sections, placeholders', () => {
+    const c = check(
+      `${SEED_INI}\n[redis]\nhost=redis\nport=6379\n[Paging]\nx=1\n[database]\nport=\${DB_PORT:3306}\n[DEFAULT]\nnobody=1\n`.replace(
+        '[vault]',
+        '[vault]\nenabled=false',
+      ),
+    );
+    expect(c.issues).toEqual([]);
+    expect(c.ini?.database.port).toBeUndefined();
+    const line = (s: string) => SEED_INI.split('\n').findIndex((l) => l === s) + 1;
+    expect(c.notices).toEqual([
+      `${FILE}:${line('[vault]') + 1}: vault.enabled: unknown key; ignored`,
+      expect.stringMatching(/^config\.ini:\d+: redis: \[redis\] \(host, port\): Redis is not used/),
+      expect.stringMatching(
+        /: Paging: unknown section \[Paging\]; ignored \(section names are case-sensitive: did you mean \[paging\]\?\)$/,
+      ),
+      expect.stringMatching(
+        /: database\.port: "\$\{DB_PORT:3306\}" is a placeholder, not a value; the DB_\* environment variables/,
+      ),
+      expect.stringMatching(/: DEFAULT\.nobody: key of \[DEFAULT\] that no section uses; ignored$/),
+    ]);
+  });
+
+  it('accepts [auth] method=none with a notice, and refuses logins then', () => {
+    const c = check(SEED_INI.replace('method=ldap', 'method=none'));
+    expect(c.ini?.auth.method).toBe('none');
+    expect(c.notices).toContainEqual(expect.stringContaining('auth.method: none: logins'));
+  });
+
+  it('applies [DEFAULT] and %(name)s interpolation like configparser', () => {
+    const c = check(
+      `[DEFAULT]\nroot=/etc/pulp_manager\n[ca]\nroot_ca_file_path=%(root)s/root.pem\n[pulp]\ninternal_domains=a.example.com,b.example.com\n`,
+    );
+    expect(c.ini?.ca.root_ca_file_path).toBe('/etc/pulp_manager/root.pem');
+    expect(c.notices).toEqual([]);
+  });
+
+  it('reports every problem at once with file, line, section.key and reason', () => {
+    const c = check(
+      SEED_INI.replace('use_ssl=true', 'use_ssl=maybe')
+        .replace('jwt_algorithm=HS256', 'jwt_algorithm=HS256\nJWT_algorithm=HS512')
+        .replace('banned_package_regex=bannedexample|another', 'banned_package_regex=a(?i)b')
+        .replace('sock_read_timeout=600.0', 'sock_read_timeout=60%'),
+    );
+    expect(c.ini).toBeUndefined();
+    const lines = SEED_INI.split('\n');
+    const at = (s: string) => lines.findIndex((l) => l === s) + 1;
+    expect(c.issues).toEqual(
+      expect.arrayContaining([
+        `${FILE}:${at('jwt_algorithm=HS256') + 1}: auth.jwt_algorithm: key already set in [auth] (line ${at('jwt_algorithm=HS256')}); keys are case-insensitive`,
+        `${FILE}:${at('sock_read_timeout=600.0') + 1}: remotes.sock_read_timeout: "%" must be followed by "%" or "(" (configparser interpolation); write %% for a %`,
+        `${FILE}:${at('use_ssl=true')}: auth.use_ssl: expected true or false, got "maybe"`,
+        `${FILE}:${at('banned_package_regex=bannedexample|another') + 1}: pulp.banned_package_regex: invalid regex "a(?i)b": inline flags like (?i) are only allowed at the start of the pattern`,
+      ]),
+    );
+    expect(c.issues).toHaveLength(4);
+  });
+});
+
+describe('the original environment switches', () => {
+  const write = (text: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'pm-config-'));
+    const path = join(dir, 'config.ini');
+    writeFileSync(path, text);
+    return path;
+  };
+  const dbEnv = { DB_HOSTNAME: 'db', DB_USER: 'u', DB_PASSWORD: 'p', DB_NAME: 'n' };
+
+  it('PULP_MANAGER_CA_FILE replaces [ca] root_ca_file_path, and is logged once', async () => {
+    const logged: string[] = [];
+    const cfg = await loadAppConfig(
+      { ...dbEnv, PULP_MANAGER_CONFIG_PATH: write(SEED_INI), PULP_MANAGER_CA_FILE: '/ca/root.pem' },
+      (l) => logged.push(l),
+    );
+    expect(cfg.ini.ca.root_ca_file_path).toBe('/ca/root.pem');
+    expect(logged).toEqual([
+      expect.stringContaining('environment: PULP_MANAGER_CA_FILE: /ca/root.pem is the root CA'),
+    ]);
+  });
+
+  it('Is_local=true means [pulp] password instead of Vault, and http to Pulp unless use_https_for_api is set', async () => {
+    const quiet = () => {};
+    const local = await loadAppConfig(
+      { ...dbEnv, PULP_MANAGER_CONFIG_PATH: write(SEED_INI), Is_local: 'true' },
+      quiet,
+    );
+    expect(local.localAuth).toBe(true);
+    expect(local.ini.pulp.use_https_for_api).toBe(false);
+
+    const explicit = await loadAppConfig(
+      {
+        ...dbEnv,
+        PULP_MANAGER_CONFIG_PATH: write(SEED_INI.replace('[pulp]', '[pulp]\nuse_https_for_api=true')),
+        Is_local: 'TRUE',
+      },
+      quiet,
+    );
+    expect(explicit.localAuth).toBe(true);
+    expect(explicit.ini.pulp.use_https_for_api).toBe(true);
+
+    const remote = await loadAppConfig(
+      { ...dbEnv, PULP_MANAGER_CONFIG_PATH: write(SEED_INI), Is_local: 'false' },
+      quiet,
+    );
+    expect(remote.localAuth).toBe(false);
+    expect(remote.ini.pulp.use_https_for_api).toBe(true);
+
+    const err = await loadAppConfig(
+      {
+        ...dbEnv,
+        PULP_MANAGER_CONFIG_PATH: write(SEED_INI.replace('password=password\n', '')),
+        Is_local: 'true',
+      },
+      quiet,
+    ).catch((e: unknown) => e);
+    expect((err as ConfigError).message).toContain(
+      'pulp.password: required when PULP_MANAGER_LOCAL_AUTH=true or Is_local=true',
+    );
   });
 });

@@ -1,14 +1,14 @@
 import { execFile } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
-import { stringify as stringifyIni } from 'ini';
 import type { AppConfig } from '../../config/loadAppConfig.js';
 import { parseIniConfig } from '../../config/loadAppConfig.js';
+import { formatIni } from '../../config/pythonIni.js';
 import type { DatabaseSettings } from '../../db/client.js';
 
 /** An AppConfig for the exporter: plain-HTTP Pulp APIs like the dev stack's. */
 export function exporterConfig(database: DatabaseSettings, temporalAddress: string): AppConfig {
   const ini = parseIniConfig(
-    stringifyIni({
+    formatIni({
       pulp: { use_https_for_api: false },
       temporal: { address: temporalAddress, namespace: 'default', task_queue: 'metrics-test' },
     }),

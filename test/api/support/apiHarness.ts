@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
-import { stringify as stringifyIni } from 'ini';
 import { PulpServerClients } from '../../../activities/pulp/serverClients.js';
 import { createApp } from '../../../api/app.js';
 import { createLdapAuthenticator } from '../../../api/auth/ldapAuthenticator.js';
@@ -10,6 +9,7 @@ import type { ApiDeps } from '../../../api/deps.js';
 import { jsonLogger } from '../../../api/logging.js';
 import type { AppConfig } from '../../../config/loadAppConfig.js';
 import { parseIniConfig } from '../../../config/loadAppConfig.js';
+import { formatIni } from '../../../config/pythonIni.js';
 import { closeDatabase, createDatabase, type Database } from '../../../db/client.js';
 import { migrateDatabase } from '../../../db/migrate.js';
 import { createThrowawayDatabase, type ThrowawayDatabase } from '../../db/throwawayDatabase.js';
@@ -95,7 +95,7 @@ export async function startApiHarness(): Promise<ApiHarness> {
   const configFor = (ini: IniSections, jwtSecret: string | undefined): AppConfig => ({
     configPath: 'test/api/config.ini',
     pulpConfigPath: 'test/api/pulp_config.yml',
-    ini: parseIniConfig(stringifyIni(ini), 'test/api/config.ini'),
+    ini: parseIniConfig(formatIni(ini), 'test/api/config.ini'),
     database: scratch.settings,
     jwtSecret,
     localAuth: true,
