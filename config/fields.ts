@@ -30,7 +30,13 @@ export const maxRuntimeField = z.union([z.string(), z.number()]).transform((valu
 });
 export type MaxRuntime = z.output<typeof maxRuntimeField>;
 
-/** A Pulp server is named `host[:port]`; the name is also how it is reached. */
+/**
+ * A Pulp server is named `host[:port]`; the name is also how it is reached. The original
+ * allowed letters, digits, `.`, `-` and `_` (container names like pulp_primary); so does this.
+ */
 export const serverNameField = z
   .string()
-  .regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?$/, 'server name must be host or host:port');
+  .regex(
+    /^[A-Za-z0-9._-]+(:\d{1,5})?$/,
+    'server name must be host or host:port (letters, digits, ".", "-", "_")',
+  );

@@ -73,6 +73,22 @@ describe('pulp_config.yml', () => {
     );
   });
 
+  it('accepts server names the original allowed (with _) and Python re regexes', () => {
+    const text = SEED_SAMPLE.replaceAll('pulp3.example.com', 'pulp_primary:8080').replace(
+      'regex_include: ^ext-',
+      'regex_include: "(?i)^(?P<kind>ext)-(?P=kind)?\\\\w+\\\\Z"',
+    );
+    const cfg = parsePulpConfig(text, FILE);
+    expect(cfg.pulp_servers['pulp_primary:8080']).toBeDefined();
+    expect(cfg.repo_groups.external_repos?.regex_include).toBe('(?i)^(?P<kind>ext)-(?P=kind)?\\w+\\Z');
+  });
+
+  it('refuses a Python regex that cannot be translated, naming the key and the reason', () => {
+    expect(() => parsePulpConfig(edit('regex_include: ^ext-', 'regex_include: "^ext-(?i)x"'), FILE)).toThrow(
+      `${FILE}: repo_groups.external_repos.regex_include: invalid regex "^ext-(?i)x": inline flags like (?i) are only allowed at the start of the pattern`,
+    );
+  });
+
   it('accepts the dev stack config shipped in dev/config', () => {
     const text = readFileSync(new URL('../../dev/config/pulp_config.yml', import.meta.url), 'utf8');
     expect(() => parsePulpConfig(text, FILE)).not.toThrow();
@@ -158,7 +174,7 @@ describe('pulp_config.yml', () => {
     [
       'server name that is not host[:port]',
       edit('  pulp3slav1.example.com:', '  "pulp3 slave":'),
-      `${FILE}: pulp_servers.pulp3 slave: invalid key: server name must be host or host:port`,
+      `${FILE}: pulp_servers.pulp3 slave: invalid key: server name must be host or host:port (letters, digits, ".", "-", "_")`,
     ],
     [
       'a server defined twice',
