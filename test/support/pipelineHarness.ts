@@ -42,6 +42,8 @@ export interface HarnessOptions {
   temporal?: { address: string; namespace?: string };
   /** An existing empty database (e.g. on a private MariaDB); migrated here, never dropped. */
   database?: DatabaseSettings;
+  /** Other config files than dev/config's (e.g. copies of the original's). */
+  configPaths?: { ini: string; pulpConfig: string };
 }
 
 export async function startPipelineHarness(
@@ -54,8 +56,8 @@ export async function startPipelineHarness(
   const dbSettings = opts.database ?? (throwaway as ThrowawayDatabase).settings;
   await migrateDatabase(dbSettings);
   const config = await loadAppConfig({
-    PULP_MANAGER_CONFIG_PATH: devConfig('config.ini'),
-    PULP_SYNC_CONFIG_PATH: devConfig('pulp_config.yml'),
+    PULP_MANAGER_CONFIG_PATH: opts.configPaths?.ini ?? devConfig('config.ini'),
+    PULP_SYNC_CONFIG_PATH: opts.configPaths?.pulpConfig ?? devConfig('pulp_config.yml'),
     PULP_MANAGER_LOCAL_AUTH: 'true',
     DB_HOSTNAME: dbSettings.host,
     DB_PORT: String(dbSettings.port),
