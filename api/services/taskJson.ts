@@ -22,7 +22,8 @@ export function stageDetailJson(
   name: string,
   detail: Record<string, unknown> | null,
 ): Record<string, unknown> | null {
-  if (detail === null) return null;
+  // A migrated stage may hold any JSON the original wrote: only an object gets the extra keys.
+  if (detail === null || typeof detail !== 'object' || Array.isArray(detail)) return detail;
   const state = text(detail.state);
   const reason = text(detail.reason);
   const derivedMsg =
