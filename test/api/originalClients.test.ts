@@ -201,6 +201,113 @@ describe('list routes as the original clients call them', () => {
   });
 });
 
+// The fields of the original's response models (pulp_manager/app/schemas/*.py).
+const originalFields = {
+  page: ['items', 'total', 'page', 'page_size'],
+  PulpServer: [
+    'id',
+    'name',
+    'username',
+    'vault_service_account_mount',
+    'repo_sync_health_rollup',
+    'repo_sync_health_rollup_date',
+    'snapshot_supported',
+    'max_concurrent_snapshots',
+    'repo_config_registration_schedule',
+    'repo_config_registration_max_runtime',
+    'repo_config_registration_regex_include',
+    'repo_config_registration_regex_exclude',
+    'date_created',
+    'date_last_updated',
+  ],
+  PulpServerRepo: [
+    'id',
+    'name',
+    'repo_type',
+    'pulp_server_id',
+    'repo_id',
+    'repo_href',
+    'remote_href',
+    'remote_feed',
+    'distribution_href',
+    'repo_sync_health',
+    'repo_sync_health_date',
+    'date_created',
+    'date_last_updated',
+  ],
+  PulpServerRepoGroup: [
+    'pulp_server_id',
+    'repo_group_id',
+    'name',
+    'schedule',
+    'max_concurrent_syncs',
+    'max_runtime',
+    'date_created',
+    'date_last_updated',
+  ],
+  Task: [
+    'id',
+    'name',
+    'parent_task_id',
+    'task_type',
+    'task_args',
+    'date_queued',
+    'date_started',
+    'date_finished',
+    'state',
+    'error',
+    'worker_name',
+    'worker_job_id',
+  ],
+  TaskStage: ['id', 'task_id', 'name', 'detail', 'error'],
+};
+
+describe("every field of the original's answers is still there", () => {
+  const hasAll = (value: unknown, fields: string[], what: string) =>
+    expect(Object.keys(value as object), what).toEqual(expect.arrayContaining(fields));
+
+  it('pages, servers, server repos, repo groups, tasks and stages', async () => {
+    const { alpha } = h.seed.servers;
+    const servers = await getPage('/v1/pulp_servers/');
+    hasAll(servers, originalFields.page, 'page');
+    hasAll(servers.items[0], originalFields.PulpServer, 'PulpServer');
+    hasAll(
+      await body(await h.app.request(`/v1/pulp_servers/${alpha}`)),
+      originalFields.PulpServer,
+      'PulpServer',
+    );
+    hasAll(
+      (await getPage(`/v1/pulp_servers/${alpha}/repos`)).items[0],
+      originalFields.PulpServerRepo,
+      'repos',
+    );
+    hasAll(
+      await body(await h.app.request(`/v1/pulp_servers/${alpha}/repos/${h.seed.repos.rpm}`)),
+      originalFields.PulpServerRepo,
+      'repo',
+    );
+    hasAll(
+      (await getPage(`/v1/pulp_servers/${alpha}/repo_groups`)).items[0],
+      originalFields.PulpServerRepoGroup,
+      'repo_groups',
+    );
+    hasAll(
+      await body(await h.app.request(`/v1/pulp_servers/${alpha}/repo_groups/${h.seed.groups.external}`)),
+      originalFields.PulpServerRepoGroup,
+      'repo_group',
+    );
+    hasAll((await getPage('/v1/tasks/')).items[0], originalFields.Task, 'tasks');
+    hasAll(
+      (await getPage(`/v1/pulp_servers/${alpha}/repos/${h.seed.repos.rpm}/tasks`)).items[0],
+      originalFields.Task,
+      'repo tasks',
+    );
+    const detail = await body<Task & { stages: unknown[] }>(await h.app.request(`/v1/tasks/${migratedTask}`));
+    hasAll(detail, [...originalFields.Task, 'stages'], 'TaskDetail');
+    for (const stage of detail.stages) hasAll(stage, originalFields.TaskStage, 'TaskStage');
+  });
+});
+
 describe('task detail: the original stage keys beside the new ones', () => {
   it('GET /v1/tasks/{id} answers msg and task_href for every stage that has them', async () => {
     const res = await h.app.request(`/v1/tasks/${migratedTask}`);
