@@ -123,13 +123,14 @@ export function applyNameReplacement(name: string, replacement: NameReplacement 
 }
 
 /**
- * The distribution base path: `<base_url>/<name>`, with the name rewritten by the replacement
- * rule, or the base_url alone when its last segment already is the name (never `x/name/name`).
+ * The distribution base path, as the original built it (clients' URLs depend on it):
+ * `<base_url>/<name>` with the name rewritten by the replacement rule, or the name alone when
+ * the base_url is the name (`int-demo-packages` under `int-demo-packages`).
  */
 export function distributionBasePath(name: string, baseUrl: string, replacement?: NameReplacement): string {
   const base = baseUrl.replace(/^\/+|\/+$/g, '');
   if (base === '') return applyNameReplacement(name, replacement);
-  if (base === name || base.endsWith(`/${name}`)) return base;
+  if (base === name) return name;
   return `${base}/${applyNameReplacement(name, replacement)}`;
 }
 

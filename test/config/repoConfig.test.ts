@@ -91,7 +91,8 @@ describe('distribution base path', () => {
     ['ext-centos-base', 'centos7-x86_64/', undefined, 'centos7-x86_64/ext-centos-base'],
     ['int-demo-packages', 'int-demo-packages', undefined, 'int-demo-packages'],
     ['int-demo-packages', 'int-demo-packages/', undefined, 'int-demo-packages'],
-    ['int-demo', 'debian-12/int-demo', undefined, 'debian-12/int-demo'],
+    // as the original: only a base_url that is the name is not repeated
+    ['int-demo', 'debian-12/int-demo', undefined, 'debian-12/int-demo/int-demo'],
     ['demo', 'debian-12/int-demo', undefined, 'debian-12/int-demo/demo'],
     ['ext-centos-base', 'el7', byNamedGroups, 'el7/base-centos'],
     ['int-app', 'el7', byNamedGroups, 'el7/int-app'],
@@ -405,6 +406,54 @@ describe('reading a repo config folder', () => {
     });
     expect(byName['int-demo-packages']).toMatchObject({ repoType: 'deb', basePath: 'int-demo-packages' });
     expect(byName['int-demo-packages']?.remote).toBeUndefined();
+  });
+
+  it('reads the original README’s two samples as its code did', async () => {
+    // README "Example Repository Configuration", with its config.ini (internal_repo_prefix=corp-,
+    // remote_tls_validation=true). The README says internal repos get the prefix; its code
+    // never renamed them, and existing fleets are named by the code.
+    const r = await readRepoConfigDir(
+      writeTree({
+        'remote/centos-base.json': {
+          name: 'centos-base',
+          content_repo_type: 'rpm',
+          description: 'CentOS 7 Base Repository',
+          owner: 'Core Linux Engineering',
+          base_url: 'centos7-x86_64',
+          url: 'http://mirror.centos.org/centos/7/os/x86_64/',
+          proxy: 'http://proxy.example.com:8080',
+          tls_validation: true,
+        },
+        'internal/myapp.json': {
+          name: 'myapp',
+          content_repo_type: 'deb',
+          description: 'Internal Application Packages',
+          owner: 'Application Team',
+          base_url: 'ubuntu-20.04-x86_64',
+        },
+      }),
+      {
+        rules: { ...rules, internalPrefix: 'corp-', remoteTlsValidation: true },
+        matches: () => true,
+        displayRoot: 'repo_config',
+      },
+    );
+    expect(r.issues).toEqual([]);
+    expect(r.notices).toEqual([]);
+    expect(r.entries).toMatchObject([
+      {
+        name: 'myapp',
+        repoType: 'deb',
+        description: 'Internal Application Packages - Application Team - base_url:ubuntu-20.04-x86_64',
+        basePath: 'ubuntu-20.04-x86_64/myapp',
+      },
+      {
+        name: 'ext-centos-base',
+        repoType: 'rpm',
+        basePath: 'centos7-x86_64/ext-centos-base',
+        remote: { proxy_url: 'http://proxy.example.com:8080', tls_validation: true },
+      },
+    ]);
   });
 
   it.each([
