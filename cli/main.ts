@@ -4,7 +4,6 @@ import { Command } from 'commander';
 import { DEFAULT_API_HOST, DEFAULT_API_PORT, runApiServer } from '../api/runApiServer.js';
 import { ConfigError } from '../config/errors.js';
 import { loadAppConfig } from '../config/loadAppConfig.js';
-import { loadPulpConfig } from '../config/loadPulpConfig.js';
 import { closeDatabase, createDatabase } from '../db/client.js';
 import { assertMigrated, migrateDatabase } from '../db/migrate.js';
 import { originalConversionReport } from '../db/originalConversionReport.js';
@@ -14,6 +13,12 @@ import { connectTemporalClient } from '../temporal/connect.js';
 import { ensureSearchAttributes } from '../temporal/ensureSearchAttributes.js';
 import { connectWorkerConnection, createPulpManagerWorker } from '../temporal/worker.js';
 import { applyConfiguration } from './applyConfiguration.js';
+import {
+  formatValidationReport,
+  VALIDATE_PARTS,
+  type ValidatePart,
+  validateConfiguration,
+} from './validateConfig.js';
 
 const program = new Command()
   .name('pulp-manager')
@@ -36,19 +41,75 @@ program
     );
   });
 
-const configCmd = program.command('config').description('validate or apply pulp_config.yml');
+const configCmd = program
+  .command('config')
+  .description('check config.ini, pulp_config.yml and the repo config, or apply pulp_config.yml');
 
 configCmd
   .command('validate')
-  .argument('[file]', 'pulp_config.yml (default: PULP_SYNC_CONFIG_PATH)')
-  .description('check pulp_config.yml (and config.ini when reachable) and report every problem')
-  .action(async (file: string | undefined) => {
-    const path = file ?? process.env.PULP_SYNC_CONFIG_PATH ?? '/etc/pulp_manager/pulp_config.yml';
-    const fleet = await loadPulpConfig(path);
-    console.log(
-      `${path}: valid (${Object.keys(fleet.pulp_servers).length} servers, ${Object.keys(fleet.repo_groups).length} repo groups)`,
-    );
-  });
+  .argument('[pulp_config]', 'pulp_config.yml (same as --pulp-config)')
+  .option(
+    '--config <file>',
+    'config.ini (default: PULP_MANAGER_CONFIG_PATH, else /etc/pulp_manager/config.ini)',
+  )
+  .option(
+    '--pulp-config <file>',
+    'pulp_config.yml (default: PULP_SYNC_CONFIG_PATH, else /etc/pulp_manager/pulp_config.yml)',
+  )
+  .option(
+    '--repo-config <dir|git-url>',
+    'repo config: a directory holding remote/ and internal/, or a git URL to clone (default: [pulp] local_repo_config_dir, else git_repo_config)',
+  )
+  .option('--git-dir <folder>', 'folder inside the git repository (default: [pulp] git_repo_config_dir)')
+  .option('--skip <parts>', `leave out some of: ${VALIDATE_PARTS.join(', ')} (comma separated)`)
+  .description(
+    'check config.ini, pulp_config.yml and the repo config offline (no database, Temporal or Pulp) and report every problem with its file and key',
+  )
+  .addHelpText(
+    'after',
+    [
+      '',
+      'What is checked:',
+      '  config.ini       read as Python configparser reads it; every value this design uses is',
+      '                   validated (types, regexes in Python re syntax); settings it does not use',
+      '                   ([redis], unknown sections and keys, ${...} placeholders) are notices;',
+      '                   PULP_MANAGER_CA_FILE and Is_local are applied as at start-up',
+      '  pulp_config.yml  servers, credentials, repo groups, cron schedules, max_runtime, regexes,',
+      '                   and the references between them',
+      '  repo config      a directory, or a git URL cloned to a temporary directory: every',
+      '                   repository file and global.json, with the rules of config.ini; unknown',
+      '                   keys are notices',
+      '',
+      'Exit status: 0 when there is no problem (notices allowed), 2 when there is one, 1 when the',
+      'check itself failed.',
+    ].join('\n'),
+  )
+  .action(
+    async (
+      file: string | undefined,
+      opts: { config?: string; pulpConfig?: string; repoConfig?: string; gitDir?: string; skip?: string },
+    ) => {
+      const skip = new Set<ValidatePart>();
+      for (const part of (opts.skip ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
+        if (!(VALIDATE_PARTS as readonly string[]).includes(part)) {
+          throw new Error(`--skip: unknown part "${part}" (use ${VALIDATE_PARTS.join(', ')})`);
+        }
+        skip.add(part as ValidatePart);
+      }
+      const report = await validateConfiguration({
+        configIni: opts.config,
+        pulpConfig: opts.pulpConfig ?? file,
+        repoConfig: opts.repoConfig,
+        gitDir: opts.gitDir,
+        skip,
+      });
+      for (const line of formatValidationReport(report)) console.log(line);
+      if (report.issues.length > 0) process.exitCode = 2;
+    },
+  );
 
 configCmd
   .command('apply')
