@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pulp_server_repos, repos, task_stages, tasks } from '../../db/schema.js';
-import { type ApiHarness, body, startApiHarness } from './support/apiHarness.js';
+import { type ApiHarness, body, startApiHarness, terminateStarted } from './support/apiHarness.js';
 
 // Requests exactly as the original Pulp Manager's clients send them, against the real API on a
 // throwaway MariaDB. The shapes come from the original's own router tests
@@ -98,12 +98,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const id of started) {
-    await h.temporal.workflow
-      .getHandle(id)
-      .terminate('api test cleanup')
-      .catch(() => undefined);
-  }
+  if (h) await terminateStarted(h.temporal, started);
   await h?.close();
 });
 

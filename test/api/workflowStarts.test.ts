@@ -2,7 +2,13 @@ import { Client, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/eventually.js';
-import { type ApiHarness, body, jsonRequest, startApiHarness } from './support/apiHarness.js';
+import {
+  type ApiHarness,
+  body,
+  jsonRequest,
+  startApiHarness,
+  terminateStarted,
+} from './support/apiHarness.js';
 
 // Routes that start work: the Task row in the real MariaDB and the workflow on the real
 // Temporal dev server. No worker runs on the test's task queue: the real workflows are not
@@ -50,12 +56,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const id of started) {
-    await h.temporal.workflow
-      .getHandle(id)
-      .terminate('api test cleanup')
-      .catch(() => undefined);
-  }
+  if (h) await terminateStarted(h.temporal, started);
   await h?.close();
 });
 

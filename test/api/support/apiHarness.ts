@@ -159,6 +159,19 @@ export async function startApiHarness(): Promise<ApiHarness> {
   };
 }
 
+/**
+ * Terminates the workflows a test started through the API (no worker runs them), ignoring
+ * those already closed.
+ */
+export async function terminateStarted(temporal: Client, workflowIds: readonly string[]): Promise<void> {
+  for (const id of workflowIds) {
+    await temporal.workflow
+      .getHandle(id)
+      .terminate('api test cleanup')
+      .catch(() => undefined);
+  }
+}
+
 /** JSON request helpers over app.request. */
 export function jsonRequest(method: string, body: unknown, token?: string): RequestInit {
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
