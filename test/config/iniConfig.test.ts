@@ -150,6 +150,20 @@ describe('config.ini of the original, read with configparser rules', () => {
     };
   };
 
+  it("accepts the original README's sample verbatim ([redis] included) with one notice", () => {
+    const readme = SEED_INI.replace(
+      '[temporal]\naddress=temporal.example.com:7233\nnamespace=pulp\ntask_queue=pulp-manager\n',
+      '[redis]\nhost=redis\nport=6379\ndb=0\nmax_page_size=24\n',
+    ).replace('internal_package_prefix=corp_', 'internal_repo_prefix=corp-\nexternal_repo_prefix=ext-');
+    expect(readme).toContain('[redis]');
+    const c = check(readme);
+    expect(c.issues).toEqual([]);
+    expect(c.notices).toEqual([
+      expect.stringMatching(/: redis: \[redis\] \(host, port, db, max_page_size\): Redis is not used/),
+    ]);
+    expect(c.ini?.temporal.address).toBe('localhost:7233');
+  });
+
   it('keeps inline ; and # in values and reads key: value lines and mixed-case keys', () => {
     const c = check(
       SEED_INI.replace('banned_package_regex=bannedexample|another', 'Banned_Package_Regex: ^foo#bar;baz$'),
@@ -252,13 +266,19 @@ describe('the original environment switches', () => {
   });
 
   it('Is_local=true means [pulp] password instead of Vault, and http to Pulp unless use_https_for_api is set', async () => {
-    const quiet = () => {};
+    const logged: string[] = [];
+    const quiet = (line: string) => logged.push(line);
     const local = await loadAppConfig(
       { ...dbEnv, PULP_MANAGER_CONFIG_PATH: write(SEED_INI), Is_local: 'true' },
       quiet,
     );
     expect(local.localAuth).toBe(true);
     expect(local.ini.pulp.use_https_for_api).toBe(false);
+    expect(logged).toEqual([
+      expect.stringContaining(
+        'environment: Is_local: true: Pulp logins use [pulp] password instead of Vault, Pulp APIs are called over http',
+      ),
+    ]);
 
     const explicit = await loadAppConfig(
       {
