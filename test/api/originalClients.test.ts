@@ -103,6 +103,7 @@ afterAll(async () => {
 });
 
 describe('list routes as the original clients call them', () => {
+  // Runs first: later tests add tasks.
   it('GET /v1/tasks/ (trailing slash) with ?state= and ?task_type=', async () => {
     const all = await getPage<Task>('/v1/tasks/');
     expect(all.total).toBe(7);
@@ -351,6 +352,26 @@ describe('cancel (PATCH /v1/tasks/{id}) always needs an admin', () => {
     const res = await cancel(open, id, await h.tokenFor('alice'));
     expect(res.status, await res.clone().text()).toBe(200);
     expect(await body<Task>(res)).toMatchObject({ id, state: 'canceled', worker_job_id: null });
+  });
+
+  it('a task migrated while running (an RQ job id, no workflow) is canceled; a finished one is a 409', async () => {
+    const jobId = randomUUID();
+    const [row] = await h.db.insert(tasks).values({
+      name: 'repo sync ext-centos-rpm',
+      task_type: 'repo_sync',
+      state: 'running',
+      pulp_server_id: h.seed.servers.alpha,
+      task_args: {},
+      date_queued: new Date('2024-04-02T00:00:00Z'),
+      workflow_id: jobId,
+    });
+    const token = await h.tokenFor('alice');
+    const res = await cancel(h.app, row.insertId, token);
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await body<Task>(res)).toMatchObject({ state: 'canceled', worker_job_id: jobId });
+    const again = await cancel(h.app, row.insertId, token);
+    expect(again.status).toBe(409);
+    expect(await body(again)).toEqual({ detail: `task ${row.insertId} is already canceled` });
   });
 });
 
