@@ -29,7 +29,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type mysql from 'mysql2/promise';
+import { mysqlErrorNumber } from './driverErrors.js';
 import { repoHealthStatuses, taskStates } from './enums.js';
+
+const unknownSystemVariable = 1193;
 
 /** The original's alembic head at pulp/Pulp-manager 8d3e650, the revision this converts. */
 export const originalHeadRevision = '1d9d4fd3f6fa';
@@ -122,90 +125,48 @@ interface ValueCheck {
   key?: string;
 }
 
-const idList = (n: number) => Array.from({ length: n }, (_, i) => i + 1).join(', ');
+const linkKey = "CONCAT(pulp_server_id, '/', repo_group_id)";
+
+const tooLong = (table: OriginalTable, column: string, key?: string): ValueCheck => ({
+  table,
+  column,
+  bad: `CHAR_LENGTH(${column}) > 255`,
+  reason: 'longer than 255 characters',
+  key,
+});
+
+const negative = (table: OriginalTable, column: string, key?: string): ValueCheck => ({
+  table,
+  column,
+  bad: `${column} < 0`,
+  reason: 'negative',
+  key,
+});
+
+/** A SMALLINT id of one of the original's Python enums, 1…count. */
+const notAnId = (table: OriginalTable, column: string, enumName: string, count: number): ValueCheck => ({
+  table,
+  column,
+  bad: `${column} NOT BETWEEN 1 AND ${count}`,
+  reason: `not a ${enumName} id (1-${count})`,
+});
 
 /** Values of the original's columns that would not fit ours; each one refuses the conversion. */
 const valueChecks: ValueCheck[] = [
-  {
-    table: 'pulp_servers',
-    column: 'name',
-    bad: 'CHAR_LENGTH(name) > 255',
-    reason: 'longer than 255 characters',
-  },
-  {
-    table: 'pulp_servers',
-    column: 'repo_config_registration_schedule',
-    bad: 'CHAR_LENGTH(repo_config_registration_schedule) > 255',
-    reason: 'longer than 255 characters',
-  },
-  {
-    table: 'pulp_servers',
-    column: 'max_concurrent_snapshots',
-    bad: 'max_concurrent_snapshots < 0',
-    reason: 'negative',
-  },
-  {
-    table: 'pulp_servers',
-    column: 'repo_sync_health_rollup_id',
-    bad: `repo_sync_health_rollup_id NOT IN (${idList(repoHealthStatuses.length)})`,
-    reason: `not a RepoHealthStatus id (1-${repoHealthStatuses.length})`,
-  },
-  {
-    table: 'repo_groups',
-    column: 'name',
-    bad: 'CHAR_LENGTH(name) > 255',
-    reason: 'longer than 255 characters',
-  },
-  {
-    table: 'pulp_server_repo_groups',
-    column: 'schedule',
-    bad: 'CHAR_LENGTH(schedule) > 255',
-    reason: 'longer than 255 characters',
-    key: "CONCAT(pulp_server_id, '/', repo_group_id)",
-  },
-  {
-    table: 'pulp_server_repo_groups',
-    column: 'max_concurrent_syncs',
-    bad: 'max_concurrent_syncs < 0',
-    reason: 'negative',
-    key: "CONCAT(pulp_server_id, '/', repo_group_id)",
-  },
-  {
-    table: 'pulp_server_repos',
-    column: 'repo_sync_health_id',
-    bad: `repo_sync_health_id NOT IN (${idList(repoHealthStatuses.length)})`,
-    reason: `not a RepoHealthStatus id (1-${repoHealthStatuses.length})`,
-  },
-  {
-    table: 'tasks',
-    column: 'task_type_id',
-    bad: 'task_type_id NOT IN (1, 2, 3, 4, 5)',
-    reason: 'not a TaskType id (1-5)',
-  },
-  {
-    table: 'tasks',
-    column: 'state_id',
-    bad: `state_id NOT IN (${idList(taskStates.length)})`,
-    reason: `not a TaskState id (1-${taskStates.length})`,
-  },
-  {
-    table: 'tasks',
-    column: 'worker_name',
-    bad: 'CHAR_LENGTH(worker_name) > 255',
-    reason: 'longer than 255 characters',
-  },
-  {
-    table: 'tasks',
-    column: 'worker_job_id',
-    bad: 'CHAR_LENGTH(worker_job_id) > 255',
-    reason: 'longer than 255 characters',
-  },
-  {
-    table: 'task_stages',
-    column: 'name',
-    bad: 'CHAR_LENGTH(name) > 255',
-    reason: 'longer than 255 characters',
-  },
+  tooLong('pulp_servers', 'name'),
+  tooLong('pulp_servers', 'repo_config_registration_schedule'),
+  negative('pulp_servers', 'max_concurrent_snapshots'),
+  notAnId('pulp_servers', 'repo_sync_health_rollup_id', 'RepoHealthStatus', repoHealthStatuses.length),
+  tooLong('repo_groups', 'name'),
+  tooLong('pulp_server_repo_groups', 'schedule', linkKey),
+  negative('pulp_server_repo_groups', 'max_concurrent_syncs', linkKey),
+  notAnId('pulp_server_repos', 'repo_sync_health_id', 'RepoHealthStatus', repoHealthStatuses.length),
+  // TaskType has six names but five ids (5 is both removal kinds, see taskTypeSql).
+  notAnId('tasks', 'task_type_id', 'TaskType', 5),
+  notAnId('tasks', 'state_id', 'TaskState', taskStates.length),
+  tooLong('tasks', 'worker_name'),
+  tooLong('tasks', 'worker_job_id'),
+  tooLong('task_stages', 'name'),
 ];
 
 /** Every value that would not fit, one line per table and column (at most 10 row keys each). */
@@ -424,6 +385,11 @@ async function dropUncommittedNewTables(conn: Conn, tables: Set<string>, databas
 
 /** The original's next id per table, so an id it handed out and deleted is not reused. */
 async function carryAutoIncrements(conn: Conn): Promise<void> {
+  // MySQL 8 answers information_schema.TABLES from statistics cached up to a day; MariaDB has
+  // no such variable (error 1193) and answers live values.
+  await conn.query('SET SESSION information_schema_stats_expiry = 0').catch((err: unknown) => {
+    if (mysqlErrorNumber(err) !== unknownSystemVariable) throw err;
+  });
   const withIds = originalTables.filter(
     (t) => !['pulp_server_repo_groups', 'pulp_server_repo_tasks'].includes(t),
   );
