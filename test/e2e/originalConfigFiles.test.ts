@@ -120,23 +120,35 @@ describe('the original Pulp Manager demo files on the dev stack', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it('config validate accepts the three files', async () => {
-    const { stdout, stderr } = await exec(
+  it('config validate accepts the three files (the repo config cloned from its git URL)', async () => {
+    const { stdout } = await exec(
       process.execPath,
-      ['--import', 'tsx', join(repoRoot, 'cli/main.ts'), 'config', 'validate', paths.pulpConfig],
+      [
+        ...['--import', 'tsx', join(repoRoot, 'cli/main.ts'), 'config', 'validate'],
+        ...[
+          '--config',
+          paths.ini,
+          '--pulp-config',
+          paths.pulpConfig,
+          '--repo-config',
+          `file://${paths.gitRepo}`,
+        ],
+      ],
       {
         cwd: repoRoot,
-        env: {
-          ...process.env,
-          PULP_MANAGER_CONFIG_PATH: paths.ini,
-          PULP_SYNC_CONFIG_PATH: paths.pulpConfig,
-          PULP_MANAGER_LOCAL_AUTH: 'true',
-          DB_PASSWORD: db.settings.password,
-        },
+        env: { ...process.env, PULP_MANAGER_LOCAL_AUTH: 'true', DB_PASSWORD: db.settings.password },
       },
     );
-    expect(stdout).toContain(`${paths.pulpConfig}: valid (2 servers, 3 repo groups)`);
-    expect(`${stdout}${stderr}`).not.toMatch(/invalid|error/i);
+    const lines = stdout.split('\n');
+    expect(lines).toContain(`${paths.ini}: valid (0 problems, 1 notice)`); // [redis] is not used
+    expect(lines).toContain(`${paths.pulpConfig}: valid (2 servers, 3 repo groups)`);
+    expect(stdout).toMatch(
+      new RegExp(
+        `^repo config file://${paths.gitRepo} at [0-9a-f]{12}: valid \\(2 repository files, 2 repositories, 0 problems, 1 notice\\)$`,
+        'm',
+      ),
+    );
+    expect(stdout).not.toContain('problems:');
   });
 
   it('registers the demo repositories with the original’s names, then syncs its default group', async () => {
