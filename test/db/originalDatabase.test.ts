@@ -7,11 +7,8 @@ import {
   defaultMigrationsFolder,
   migrateDatabase,
 } from '../../db/migrate.js';
-import {
-  conversionTargetMigration,
-  OriginalDatabaseError,
-  originalTables,
-} from '../../db/originalDatabase.js';
+import { OriginalDatabaseError } from '../../db/originalDatabase.js';
+import { conversionTargetMigration, originalTables } from '../../db/originalSchema.js';
 import {
   connectTo,
   insertOriginalFleet,
@@ -104,7 +101,9 @@ describe('detection of the original database', () => {
 
   it("refuses a database holding both the original's alembic_version and our migrations table", async () => {
     const { db, conn } = await originalDatabase();
-    await conn.query('CREATE TABLE __drizzle_migrations (id serial PRIMARY KEY, hash text NOT NULL, created_at bigint)');
+    await conn.query(
+      'CREATE TABLE __drizzle_migrations (id serial PRIMARY KEY, hash text NOT NULL, created_at bigint)',
+    );
     const err = await refusal(migrateDatabase(db.settings));
     expect(err.code).toBe('ORIGINAL_DB_MIXED_STATE');
     expect(err.message).toContain('__drizzle_migrations');
