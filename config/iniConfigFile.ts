@@ -17,6 +17,18 @@ const IGNORED_SECTIONS: Record<string, string> = {
   redis: 'Redis is not used: Temporal replaces RQ and rq-scheduler (see [temporal]); ignored',
 };
 
+/**
+ * Keys whose empty value the original used as a value, not as "not set": a clone's folder
+ * joined with '' is its root; an empty domain list is a list (see the notice).
+ */
+const EMPTY_VALUES: Record<string, { notice?: string }> = {
+  'pulp.git_repo_config_dir': {},
+  'pulp.internal_domains': {
+    notice:
+      'empty: no feed is internal here; the original matched the empty name in every URL and so treated every feed as internal (root CA on every remote, no banned-package removal)',
+  },
+};
+
 /** `${NAME:default}`: a placeholder of the original's example config that configparser never expanded. */
 const PLACEHOLDER = /\$\{[^}]*\}/;
 
@@ -102,8 +114,16 @@ export function checkIniConfig(text: string, file: string): IniConfigCheck {
         issues.push({ file, path, message: read.reason, ...(line === undefined ? {} : { line }) });
         continue;
       }
-      // Empty means "not set", as the original's `if not value` checks had it.
-      if (read.value === '') continue;
+      if (read.value === '') {
+        const empty = EMPTY_VALUES[path];
+        if (empty) {
+          values[key] = '';
+          written.add(path);
+          if (empty.notice) notice(path, empty.notice, line);
+        }
+        // Otherwise empty means "not set", as the original's `if not value` checks had it.
+        continue;
+      }
       if (PLACEHOLDER.test(read.value)) {
         if (section === 'database') {
           notice(

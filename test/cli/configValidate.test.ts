@@ -47,11 +47,12 @@ describe('pulp-manager config validate', () => {
     ]);
     expect(r.out).not.toContain('problems:');
     expect(r.code).toBe(0);
-    expect(r.out).toContain('config-examples/config.ini: valid (0 problems, 8 notices)');
+    expect(r.out).toContain('config-examples/config.ini: valid (0 problems, 9 notices)');
     expect(r.out).toContain('config-examples/pulp_config.yml: valid (0 servers, 0 repo groups)');
     expect(r.out).toMatch(/config\.ini:45: redis: \[redis\] \(host, port, db\): Redis is not used/);
     expect(r.out).toMatch(/config\.ini:12: database\.port: "\$\{DB_PORT:3306\}" is a placeholder/);
     expect(r.out).toContain('auth.method: none: logins (POST /v1/auth/login) are refused');
+    expect(r.out).toContain('config.ini:32: pulp.internal_domains: empty: no feed is internal here');
     expect(r.out).toContain('repo config: not checked');
   });
 

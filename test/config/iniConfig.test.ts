@@ -208,6 +208,19 @@ describe('config.ini of the original, read with configparser rules', () => {
     ]);
   });
 
+  it('keeps the empty values the original used as values: git_repo_config_dir (the clone root), internal_domains', () => {
+    const c = check('[pulp]\ngit_repo_config_dir=\ninternal_domains=\ndeb_signing_service=\n');
+    expect(c.ini?.pulp.git_repo_config_dir).toBe('');
+    expect(c.ini?.pulp.internal_domains).toEqual([]);
+    expect(c.ini?.pulp.deb_signing_service).toBeUndefined();
+    expect(c.notices).toEqual([
+      expect.stringMatching(
+        /^config\.ini:3: pulp\.internal_domains: empty: no feed is internal here; the original/,
+      ),
+    ]);
+    expect(check('[pulp]\n').ini?.pulp.git_repo_config_dir).toBe('repo_config');
+  });
+
   it('accepts [auth] method=none with a notice, and refuses logins then', () => {
     const c = check(SEED_INI.replace('method=ldap', 'method=none'));
     expect(c.ini?.auth.method).toBe('none');
