@@ -64,7 +64,7 @@ export function checkIniConfig(text: string, file: string): IniConfigCheck {
     notices.push({ file, path, message, ...(line === undefined ? {} : { line }) });
 
   for (const [name, section] of doc.sections) {
-    if (name in IGNORED_SECTIONS) {
+    if (Object.hasOwn(IGNORED_SECTIONS, name)) {
       const keys = [...section.values.keys()];
       notice(
         name,
