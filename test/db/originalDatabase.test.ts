@@ -1,3 +1,6 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type mysql from 'mysql2/promise';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { closeDatabase, createDatabase } from '../../db/client.js';
@@ -382,6 +385,42 @@ describe('conversion of the original database', () => {
   });
 });
 
+describe('a release with migrations newer than the conversion', () => {
+  it('copies into the schema the conversion was written for, then applies the newer migrations', async () => {
+    const { db, conn } = await originalDatabase();
+    await insertOriginalFleet(conn, fleet);
+    // A later release: one more migration after the conversion's target, touching copied rows.
+    const folder = mkdtempSync(join(tmpdir(), 'pm-migrations-'));
+    try {
+      cpSync(defaultMigrationsFolder, folder, { recursive: true });
+      const journalPath = join(folder, 'meta', '_journal.json');
+      const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as {
+        entries: { idx: number; version: string; when: number; tag: string; breakpoints: boolean }[];
+      };
+      const last = journal.entries.at(-1);
+      if (last === undefined) throw new Error('no committed migration');
+      const tag = `${String(last.idx + 1).padStart(4, '0')}_later_release`;
+      journal.entries.push({ ...last, idx: last.idx + 1, when: last.when + 1000, tag });
+      writeFileSync(journalPath, JSON.stringify(journal));
+      writeFileSync(
+        join(folder, `${tag}.sql`),
+        "ALTER TABLE `tasks` ADD `later_column` varchar(16);--> statement-breakpoint\nUPDATE `tasks` SET `later_column` = 'seen';",
+      );
+      const result = await migrateDatabase(db.settings, { migrationsFolder: folder });
+      expect(result.applied).toEqual([...committedMigrationTags(), tag]);
+      expect(result.original).toMatchObject({ copied: true, rows: { tasks: 8 } });
+      const rows = await q<{ n: number }>(
+        conn,
+        "SELECT COUNT(*) AS n FROM tasks WHERE later_column = 'seen'",
+      );
+      expect(Number(rows[0]?.n)).toBe(8);
+      expect((await migrateDatabase(db.settings, { migrationsFolder: folder })).applied).toEqual([]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a conversion that stopped half way', () => {
   it('finishes after a stop right after the tables were moved aside', async () => {
     const { db, conn } = await originalDatabase();
@@ -411,9 +450,9 @@ describe('a conversion that stopped half way', () => {
       [
         JSON.stringify(
           (
-            JSON.parse(
-              (await import('node:fs')).readFileSync(`${defaultMigrationsFolder}/meta/_journal.json`, 'utf8'),
-            ) as { entries: unknown[] }
+            JSON.parse(readFileSync(`${defaultMigrationsFolder}/meta/_journal.json`, 'utf8')) as {
+              entries: unknown[];
+            }
           ).entries,
         ),
         conversionTargetMigration,
