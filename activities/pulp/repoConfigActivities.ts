@@ -25,11 +25,16 @@ export interface RepoConfigRegistration {
   failed: Record<string, string>;
   /** Files that could not be read, one line each: `<path>: <key>: <reason>`. */
   fileErrors: string[];
-  /** What was read but not used (unknown keys, values global.json replaces), one line each. */
+  /**
+   * What was read but not used (unknown keys, values global.json replaces), one line each; the
+   * first NOTICES_KEPT and a count of the rest (a fleet may repeat one unread key in every file,
+   * and this result is stored in the workflow's history).
+   */
   notices: string[];
 }
 
 const APPLY_CONCURRENCY = 4;
+const NOTICES_KEPT = 100;
 
 /** Replaces every occurrence of the given values: errors from Pulp may echo a field back. */
 function redactValues(text: string, values: readonly string[]): string {
@@ -98,9 +103,18 @@ export function createRepoConfigActivities(clients: PulpServerClients, config: A
                   unchanged: 0,
                   failed: {},
                   fileErrors: read.issues.map(formatIssue),
-                  notices: read.notices.map(formatIssue),
+                  notices: [
+                    ...read.notices.slice(0, NOTICES_KEPT).map(formatIssue),
+                    ...(read.notices.length > NOTICES_KEPT
+                      ? [`… and ${read.notices.length - NOTICES_KEPT} more`]
+                      : []),
+                  ],
                 };
-                for (const notice of result.notices) ctx.log.warn(`repo config notice: ${notice}`);
+                // One line per run: a fleet's files may repeat the same unread key a thousand times.
+                if (result.notices.length > 0)
+                  ctx.log.warn(`repo config: ${read.notices.length} notice(s) (keys read but not used)`, {
+                    notices: result.notices,
+                  });
                 const client = await clients.forServer(input.server);
                 const secrets = createRepoSecretReader({
                   vaultAddr: vault.vault_addr ?? 'http://127.0.0.1:8200',
