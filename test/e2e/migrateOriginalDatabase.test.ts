@@ -204,6 +204,22 @@ describe("migrating the original Pulp Manager's database", () => {
         [900, 0, 'sync repo', 'sync completed'],
         [901, 1, 'publish repo', 'publication created'],
       ]);
+      // The original's stage detail keys, as its clients read them.
+      expect(task.stages[0]?.detail).toEqual({
+        msg: 'sync completed',
+        task_href: '/pulp/api/v3/tasks/018e0c50-0000-7000-8000-000000000001/',
+      });
+      expect(await get('/v1/tasks/102')).toMatchObject({
+        id: 102,
+        state: 'failed',
+        error: { msg: 'failed to sync repo', detail: expect.stringContaining('Traceback') },
+        stages: [
+          expect.objectContaining({
+            id: 902,
+            error: expect.objectContaining({ msg: 'failed to sync repo' }),
+          }),
+        ],
+      });
       expect(await get('/v1/tasks/103')).toMatchObject({
         id: 103,
         task_type: 'repo_group_sync',
