@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { AppConfig } from '../config/loadAppConfig.js';
 import type { Database } from '../db/client.js';
+import { createChildWorkflowWatchActivities } from './childWorkflowWatch.js';
 import { createRepoSelectionActivities } from './db/repoSelectionActivities.js';
 import { createServerRepoActivities } from './db/serverRepoActivities.js';
 import { createStaleTaskActivities } from './db/staleTaskActivities.js';
@@ -17,7 +18,10 @@ export interface ActivityDeps {
   config: AppConfig;
   db: Database;
   pulpClients: PulpServerClients;
-  /** Temporal client of the worker's namespace: the stale-task sweeper describes executions. */
+  /**
+   * Temporal client of the worker's namespace: the stale-task sweeper describes executions; a
+   * group run awaits the repo syncs the run before it handed over.
+   */
   temporal: Client;
 }
 
@@ -55,6 +59,7 @@ export function createActivities({ config, db, pulpClients, temporal }: Activity
     }),
     ...createRepoSelectionActivities(db),
     ...createStaleTaskActivities(db, temporal),
+    ...createChildWorkflowWatchActivities(temporal),
     ...createRepoConfigActivities(pulpClients, config),
     ...createSnapshotActivities(pulpClients, config),
     ...createRemovalActivities(pulpClients),

@@ -3,6 +3,7 @@ import type { DurationSpec } from '../test/simulator/simulatedDurations.js';
 import { startPipelineHarness } from '../test/support/pipelineHarness.js';
 import { startPrivateTemporal } from '../test/support/privateTemporal.js';
 import { type CpuUsage, stackServicePid, startCpuMeter } from './lib/cpuAccounting.js';
+import { type GroupTimeline, groupTimeline } from './lib/groupTimeline.js';
 import { idealMakespan } from './lib/idealMakespan.js';
 import {
   PREVIOUS_RUN_LABEL,
@@ -109,6 +110,7 @@ interface CaseResult {
   laneGapS: number;
   apiCallsPerRepo: number;
   cpu: CpuUsage;
+  timeline: GroupTimeline;
   previous: PreviousGroupSyncCase | undefined;
   outcome: string;
 }
@@ -186,11 +188,13 @@ async function runCase(c: BenchCase): Promise<CaseResult> {
     const childDurations: number[] = [];
     const childOverheads: number[] = [];
     let childHistoryEvents = 0;
+    const childClose = new Map<string, number>();
     for await (const w of h.client.workflow.list({
       query: `WorkflowType = 'repoSyncWorkflow' AND WorkflowId STARTS_WITH 'repo-sync/${sim.serverName}/'`,
     })) {
       if (!w.closeTime || !w.startTime) continue;
       const wall = w.closeTime.getTime() - w.startTime.getTime();
+      childClose.set(w.workflowId, w.closeTime.getTime());
       childDurations.push(wall);
       const repo = w.workflowId.slice(w.workflowId.lastIndexOf('/') + 1);
       childOverheads.push(wall - (actualPerRepo.get(repo) ?? 0));
@@ -207,6 +211,15 @@ async function runCase(c: BenchCase): Promise<CaseResult> {
       maxHistoryEvents = Math.max(maxHistoryEvents, w.historyLength);
       maxHistoryBytes = Math.max(maxHistoryBytes, w.historySize ?? 0);
     }
+    const timeline = await groupTimeline(
+      h.client,
+      workflowId,
+      handle.firstExecutionRunId,
+      c.lanes,
+      c.repos,
+      t0,
+      childClose,
+    );
     const stats = await sim.stats();
     const doubleSyncs = Object.values(stats.syncsByRepo).filter((n) => n > 1).length;
     return {
@@ -233,6 +246,7 @@ async function runCase(c: BenchCase): Promise<CaseResult> {
       laneGapS: (makespanMs * c.lanes) / c.repos / 1000 - mean(childDurations) / 1000,
       apiCallsPerRepo: stats.requests / c.repos,
       cpu,
+      timeline,
       previous: previousGroupSyncCase(c),
       outcome: `${progress.completed} completed, ${progress.failed} failed`,
     };
@@ -270,6 +284,15 @@ const gapText = (r: CaseResult) =>
   `between children, against ${round((r.idealS * r.c.lanes) / r.c.repos, 1)} s of Pulp work per repo. The cores ` +
   `were ${busyPercent(r)} % busy and ${stealPercent(r)} % stolen by the hypervisor during the run (CPU ms per ` +
   `repo: ${cpuPerRepoText(r)}).`;
+
+/** The lane gap taken apart from the group's histories (bench/lib/groupTimeline.ts). */
+const timelineText = ({ timeline: t }: CaseResult) =>
+  `lane time between children from the group's histories: ${round(t.startupS, 1)} s before the first child ` +
+  `(register, reconcile, first page); idle around ${t.runs - 1} continue-as-new ${round(t.drainLaneSPerRepo, 2)} s per repo ` +
+  `(last child end to next run's first start: ${t.handoverS.map((s) => `${round(s, 1)} s`).join(', ') || 'none'}); ` +
+  `final tail ${round(t.tailLaneSPerRepo, 2)} s per repo, then ${round(t.closeS, 1)} s to close; within a run a lane ` +
+  `is refilled ${round(t.refillMeanS, 3)} s after its child's end event, a child's start takes ` +
+  `${round(t.childStartMeanS, 3)} s, and its close reaches the parent's history after ${round(t.closeToParentMeanS, 3)} s.`;
 
 const cpuPerRepoText = (r: CaseResult) =>
   cpuPerRepoMs(r)
@@ -423,7 +446,7 @@ async function writeResults(results: CaseResult[]): Promise<void> {
       ]),
     },
     targets,
-    notes: [],
+    notes: results.map((r) => `${r.c.repos} × ${r.c.lanes}: ${timelineText(r)}`),
     startedAt: started.toISOString(),
     durationSeconds: round((Date.now() - started.getTime()) / 1000),
   });
@@ -447,7 +470,7 @@ for (const c of cases) {
       `sim late ${round(r.simLatePerRepoS, 2)} s, child overhead ${round(r.childOverheadS, 2)} s, lane gap ${round(r.laneGapS, 2)} s, ` +
       `${round(r.apiCallsPerRepo)} API calls/repo, cores busy ${busyPercent(r)} % + steal ${stealPercent(r)} % (${cpuPerRepoText(r)}), ` +
       `history ≤ ${r.maxHistoryEvents} events / ${round(r.maxHistoryBytes / 1024)} KiB over ${r.runs} runs, ` +
-      `child history ${r.childHistoryEvents} events, ${r.outcome}; previous (ratio / overhead / CPU Temporal + worker / ` +
+      `child history ${r.childHistoryEvents} events, ${r.outcome}; ${timelineText(r)}; previous (ratio / overhead / CPU Temporal + worker / ` +
       `child history): ${previousText(r.previous)}`,
   );
   // Written after each case, so a run cut short keeps the cases it finished.

@@ -74,3 +74,19 @@ export const PULP_CALL_ACTIVITY: ActivityOptions = {
     maximumAttempts: 5,
   },
 };
+
+/**
+ * Waiting for executions a group run handed over to the next one (activities/childWorkflowWatch.ts):
+ * a read that lasts as long as a repo sync. The ticker heartbeats every 5 s, so a lost worker is
+ * noticed within the minute and the wait is simply made again; attempts are not capped (the
+ * group's deadline cancels the executions it waits for, and so ends the wait).
+ */
+export const EXECUTION_WATCH_ACTIVITY: ActivityOptions = {
+  startToCloseTimeout: '24 hours',
+  heartbeatTimeout: '1 minute',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+  },
+};

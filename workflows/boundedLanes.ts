@@ -1,4 +1,4 @@
-import { ApplicationFailure, CancellationScope, log, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, condition, log, sleep } from '@temporalio/workflow';
 
 export interface LaneOptions<T> {
   /** How many items run at once. */
@@ -9,6 +9,12 @@ export interface LaneOptions<T> {
   run: (item: T, stopping: () => boolean) => Promise<void>;
   /** Checked before each item: false stops pulling new items (e.g. to continue as new). */
   canContinue?: () => boolean;
+  /**
+   * When it turns true, runInLanes returns `handedOver` at once, leaving the lanes running: the
+   * caller continues as new and the next run takes over what they hold. Checked after every
+   * activation; without it the lanes are always awaited.
+   */
+  handOverWhen?: () => boolean;
   /** Runs once the lanes are going (first progress report). */
   onStart?: () => Promise<void>;
   /** Runs, not cancellable, after the lanes settled when this workflow was canceled from outside. */
@@ -25,7 +31,10 @@ export interface LaneOptions<T> {
  * The SDK has no semaphore, and `condition(() => running < max)` can wake more waiters than
  * there are free slots: N lanes pulling from one queue cannot.
  */
-export async function runInLanes<T>(queue: T[], opts: LaneOptions<T>): Promise<{ timedOut: boolean }> {
+export async function runInLanes<T>(
+  queue: T[],
+  opts: LaneOptions<T>,
+): Promise<{ timedOut: boolean; handedOver?: boolean }> {
   let stopping = false;
   const isStopping = () => stopping;
   const lane = async () => {
@@ -43,10 +52,22 @@ export async function runInLanes<T>(queue: T[], opts: LaneOptions<T>): Promise<{
     .catch(() => undefined);
   const timerScope = new CancellationScope();
   const timer = timerScope.run(() => sleep(Math.max(0, opts.deadlineMs - Date.now())));
+  const { handOverWhen } = opts;
+  // No command: a condition is evaluated by the worker. Canceled with the timer once the race is
+  // decided (the race handles that rejection); a cancel of the workflow rejects it like the timer.
+  const handOver = handOverWhen
+    ? timerScope.run(() => condition(handOverWhen)).then(() => 'handOver' as const)
+    : undefined;
   try {
     await opts.onStart?.();
-    const timedOut = await Promise.race([lanes.then(() => false), timer.then(() => true)]);
+    const ending = await Promise.race([
+      lanes.then(() => 'lanes' as const),
+      timer.then(() => 'timedOut' as const),
+      ...(handOver ? [handOver] : []),
+    ]);
     timerScope.cancel();
+    if (ending === 'handOver') return { timedOut: false, handedOver: true };
+    const timedOut = ending === 'timedOut';
     if (timedOut) {
       stopping = true;
       lanesScope.cancel();

@@ -17,6 +17,13 @@ export const PATCHES = {
    * health is updated per run for that run's repos.
    */
   groupBoundedRuns: 'group-bounded-runs',
+  /**
+   * repoGroupSyncWorkflow: a run continues as new as soon as it has started its share of
+   * children, handing the ones still running to the next run (their ids in the carry; started
+   * with ParentClosePolicy ABANDON) instead of waiting for all of them: no lane idles until the
+   * slowest sync of the run ends.
+   */
+  groupHandOverChildren: 'group-hand-over-children',
   /** snapshotReposWorkflow continues as new every N repos, carrying a cursor. */
   snapshotBoundedRuns: 'snapshot-bounded-runs',
   /** repoRemovalWorkflow continues as new every N repos, carrying a cursor; max_runtime enforced. */

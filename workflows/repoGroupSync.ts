@@ -1,9 +1,11 @@
 import { type SearchAttributePair, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
+  CancellationScope,
   ChildWorkflowCancellationType,
   continueAsNew,
   defineQuery,
   executeChild,
+  getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
   patched,
@@ -11,15 +13,17 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { ClosedExecution } from '../activities/childWorkflowWatch.js';
 import type { RepoRef } from '../activities/db/serverRepoActivities.js';
 import type { Activities } from '../activities/index.js';
 import type { RepoCursor, RepoPage } from '../db/serverRepoQueries.js';
 import { repoSyncWorkflowId } from '../temporal/names.js';
 import { SEARCH_ATTRIBUTES } from '../temporal/searchAttributes.js';
-import { DB_ACTIVITY, PULP_CALL_ACTIVITY } from './activityOptions.js';
+import { DB_ACTIVITY, EXECUTION_WATCH_ACTIVITY, PULP_CALL_ACTIVITY } from './activityOptions.js';
 import { LISTED_NAMES, type RepoGroupSyncArgs } from './args.js';
 import { runInLanes, withDeadline } from './boundedLanes.js';
 import { failureMessage, isCancellation } from './failures.js';
@@ -29,6 +33,7 @@ import { endTaskOnError } from './taskFailure.js';
 
 const db = proxyLocalActivities<Activities>(DB_ACTIVITY);
 const pulpCall = proxyActivities<Activities>(PULP_CALL_ACTIVITY);
+const watch = proxyActivities<Pick<Activities, 'awaitExecutionsClosed'>>(EXECUTION_WATCH_ACTIVITY);
 
 export interface GroupProgress {
   total: number;
@@ -60,6 +65,18 @@ export interface GroupCarry {
   skippedRepos: string[];
   /** Repos whose health earlier runs of the group updated. */
   healthUpdated?: number;
+  /**
+   * Runs after PATCHES.groupHandOverChildren: the repo syncs still running when the run before
+   * continued as new (at most max_concurrent_syncs); this run holds a lane for each until it ends.
+   */
+  handedOver?: HandedOverSync[];
+}
+
+/** A running repo sync one run of the group hands to the next. */
+export interface HandedOverSync {
+  id: number;
+  name: string;
+  runId: string;
 }
 
 export type RepoGroupSyncInput = RepoGroupSyncArgs & {
@@ -254,7 +271,9 @@ async function runSyncs(
   const bounded = carry.pending === undefined;
   const cursor = carry.cursor ?? { afterId: 0 };
   const page = bounded ? (firstPage ?? (await selectPage(args, cursor, false))) : undefined;
-  const queue = [...(carry.pending ?? page?.items ?? [])];
+  // Syncs the run before handed over hold the first lanes; then this run's page.
+  const inherited = carry.handedOver ?? [];
+  const queue: (RepoRef | HandedOverSync)[] = [...inherited, ...(carry.pending ?? page?.items ?? [])];
   const progress = carry.progress;
   const done = () => progress.completed + progress.failed + progress.skipped + progress.canceled;
   // Bounded runs hold one page: what is left is the group's total less what started.
@@ -287,9 +306,39 @@ async function runSyncs(
 
   // Recorded once per run of the group; its children carry the answer in their input.
   const onePipeline = patched(PATCHES.repoSyncOneActivity);
+  // Also once per run; runs continued with the repo list (`pending`) never hand over.
+  const handOver = bounded && patched(PATCHES.groupHandOverChildren);
   let startedThisRun = 0;
   let stopForNextRun = false;
-  const runChild = async (ref: RepoRef): Promise<keyof GroupProgress> => {
+  /** Syncs running now that this run knows the run id of: what it would hand over. */
+  const running = new Map<number, HandedOverSync>(inherited.map((s) => [s.id, s]));
+  let startsInFlight = 0;
+
+  /** One repo's sync ended: counted at once, so a continue-as-new never sees it half counted. */
+  const settle = (ref: RepoRef, outcome: keyof GroupProgress) => {
+    running.delete(ref.id);
+    progress.running--;
+    (progress[outcome] as number)++;
+    if (outcome !== 'skipped' && outcome !== 'canceled') {
+      if (bounded) finishedThisRun.push(ref.id);
+      else carry.finishedRepoIds.push(ref.id);
+    }
+  };
+  const failedOutcome = (ref: RepoRef, error: string): 'failed' => {
+    log.warn('repo sync failed; its siblings go on', { server, repo: ref.name, error });
+    noteName(carry.failedRepos, ref.name, bounded);
+    return 'failed';
+  };
+  const outcomeOfError = (ref: RepoRef, err: unknown): keyof GroupProgress => {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) {
+      log.info('repo skipped: a sync of it is already running', { server, repo: ref.name });
+      noteName(carry.skippedRepos, ref.name, bounded);
+      return 'skipped';
+    }
+    if (isCancellation(err)) return 'canceled';
+    return failedOutcome(ref, failureMessage(err));
+  };
+  const childOptions = (ref: RepoRef) => {
     const childArgs: RepoSyncArgs = {
       server,
       serverRepoId: ref.id,
@@ -299,74 +348,180 @@ async function runSyncs(
       debPublishMode: args.debPublishMode,
       ...(onePipeline ? { pipeline: 'one-activity' as const } : {}),
     };
+    return {
+      // One id per server repo: Temporal refuses a second concurrent sync of the same repo.
+      workflowId: repoSyncWorkflowId(server, ref.name),
+      args: [childArgs] as [RepoSyncArgs],
+      cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+      // Handing over: a child must outlive the run that started it (the group's cancel and
+      // max_runtime reach it from the run that holds it; see runInLanes' handOverWhen below).
+      parentClosePolicy: handOver ? ParentClosePolicy.ABANDON : ParentClosePolicy.REQUEST_CANCEL,
+      // A child whose group froze or was terminated must not hold its repo's id forever.
+      workflowExecutionTimeout: Math.max(60_000, carry.deadlineMs - Date.now()) + CHILD_TIMEOUT_MARGIN_MS,
+      typedSearchAttributes: [...groupAttributes(args), { key: SEARCH_ATTRIBUTES.repoName, value: ref.name }],
+      staticSummary: `repo sync ${ref.name} on ${server}`,
+    };
+  };
+  const runChild = async (ref: RepoRef): Promise<keyof GroupProgress> => {
     try {
-      await executeChild(repoSyncWorkflow, {
-        // One id per server repo: Temporal refuses a second concurrent sync of the same repo.
-        workflowId: repoSyncWorkflowId(server, ref.name),
-        args: [childArgs],
-        cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        // A child whose group froze or was terminated must not hold its repo's id forever.
-        workflowExecutionTimeout: Math.max(60_000, carry.deadlineMs - Date.now()) + CHILD_TIMEOUT_MARGIN_MS,
-        typedSearchAttributes: [
-          ...groupAttributes(args),
-          { key: SEARCH_ATTRIBUTES.repoName, value: ref.name },
-        ],
-        staticSummary: `repo sync ${ref.name} on ${server}`,
-      });
+      await executeChild(repoSyncWorkflow, childOptions(ref));
       return 'completed';
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        log.info('repo skipped: a sync of it is already running', { server, repo: ref.name });
-        noteName(carry.skippedRepos, ref.name, bounded);
-        return 'skipped';
-      }
-      if (isCancellation(err)) return 'canceled';
-      log.warn('repo sync failed; its siblings go on', {
-        server,
-        repo: ref.name,
-        error: failureMessage(err),
-      });
-      noteName(carry.failedRepos, ref.name, bounded);
-      return 'failed';
+      return outcomeOfError(ref, err);
     }
   };
+  /** runChild for runs that hand over: the child's run id is known once it started. */
+  const runHandOverChild = async (ref: RepoRef): Promise<void> => {
+    let outcome: keyof GroupProgress;
+    let starting = true;
+    startsInFlight++;
+    try {
+      const child = await startChild(repoSyncWorkflow, childOptions(ref));
+      starting = false;
+      startsInFlight--;
+      running.set(ref.id, { id: ref.id, name: ref.name, runId: child.firstExecutionRunId });
+      await child.result();
+      outcome = 'completed';
+    } catch (err) {
+      if (starting) startsInFlight--;
+      outcome = outcomeOfError(ref, err);
+    }
+    settle(ref, outcome);
+  };
 
-  const { timedOut } = await runInLanes(queue, {
+  // The syncs handed over by the run before: one activity waits for any of them to end (this
+  // run has no child events for them), and each one's lane learns its end from `closed`.
+  const closed = new Map<
+    string,
+    { ended: Promise<ClosedExecution>; resolve: (c: ClosedExecution) => void }
+  >();
+  for (const s of inherited) {
+    let resolve: (c: ClosedExecution) => void = () => undefined;
+    const ended = new Promise<ClosedExecution>((r) => {
+      resolve = r;
+    });
+    closed.set(s.runId, { ended, resolve });
+  }
+  const watchInherited = async () => {
+    let left = inherited;
+    const execution = (s: HandedOverSync) => ({
+      workflowId: repoSyncWorkflowId(server, s.name),
+      runId: s.runId,
+    });
+    try {
+      while (left.length > 0) {
+        const ended = await watch.awaitExecutionsClosed({ executions: left.map(execution) });
+        for (const c of ended) closed.get(c.runId)?.resolve(c);
+        const endedRuns = new Set(ended.map((c) => c.runId));
+        left = left.filter((s) => !endedRuns.has(s.runId));
+      }
+    } catch (err) {
+      // Its attempts are not capped: only a bug gets here. The lanes must not wait forever.
+      for (const s of left) {
+        closed.get(s.runId)?.resolve({ ...execution(s), outcome: 'failed', error: failureMessage(err) });
+      }
+    }
+  };
+  // Not cancellable: on a cancel of the group the lanes cancel these syncs and wait for their end.
+  if (inherited.length > 0) void CancellationScope.nonCancellable(watchInherited);
+  // A run that handed over leaves its repos' health to this run (see the hand-over below): it is
+  // written while the lanes run. Runs of older code always carry an empty list here.
+  const healthOfRunBefore = bounded && carry.finishedRepoIds.length > 0 ? [...carry.finishedRepoIds] : [];
+  const healthBefore = CancellationScope.nonCancellable(async () => {
+    if (healthOfRunBefore.length === 0) return;
+    await db.updateRepoHealth({ server, serverRepoIds: healthOfRunBefore });
+    carry.healthUpdated = (carry.healthUpdated ?? 0) + healthOfRunBefore.length;
+    carry.finishedRepoIds = [];
+  });
+  const awaitHandedOver = async (sync: HandedOverSync): Promise<void> => {
+    const ended = closed.get(sync.runId)?.ended as Promise<ClosedExecution>;
+    let end: ClosedExecution;
+    try {
+      end = await Promise.race([ended, CancellationScope.current().cancelRequested]);
+    } catch (err) {
+      if (!isCancellation(err)) throw err;
+      // Group canceled or max_runtime: as a child of this run would be, it is canceled (and with
+      // it its Pulp task) and the lane waits until it has ended.
+      end = await CancellationScope.nonCancellable(async () => {
+        await getExternalWorkflowHandle(repoSyncWorkflowId(server, sync.name), sync.runId)
+          .cancel()
+          .catch((cancelErr: unknown) => {
+            log.info('handed-over repo sync not canceled: it had ended', {
+              server,
+              repo: sync.name,
+              error: failureMessage(cancelErr),
+            });
+          });
+        return ended;
+      });
+    }
+    const outcome: keyof GroupProgress =
+      end.outcome === 'failed' ? failedOutcome(sync, end.error ?? 'failed') : end.outcome;
+    settle(sync, outcome);
+  };
+
+  const { timedOut, handedOver } = await runInLanes(queue, {
     lanes: args.maxConcurrentSyncs,
     deadlineMs: carry.deadlineMs,
     canContinue: () => !stopForNextRun,
+    // Once this run started its share, the next run takes over the running syncs rather than
+    // the lanes idling until the slowest of them ends (PATCHES.groupHandOverChildren).
+    handOverWhen: handOver
+      ? () => stopForNextRun && startsInFlight === 0 && (queue.length > 0 || Boolean(page?.next))
+      : undefined,
     onStart: () => reportProgress(true),
-    run: async (ref, stopping) => {
-      progress.pending = bounded ? pendingCount() : queue.length;
-      progress.running++;
-      startedThisRun++;
-      lastStarted = ref.id;
-      if (startedThisRun >= childrenPerRun(args) || workflowInfo().continueAsNewSuggested) {
-        stopForNextRun = true;
-      }
-      const outcome = await runChild(ref);
-      progress.running--;
-      (progress[outcome] as number)++;
-      if (outcome !== 'skipped' && outcome !== 'canceled') {
-        if (bounded) finishedThisRun.push(ref.id);
-        else carry.finishedRepoIds.push(ref.id);
+    run: async (item, stopping) => {
+      if ('runId' in item) {
+        await awaitHandedOver(item);
+      } else {
+        const ref = item;
+        progress.pending = bounded ? pendingCount() : queue.length;
+        progress.running++;
+        startedThisRun++;
+        lastStarted = ref.id;
+        if (startedThisRun >= childrenPerRun(args) || workflowInfo().continueAsNewSuggested) {
+          stopForNextRun = true;
+        }
+        if (handOver) await runHandOverChild(ref);
+        else settle(ref, await runChild(ref));
       }
       if (!stopping()) await reportProgress();
     },
     // Canceled from outside (API / operator): the children were canceled with the lanes.
     onCanceled: async () => {
+      await healthBefore;
       progress.canceled += notStarted();
       await finishGroup(server, carry, queue, 'canceled', { msg: 'canceled' }, finishedThisRun);
     },
   });
 
+  await healthBefore;
   if (timedOut) {
     progress.canceled += notStarted();
     const reason = `max_runtime of ${args.maxRuntimeSeconds}s exceeded: ${progress.canceled} repo syncs canceled`;
     log.warn('gave up: max_runtime exceeded, running repo syncs canceled', { server, reason });
     await finishGroup(server, carry, queue, 'failed', { msg: reason }, finishedThisRun);
     return { ...progress, pending: 0 };
+  }
+  if (handedOver) {
+    // The syncs still running go on under the next run, which waits for them in their lanes.
+    // This run's repos get their health from the next run too: a local activity here would
+    // hold the workflow task open while children end, and a child's end during the task makes
+    // the server refuse the continue-as-new (the task is replayed and the write made again).
+    // The list is at most childrenPerRun ids, whatever the group's size.
+    progress.pending = pendingCount();
+    const handOverNow = [...running.values()];
+    log.info('continuing as new; running repo syncs handed over', { server, handedOver: handOverNow.length });
+    await continueAsNew<typeof repoGroupSyncWorkflow>({
+      ...args,
+      carry: {
+        ...carry,
+        cursor: { afterId: lastStarted ?? cursor.afterId },
+        progress: { ...progress },
+        finishedRepoIds: [...finishedThisRun],
+        handedOver: handOverNow,
+      },
+    });
   }
   if (!bounded && queue.length > 0) {
     // History stays small: the next run carries on with what is left, same task, same deadline.
@@ -388,6 +543,7 @@ async function runSyncs(
         progress,
         finishedRepoIds: [],
         healthUpdated: (carry.healthUpdated ?? 0) + finishedThisRun.length,
+        handedOver: undefined,
       },
     });
   }

@@ -3,6 +3,7 @@ import { Context } from '@temporalio/activity';
 import { type Client, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createChildWorkflowWatchActivities } from '../../activities/childWorkflowWatch.js';
 import type { RepoCursor, RepoPage } from '../../db/serverRepoQueries.js';
 import { removeRepoContentWorkflow } from '../../workflows/removeRepoContent.js';
 import { repoGroupSyncWorkflow } from '../../workflows/repoGroupSync.js';
@@ -92,9 +93,31 @@ function taskStubs() {
 
 interface RunInfo {
   status: string;
-  /** Bytes of the input this run handed to the next (continue-as-new), if it continued. */
+  /**
+   * Bytes of the input this run handed to the next (continue-as-new), if it continued, less the
+   * running syncs a group hands over and the repos left for the next health update: those are
+   * bounded by the lanes, not the repos done, and vary with timing. `handedOver` counts them.
+   */
   carriedBytes?: number;
+  handedOver?: number[];
   events: number;
+}
+
+/** The carried input's size without a group's timing-dependent lists. */
+function carriedSize(payloads: temporal.api.common.v1.IPayload[]): { bytes: number; handedOver?: number[] } {
+  let handedOver: number[] | undefined;
+  const bytes = payloads.reduce((n: number, p) => {
+    const input = JSON.parse(new TextDecoder().decode(p.data ?? new Uint8Array())) as {
+      carry?: { handedOver?: { id: number }[]; finishedRepoIds?: number[] };
+    };
+    if (input.carry?.handedOver) {
+      handedOver = input.carry.handedOver.map((h) => h.id);
+      delete input.carry.handedOver;
+      input.carry.finishedRepoIds = [];
+    }
+    return n + JSON.stringify(input).length;
+  }, 0);
+  return { bytes, handedOver };
 }
 
 /** Follows the run chain from the first run: each run's status, history size and carried input size. */
@@ -109,8 +132,8 @@ async function runChain(handle: WorkflowHandle, firstRunId: string): Promise<Run
     const last = events[events.length - 1];
     const can = last?.workflowExecutionContinuedAsNewEventAttributes;
     if (can) {
-      const bytes = (can.input?.payloads ?? []).reduce((n: number, p) => n + (p.data?.length ?? 0), 0);
-      runs.push({ status: 'CONTINUED_AS_NEW', carriedBytes: bytes, events: events.length });
+      const { bytes, handedOver } = carriedSize(can.input?.payloads ?? []);
+      runs.push({ status: 'CONTINUED_AS_NEW', carriedBytes: bytes, handedOver, events: events.length });
       runId = can.newExecutionRunId ?? undefined;
     } else {
       runs.push({
@@ -121,6 +144,34 @@ async function runChain(handle: WorkflowHandle, firstRunId: string): Promise<Run
     }
   }
   return runs;
+}
+
+/** A bounded group's selection of `repos`, and the real wait for syncs a run hands over. */
+function groupPaging(repos: StubRepo[]): StubActivities {
+  return {
+    ...createChildWorkflowWatchActivities(client),
+    selectReposForSyncPage: async (input: never) =>
+      page(repos, input as { cursor: RepoCursor; limit: number; withTotal?: boolean }),
+  };
+}
+
+/** Runs a bounded group of `lanes` lanes and `childrenPerRun` children per run to its end: its result and run chain. */
+async function runGroup(taskQueue: string, lanes: number, childrenPerRun: number) {
+  const handle = await client.workflow.start(repoGroupSyncWorkflow, {
+    taskQueue,
+    workflowId: wid('repo-group-sync'),
+    args: [
+      {
+        server: 'pulp1',
+        maxConcurrentSyncs: lanes,
+        maxRuntimeSeconds: 600,
+        debPublishMode: 'resign',
+        childrenPerRun,
+      },
+    ],
+  });
+  const result = await handle.result();
+  return { result, runs: await runChain(handle, handle.firstExecutionRunId) };
 }
 
 /** The carry must not grow with the repos done: the last run hands on what the first did, give or take digits. */
@@ -358,8 +409,7 @@ describe('repoGroupSyncWorkflow', () => {
     const { result, runs } = await withWorker(
       {
         ...stubs,
-        selectReposForSyncPage: async (input: never) =>
-          page(repos, input as { cursor: RepoCursor; limit: number; withTotal?: boolean }),
+        ...groupPaging(repos),
         runRepoSyncPipeline: async (input: never) => {
           synced.push((input as { serverRepoId: number }).serverRepoId);
           return 'published';
@@ -369,23 +419,7 @@ describe('repoGroupSyncWorkflow', () => {
           return { rollup: 'green' };
         },
       },
-      async (taskQueue) => {
-        const handle = await client.workflow.start(repoGroupSyncWorkflow, {
-          taskQueue,
-          workflowId: wid('repo-group-sync'),
-          args: [
-            {
-              server: 'pulp1',
-              maxConcurrentSyncs: 5,
-              maxRuntimeSeconds: 600,
-              debPublishMode: 'resign',
-              childrenPerRun: 10,
-            },
-          ],
-        });
-        const r = await handle.result();
-        return { result: r, runs: await runChain(handle, handle.firstExecutionRunId) };
-      },
+      (taskQueue) => runGroup(taskQueue, 5, 10),
     );
     expect(result).toEqual({
       total: 60,
@@ -398,15 +432,145 @@ describe('repoGroupSyncWorkflow', () => {
     });
     expect([...synced].sort((a, b) => a - b)).toEqual(repos.map((r) => r.id));
     expectBoundedCarry(runs, 6);
-    // Each run updates the health of its own repos: 6 batches of 10, every repo once.
-    expect(health.map((ids) => ids.length)).toEqual([10, 10, 10, 10, 10, 10]);
+    // Each run updates the health of the repos whose sync ended in it (a sync a run hands over
+    // ends in the next): one update per run, every repo once.
+    expect(health).toHaveLength(6);
     expect(health.flat().sort((a, b) => a - b)).toEqual(repos.map((r) => r.id));
+    for (const run of runs) expect((run.handedOver ?? []).length).toBeLessThanOrEqual(5);
     expect(
       stages.find((s) => s.name === 'update repo health' && s.detail.state === 'completed')?.detail,
     ).toMatchObject({
       repos_updated: 60,
     });
   });
+
+  it('hands its running syncs to the next run instead of waiting for them (lanes never drain)', async () => {
+    const repos = fleet(12);
+    const { stages, stubs } = taskStubs();
+    const started: number[] = [];
+    const health: number[][] = [];
+    // Repo 1 (run 1) ends only once repo 5, the first of run 2's page, has started: a run that
+    // waited for its children before continuing as new would hold repo 5 back until the stub
+    // gave up.
+    let releaseRepo1: () => void = () => undefined;
+    const repo5Started = new Promise<void>((r) => {
+      releaseRepo1 = r;
+    });
+    let repo1WaitedInVain = false;
+    const { result, runs } = await withWorker(
+      {
+        ...stubs,
+        ...groupPaging(repos),
+        runRepoSyncPipeline: async (input: never) => {
+          const id = (input as { serverRepoId: number }).serverRepoId;
+          started.push(id);
+          if (id === 5) releaseRepo1();
+          if (id === 1) {
+            const gaveUp = await Promise.race([
+              repo5Started.then(() => false),
+              new Promise<boolean>((r) => setTimeout(() => r(true), 15_000)),
+            ]);
+            repo1WaitedInVain = gaveUp;
+          }
+          return 'published';
+        },
+        updateRepoHealth: async (input: never) => {
+          health.push((input as { serverRepoIds: number[] }).serverRepoIds);
+          return { rollup: 'green' };
+        },
+      },
+      (taskQueue) => runGroup(taskQueue, 3, 4),
+    );
+    expect(repo1WaitedInVain).toBe(false);
+    expect(started.indexOf(5)).toBeGreaterThan(started.indexOf(1));
+    // Run 1 handed repo 1 (still running) to run 2.
+    expect(runs[0]?.handedOver).toContain(1);
+    expect(result).toEqual({
+      total: 12,
+      pending: 0,
+      running: 0,
+      completed: 12,
+      failed: 0,
+      skipped: 0,
+      canceled: 0,
+    });
+    // One sync per repo, one health update per repo, whatever run it ended in.
+    expect([...started].sort((a, b) => a - b)).toEqual(repos.map((r) => r.id));
+    expect(health.flat().sort((a, b) => a - b)).toEqual(repos.map((r) => r.id));
+    expect(runs).toHaveLength(3);
+    expect(
+      stages.find((s) => s.name === 'update repo health' && s.detail.state === 'completed')?.detail,
+    ).toMatchObject({ repos_updated: 12 });
+  });
+
+  it.each([
+    ['a cancel of the group', 'canceled'],
+    ['max_runtime', 'failed'],
+  ] as const)(
+    '%s cancels the syncs handed over by the run before and waits for their end',
+    async (how, state) => {
+      const repos = fleet(12);
+      const { finished, stubs } = taskStubs();
+      const canceled: number[] = [];
+      let startedRepo5: () => void = () => undefined;
+      const repo5 = new Promise<void>((r) => {
+        startedRepo5 = r;
+      });
+      const ended = await withWorker(
+        {
+          ...stubs,
+          ...groupPaging(repos),
+          endTaskOfRun: async () => undefined,
+          updateRepoHealth: async () => ({ rollup: 'green' }),
+          runRepoSyncPipeline: async (input: never) => {
+            const id = (input as { serverRepoId: number }).serverRepoId;
+            if (id === 5) startedRepo5();
+            if (id !== 1 && id !== 5) return 'published';
+            // Repos 1 (handed over to run 2) and 5 (run 2's own) run until canceled.
+            const ctx = Context.current();
+            const beat = setInterval(() => ctx.heartbeat(), 100);
+            try {
+              await ctx.cancelled;
+            } catch (err) {
+              canceled.push(id);
+              throw err;
+            } finally {
+              clearInterval(beat);
+            }
+            return 'published';
+          },
+        },
+        async (taskQueue) => {
+          const handle = await client.workflow.start(repoGroupSyncWorkflow, {
+            taskQueue,
+            workflowId: wid('repo-group-sync'),
+            args: [
+              {
+                server: 'pulp1',
+                maxConcurrentSyncs: 3,
+                maxRuntimeSeconds: how === 'max_runtime' ? 6 : 600,
+                debPublishMode: 'resign',
+                childrenPerRun: 4,
+              },
+            ],
+          });
+          // A run that drained its children before continuing as new would never start repo 5.
+          await Promise.race([
+            repo5,
+            new Promise((_, reject) => setTimeout(() => reject(new Error('repo 5 never started')), 20_000)),
+          ]);
+          if (how !== 'max_runtime') await handle.cancel();
+          return handle.result().catch((err: unknown) => err);
+        },
+      );
+      // A canceled group ends canceled; max_runtime ends it with its counts and the task failed.
+      if (how === 'max_runtime') expect(ended).toMatchObject({ total: 12, completed: 10, canceled: 2 });
+      else expect(ended).toBeInstanceOf(WorkflowFailedError);
+      // Both ended canceled before the group's task did: repo 1 through the run that held it.
+      expect([...canceled].sort((a, b) => a - b)).toEqual([1, 5]);
+      expect(finished.at(-1)).toMatchObject({ state });
+    },
+  );
 
   it('a run continued by the previous release (pending list in its carry) finishes the old way', async () => {
     const repos = fleet(5);
