@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# nginx in front of each Pulp server, as Pulp's own images deploy it: /pulp/content/ goes to the
-# content app, everything else to the API, on one origin. That origin (127.0.0.1:<port>) is the
+# nginx in front of each Pulp server, as Pulp's own images deploy it: /pulp/content/ and
+# /pulp/container/ (pulp_container's blob/manifest redirects) go to the content app, everything
+# else to the API (including pulp_container's /v2/, /extensions/v2/, /token/ and pulp_python's
+# /pypi/), on one origin. That origin (127.0.0.1:<port>) is the
 # server's name in pulp_config.yml, and a secondary syncs from http://<primary>/pulp/content/...
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -22,6 +24,7 @@ install() {
     proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
     proxy_set_header X-Forwarded-Proto \$scheme;
     location /pulp/content/ { proxy_pass http://127.0.0.1:${!content}; proxy_redirect off; }
+    location /pulp/container/ { proxy_pass http://127.0.0.1:${!content}; proxy_redirect off; }
     location / { proxy_pass http://127.0.0.1:${!api}; proxy_redirect off; }
   }"
   done
@@ -47,7 +50,9 @@ CONF
 start() {
   install
   if pid_alive pulp-front; then
-    log "pulp-front already running"
+    # a running nginx picks up a changed config (e.g. new plugin locations) without a restart
+    nginx -c "$CONF" -p "$FRONT_DIR" -s reload || die "nginx reload of $CONF failed"
+    log "pulp-front already running (config reloaded)"
   else
     start_bg pulp-front nginx -c "$CONF" -p "$FRONT_DIR" -g 'daemon off;'
   fi

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Two real Pulp 3 servers ("primary" and "secondary") for the local stack, on a private
-# PostgreSQL 15 cluster. Usage: dev/pulp.sh install|start|stop|status
+# PostgreSQL 15 cluster. Usage: dev/pulp.sh venv|install|start|stop|status
+#   venv     only the pinned venv (so a running stack can switch to a new one with one restart).
 #   install  venv (pinned by dev/pulp-requirements.txt), postgres cluster + databases, per-server
 #            settings, migrations, admin password, GPG key + deb signing service. Idempotent.
 #   start    install, then postgres and per server: API, content app, one worker. No-op if up.
+#   restart  install, then restart only the Pulp processes (after a pin/settings change).
 #   stop     stop the Pulp processes and postgres.
 #   status   one line per process; exits non-zero if any is down.
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
@@ -35,9 +37,11 @@ pin() { sed -n "s/^$1==\([^ ]*\).*/\1/p" "$PULP_REQS"; }
 PULPCORE_VERSION="$(pin pulpcore)"
 PULP_RPM_VERSION="$(pin pulp-rpm)"
 PULP_DEB_VERSION="$(pin pulp-deb)"
-[[ -n "$PULPCORE_VERSION" && -n "$PULP_RPM_VERSION" && -n "$PULP_DEB_VERSION" ]] \
-  || die "could not read the pulpcore/pulp-rpm/pulp-deb pins from $PULP_REQS"
-PULP_VENV_KEY="pc${PULPCORE_VERSION}-rpm${PULP_RPM_VERSION}-deb${PULP_DEB_VERSION}-py311-$(sha256sum "$PULP_REQS" | cut -c1-8)"
+PULP_CONTAINER_VERSION="$(pin pulp-container)"
+PULP_PYTHON_VERSION="$(pin pulp-python)"
+[[ -n "$PULPCORE_VERSION" && -n "$PULP_RPM_VERSION" && -n "$PULP_DEB_VERSION" && -n "$PULP_CONTAINER_VERSION" && -n "$PULP_PYTHON_VERSION" ]] \
+  || die "could not read the pulpcore/pulp-rpm/pulp-deb/pulp-container/pulp-python pins from $PULP_REQS"
+PULP_VENV_KEY="pc${PULPCORE_VERSION}-rpm${PULP_RPM_VERSION}-deb${PULP_DEB_VERSION}-ctr${PULP_CONTAINER_VERSION}-python${PULP_PYTHON_VERSION}-py311-$(sha256sum "$PULP_REQS" | cut -c1-8)"
 PULP_VENV="$PM_CACHE/pulp-venv-$PULP_VENV_KEY"
 
 # OS user that runs postgres (postgres refuses to run as root).
@@ -77,7 +81,7 @@ install_venv_now() {
     >>"$PM_LOGS/pulp-pip.log" 2>&1 || { tail -30 "$PM_LOGS/pulp-pip.log"; die "pip install failed (log: $PM_LOGS/pulp-pip.log)"; }
   "$PULP_VENV/bin/pip" check >>"$PM_LOGS/pulp-pip.log" 2>&1 || { tail -10 "$PM_LOGS/pulp-pip.log"; die "pip check failed"; }
   # the native wheels of pulp_rpm must import
-  "$PULP_VENV/bin/python" -c 'import createrepo_c, solv, rpm_rs, rpmrepo_metadata, pysequoia, psycopg, pulpcore, pulp_rpm, pulp_deb' \
+  "$PULP_VENV/bin/python" -c 'import createrepo_c, solv, rpm_rs, rpmrepo_metadata, pysequoia, psycopg, rfc3161_client, pulpcore, pulp_rpm, pulp_deb, pulp_container, pulp_python' \
     || die "the Pulp venv does not import its native modules"
   touch "$PULP_VENV/.pm-installed"
 }
@@ -87,7 +91,7 @@ install_venv() {
     log "pulp venv present: $PULP_VENV (skipping install)"
     return 0
   fi
-  timed "pulp venv (pulpcore $PULPCORE_VERSION, pulp_rpm $PULP_RPM_VERSION, pulp_deb $PULP_DEB_VERSION) -> $PULP_VENV" install_venv_now
+  timed "pulp venv (pulpcore $PULPCORE_VERSION, pulp_rpm $PULP_RPM_VERSION, pulp_deb $PULP_DEB_VERSION, pulp_container $PULP_CONTAINER_VERSION, pulp_python $PULP_PYTHON_VERSION) -> $PULP_VENV" install_venv_now
 }
 
 # postgres runs as $PG_OS_USER: it must be able to traverse every ancestor of $PG_DIR
@@ -245,6 +249,12 @@ WORKER_TYPE = "pulpcore"
 ANALYTICS = False
 ALLOWED_EXPORT_PATHS = ["$PULP_DIR/exports"]
 ALLOWED_IMPORT_PATHS = ["$PULP_DIR/exports", "$PULP_DIR/imports"]
+# pulp_container: no token server in dev. The registry (/v2/ on the API, blobs redirected to
+# /pulp/container/ on the content app) then serves non-private distributions to anonymous
+# clients and takes pushes with the admin's basic auth, which is all a client/secondary needs.
+TOKEN_AUTH_DISABLED = True
+# pulp_python: the origin its /pypi/<base_path>/simple/ and JSON API advertise (the nginx front).
+PYPI_API_HOSTNAME = "http://127.0.0.1:$(front_port "$name")"
 EOF
   if ! cmp -s "$tmp" "$dir/settings.py"; then install -m 0600 "$tmp" "$dir/settings.py"; fi
   rm -f "$tmp"
@@ -470,6 +480,18 @@ cmd_stop() {
   log "pulp stack stopped"
 }
 
+# Switch the running servers to the current venv/settings: install (migrations run while the old
+# processes still serve), then only the Pulp processes restart; postgres keeps running.
+cmd_restart() {
+  PM_KEEP_PG=1 cmd_install
+  local name p pids=()
+  for name in "${PULP_SERVERS[@]}"; do
+    for p in worker content api; do stop_bg "pulp-$name-$p" & pids+=($!); done
+  done
+  ((${#pids[@]})) && wait "${pids[@]}"
+  cmd_start
+}
+
 cmd_status() {
   local proc rc=0
   for proc in $(all_procs); do
@@ -483,9 +505,11 @@ cmd_status() {
 }
 
 case "${1:-}" in
+  venv) install_venv ;;
   install) cmd_install ;;
   start) cmd_start ;;
+  restart) cmd_restart ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
-  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 venv|install|start|restart|stop|status" >&2; exit 2 ;;
 esac
