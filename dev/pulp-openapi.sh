@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Download the OpenAPI 3 schema (JSON) of the running primary Pulp server (dev/pulp.sh start).
 # Usage: dev/pulp-openapi.sh OUT.json [QUERY]
-#   The default schema covers core and every installed plugin (file, rpm, deb, certguard), with
-#   unique long operationIds (e.g. repositories_deb_apt_create) and {*_href} path parameters.
+#   The default schema covers core and every installed plugin (file, rpm, deb, container, python,
+#   certguard), with unique long operationIds (e.g. repositories_deb_apt_create) and {*_href} path parameters.
 #   QUERY is passed on as the query string, e.g. "bindings=1" (short operationIds grouped by
 #   tag, as pulp's own client generators use) or "component=core,deb,rpm" to narrow it.
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Refreshes the Pulp OpenAPI schema from the running primary (pulpcore + file, rpm and deb
-# plugins; object paths are whole hrefs such as {task_href}) and regenerates the TypeScript
+# Refreshes the Pulp OpenAPI schema from the running primary (pulpcore + file, rpm, deb,
+# container and python plugins; object paths are whole hrefs such as {task_href}) and regenerates the TypeScript
 # types the Pulp client is typed with. Both files are committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -366,6 +366,1655 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "{container_blob_href}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect a blob
+         * @description ViewSet for Blobs.
+         */
+        get: operations["content_container_blobs_read"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_blob_href}set_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a label
+         * @description Set a single pulp_label on the object to a specific value or null.
+         */
+        post: operations["content_container_blobs_set_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_blob_href}unset_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unset a label
+         * @description Unset a single pulp_label on the object.
+         */
+        post: operations["content_container_blobs_unset_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_distribution_href}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect a container distribution
+         * @description The Container Distribution will serve the latest version of a Repository if
+         *     ``repository`` is specified. The Container Distribution will serve a specific
+         *     repository version if ``repository_version``. Note that **either**
+         *     ``repository`` or ``repository_version`` can be set on a Container
+         *     Distribution, but not both.
+         */
+        get: operations["distributions_container_container_read"];
+        /**
+         * Update a container distribution
+         * @description Update the entity and trigger an asynchronous task if necessary
+         */
+        put: operations["distributions_container_container_update"];
+        post?: never;
+        /**
+         * Delete a container distribution
+         * @description Trigger an asynchronous delete task
+         */
+        delete: operations["distributions_container_container_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a container distribution
+         * @description Update the entity partially and trigger an asynchronous task if necessary
+         */
+        patch: operations["distributions_container_container_partial_update"];
+        trace?: never;
+    };
+    "{container_container_distribution_href}add_role/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a role
+         * @description Add a role for this object to users/groups.
+         */
+        post: operations["distributions_container_container_add_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_distribution_href}list_roles/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List roles
+         * @description List roles assigned to this object.
+         */
+        get: operations["distributions_container_container_list_roles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_distribution_href}my_permissions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List user permissions
+         * @description List permissions available to the current user on this object.
+         */
+        get: operations["distributions_container_container_my_permissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_distribution_href}remove_role/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove a role
+         * @description Remove a role for this object from users/groups.
+         */
+        post: operations["distributions_container_container_remove_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_distribution_href}set_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a label
+         * @description Set a single pulp_label on the object to a specific value or null.
+         */
+        post: operations["distributions_container_container_set_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_distribution_href}unset_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unset a label
+         * @description Unset a single pulp_label on the object.
+         */
+        post: operations["distributions_container_container_unset_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_namespace_href}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect a container namespace
+         * @description ViewSet for ContainerNamespaces.
+         */
+        get: operations["pulp_container_namespaces_read"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a container namespace
+         * @description Trigger an asynchronous delete task
+         */
+        delete: operations["pulp_container_namespaces_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_namespace_href}add_role/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a role
+         * @description Add a role for this object to users/groups.
+         */
+        post: operations["pulp_container_namespaces_add_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_namespace_href}list_roles/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List roles
+         * @description List roles assigned to this object.
+         */
+        get: operations["pulp_container_namespaces_list_roles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_namespace_href}my_permissions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List user permissions
+         * @description List permissions available to the current user on this object.
+         */
+        get: operations["pulp_container_namespaces_my_permissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_namespace_href}remove_role/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove a role
+         * @description Remove a role for this object from users/groups.
+         */
+        post: operations["pulp_container_namespaces_remove_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_pull_through_distribution_href}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect a container pull through distribution
+         * @description A special pull-through Container Distribution that will reference distributions serving content.
+         */
+        get: operations["distributions_container_pull_through_read"];
+        /**
+         * Update a container pull through distribution
+         * @description Update the entity and trigger an asynchronous task if necessary
+         */
+        put: operations["distributions_container_pull_through_update"];
+        post?: never;
+        /**
+         * Delete a container pull through distribution
+         * @description Trigger an asynchronous delete task
+         */
+        delete: operations["distributions_container_pull_through_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a container pull through distribution
+         * @description Update the entity partially and trigger an asynchronous task if necessary
+         */
+        patch: operations["distributions_container_pull_through_partial_update"];
+        trace?: never;
+    };
+    "{container_container_pull_through_distribution_href}add_role/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a role
+         * @description Add a role for this object to users/groups.
+         */
+        post: operations["distributions_container_pull_through_add_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_pull_through_distribution_href}list_roles/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List roles
+         * @description List roles assigned to this object.
+         */
+        get: operations["distributions_container_pull_through_list_roles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_pull_through_distribution_href}my_permissions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List user permissions
+         * @description List permissions available to the current user on this object.
+         */
+        get: operations["distributions_container_pull_through_my_permissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_pull_through_distribution_href}remove_role/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove a role
+         * @description Remove a role for this object from users/groups.
+         */
+        post: operations["distributions_container_pull_through_remove_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_pull_through_distribution_href}set_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Prevent clients from changing the internal pull-through marker. */
+        post: operations["distributions_container_pull_through_set_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_pull_through_distribution_href}unset_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Prevent clients from removing the internal pull-through marker. */
+        post: operations["distributions_container_pull_through_unset_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_pull_through_remote_href}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect a container pull through remote
+         * @description A Container Remote referencing a remote registry used as a source for the pull-through caching.
+         */
+        get: operations["remotes_container_pull_through_read"];
+        /**
+         * Update a container pull through remote
+         * @description Update the entity and trigger an asynchronous task if necessary
+         */
+        put: operations["remotes_container_pull_through_update"];
+        post?: never;
+        /**
+         * Delete a container pull through remote
+         * @description Trigger an asynchronous delete task
+         */
+        delete: operations["remotes_container_pull_through_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a container pull through remote
+         * @description Update the entity partially and trigger an asynchronous task if necessary
+         */
+        patch: operations["remotes_container_pull_through_partial_update"];
+        trace?: never;
+    };
+    "{container_container_pull_through_remote_href}add_role/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a role
+         * @description Add a role for this object to users/groups.
+         */
+        post: operations["remotes_container_pull_through_add_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_pull_through_remote_href}list_roles/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List roles
+         * @description List roles assigned to this object.
+         */
+        get: operations["remotes_container_pull_through_list_roles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_pull_through_remote_href}my_permissions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List user permissions
+         * @description List permissions available to the current user on this object.
+         */
+        get: operations["remotes_container_pull_through_my_permissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_pull_through_remote_href}remove_role/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove a role
+         * @description Remove a role for this object from users/groups.
+         */
+        post: operations["remotes_container_pull_through_remove_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_pull_through_remote_href}set_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a label
+         * @description Set a single pulp_label on the object to a specific value or null.
+         */
+        post: operations["remotes_container_pull_through_set_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_pull_through_remote_href}unset_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unset a label
+         * @description Unset a single pulp_label on the object.
+         */
+        post: operations["remotes_container_pull_through_unset_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_push_repository_href}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect a container push repository
+         * @description ViewSet for a container push repository.
+         *
+         *     POST and DELETE are disallowed because a push repository is tightly coupled with a
+         *     ContainerDistribution which handles it automatically.
+         *     Created - during push operation, removed - with ContainerDistribution removal.
+         */
+        get: operations["repositories_container_container_push_read"];
+        /**
+         * Update a container push repository
+         * @description Update the entity and trigger an asynchronous task if necessary
+         */
+        put: operations["repositories_container_container_push_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update a container push repository
+         * @description Update the entity partially and trigger an asynchronous task if necessary
+         */
+        patch: operations["repositories_container_container_push_partial_update"];
+        trace?: never;
+    };
+    "{container_container_push_repository_href}add_role/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a role
+         * @description Add a role for this object to users/groups.
+         */
+        post: operations["repositories_container_container_push_add_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_push_repository_href}list_roles/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List roles
+         * @description List roles assigned to this object.
+         */
+        get: operations["repositories_container_container_push_list_roles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_push_repository_href}migrate/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Migrate push repository to container repository
+         * @description Trigger an asynchronous task to convert this push repository into a container repository in place. The repository primary key and version history are preserved; only the repository type changes.
+         */
+        post: operations["repositories_container_container_push_migrate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_push_repository_href}my_permissions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List user permissions
+         * @description List permissions available to the current user on this object.
+         */
+        get: operations["repositories_container_container_push_my_permissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_push_repository_href}remove_image/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Delete an image from a repository
+         * @description Trigger an asynchronous task to remove a manifest and all its associated data by a digest
+         */
+        post: operations["repositories_container_container_push_remove_image"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_push_repository_href}remove_role/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove a role
+         * @description Remove a role for this object from users/groups.
+         */
+        post: operations["repositories_container_container_push_remove_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_push_repository_href}remove_signatures/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Create a task which deletes signatures by the passed key_id. */
+        post: operations["repositories_container_container_push_remove_signatures"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_push_repository_href}sign/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign images in the repo
+         * @description Trigger an asynchronous task to sign content.
+         */
+        post: operations["repositories_container_container_push_sign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_push_repository_href}tag/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a Tag
+         * @description Trigger an asynchronous task to tag an image in the repository
+         */
+        post: operations["repositories_container_container_push_tag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_push_repository_href}untag/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Delete a tag
+         * @description Trigger an asynchronous task to untag an image in the repository
+         */
+        post: operations["repositories_container_container_push_untag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_push_repository_href}versions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List repository versions
+         * @description ContainerPushRepositoryVersion represents a single container push repository version.
+         *
+         *     Repository versions of a push repository are not allowed to be deleted. Versioning of such
+         *     repositories, as well as creation/removal, happens automatically without explicit user actions.
+         *     Users could make a repository not functional by accident if allowed to delete repository
+         *     versions.
+         */
+        get: operations["repositories_container_container_push_versions_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_push_repository_version_href}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect a repository version
+         * @description ContainerPushRepositoryVersion represents a single container push repository version.
+         *
+         *     Repository versions of a push repository are not allowed to be deleted. Versioning of such
+         *     repositories, as well as creation/removal, happens automatically without explicit user actions.
+         *     Users could make a repository not functional by accident if allowed to delete repository
+         *     versions.
+         */
+        get: operations["repositories_container_container_push_versions_read"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a repository version
+         * @description Trigger an asynchronous task to delete a repository version.
+         */
+        delete: operations["repositories_container_container_push_versions_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_push_repository_version_href}repair/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Trigger an asynchronous task to repair a repository version. */
+        post: operations["repositories_container_container_push_versions_repair"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_remote_href}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect a container remote
+         * @description Container remotes represent an external repository that implements the Container
+         *     Registry API. Container remotes support deferred downloading by configuring
+         *     the ``policy`` field.  ``on_demand`` and ``streamed`` policies can provide
+         *     significant disk space savings.
+         */
+        get: operations["remotes_container_container_read"];
+        /**
+         * Update a container remote
+         * @description Update the entity and trigger an asynchronous task if necessary
+         */
+        put: operations["remotes_container_container_update"];
+        post?: never;
+        /**
+         * Delete a container remote
+         * @description Trigger an asynchronous delete task
+         */
+        delete: operations["remotes_container_container_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a container remote
+         * @description Update the entity partially and trigger an asynchronous task if necessary
+         */
+        patch: operations["remotes_container_container_partial_update"];
+        trace?: never;
+    };
+    "{container_container_remote_href}add_role/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a role
+         * @description Add a role for this object to users/groups.
+         */
+        post: operations["remotes_container_container_add_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_remote_href}list_roles/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List roles
+         * @description List roles assigned to this object.
+         */
+        get: operations["remotes_container_container_list_roles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_remote_href}my_permissions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List user permissions
+         * @description List permissions available to the current user on this object.
+         */
+        get: operations["remotes_container_container_my_permissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_remote_href}remove_role/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove a role
+         * @description Remove a role for this object from users/groups.
+         */
+        post: operations["remotes_container_container_remove_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_remote_href}set_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a label
+         * @description Set a single pulp_label on the object to a specific value or null.
+         */
+        post: operations["remotes_container_container_set_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_remote_href}unset_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unset a label
+         * @description Unset a single pulp_label on the object.
+         */
+        post: operations["remotes_container_container_unset_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_repository_href}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect a container repository
+         * @description ViewSet for container repo.
+         *
+         *     Repositories linked to a registry distribution inherit the distribution's access policy
+         *     for read and content-modifying actions, matching legacy push repository behavior.
+         */
+        get: operations["repositories_container_container_read"];
+        /**
+         * Update a container repository
+         * @description Update the entity and trigger an asynchronous task if necessary
+         */
+        put: operations["repositories_container_container_update"];
+        post?: never;
+        /**
+         * Delete a container repository
+         * @description Trigger an asynchronous delete task
+         */
+        delete: operations["repositories_container_container_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a container repository
+         * @description Update the entity partially and trigger an asynchronous task if necessary
+         */
+        patch: operations["repositories_container_container_partial_update"];
+        trace?: never;
+    };
+    "{container_container_repository_href}add_role/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a role
+         * @description Add a role for this object to users/groups.
+         */
+        post: operations["repositories_container_container_add_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_repository_href}add/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add content
+         * @description Trigger an asynchronous task to recursively add container content.
+         */
+        post: operations["repositories_container_container_add"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_repository_href}build_image/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Build an Image
+         * @description Trigger an asynchronous task to build an OCI image from a Containerfile. A new repository version is created with the new image and tag. This API is in tech preview. Backwards compatibility when upgrading is not guaranteed.
+         */
+        post: operations["repositories_container_container_build_image"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_repository_href}copy_manifests/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Copy manifests
+         * @description Trigger an asynchronous task to copy manifests
+         */
+        post: operations["repositories_container_container_copy_manifests"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_repository_href}copy_tags/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Copy tags
+         * @description Trigger an asynchronous task to copy tags
+         */
+        post: operations["repositories_container_container_copy_tags"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_repository_href}list_roles/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List roles
+         * @description List roles assigned to this object.
+         */
+        get: operations["repositories_container_container_list_roles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_repository_href}my_permissions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List user permissions
+         * @description List permissions available to the current user on this object.
+         */
+        get: operations["repositories_container_container_my_permissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_repository_href}remove_role/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove a role
+         * @description Remove a role for this object from users/groups.
+         */
+        post: operations["repositories_container_container_remove_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_repository_href}remove/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove content
+         * @description Trigger an async task to recursively remove container content.
+         */
+        post: operations["repositories_container_container_remove"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_repository_href}set_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a label
+         * @description Set a single pulp_label on the object to a specific value or null.
+         */
+        post: operations["repositories_container_container_set_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_repository_href}sign/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign images in the repo
+         * @description Trigger an asynchronous task to sign content.
+         */
+        post: operations["repositories_container_container_sign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_repository_href}sync/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sync from a remote
+         * @description Trigger an asynchronous task to sync content.
+         */
+        post: operations["repositories_container_container_sync"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_repository_href}tag/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a Tag
+         * @description Trigger an asynchronous task to tag an image in the repository
+         */
+        post: operations["repositories_container_container_tag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_repository_href}unset_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unset a label
+         * @description Unset a single pulp_label on the object.
+         */
+        post: operations["repositories_container_container_unset_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_repository_href}untag/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Delete a tag
+         * @description Trigger an asynchronous task to untag an image in the repository
+         */
+        post: operations["repositories_container_container_untag"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_repository_href}versions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List repository versions
+         * @description ContainerRepositoryVersion represents a single container repository version.
+         */
+        get: operations["repositories_container_container_versions_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_repository_version_href}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect a repository version
+         * @description ContainerRepositoryVersion represents a single container repository version.
+         */
+        get: operations["repositories_container_container_versions_read"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a repository version
+         * @description Trigger an asynchronous task to delete a repository version.
+         */
+        delete: operations["repositories_container_container_versions_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_container_repository_version_href}repair/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Trigger an asynchronous task to repair a repository version. */
+        post: operations["repositories_container_container_versions_repair"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_manifest_href}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect a manifest
+         * @description ViewSet for Manifest.
+         */
+        get: operations["content_container_manifests_read"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_manifest_href}set_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a label
+         * @description Set a single pulp_label on the object to a specific value or null.
+         */
+        post: operations["content_container_manifests_set_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_manifest_href}unset_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unset a label
+         * @description Unset a single pulp_label on the object.
+         */
+        post: operations["content_container_manifests_unset_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_manifest_signature_href}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect a manifest signature
+         * @description ViewSet for image signatures.
+         */
+        get: operations["content_container_signatures_read"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_manifest_signature_href}set_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a label
+         * @description Set a single pulp_label on the object to a specific value or null.
+         */
+        post: operations["content_container_signatures_set_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_manifest_signature_href}unset_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unset a label
+         * @description Unset a single pulp_label on the object.
+         */
+        post: operations["content_container_signatures_unset_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_tag_href}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect a tag
+         * @description ViewSet for Tag.
+         */
+        get: operations["content_container_tags_read"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_tag_href}set_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a label
+         * @description Set a single pulp_label on the object to a specific value or null.
+         */
+        post: operations["content_container_tags_set_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{container_tag_href}unset_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unset a label
+         * @description Unset a single pulp_label on the object.
+         */
+        post: operations["content_container_tags_unset_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "{content_redirect_content_guard_href}": {
         parameters: {
             query?: never;
@@ -4568,6 +6217,985 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "{python_package_provenance_href}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect a package provenance
+         * @description PackageProvenance represents a PEP 740 provenance object for a Python package.
+         *
+         *     Use ?minimal=true to get a human readable representation of the provenance.
+         */
+        get: operations["content_python_provenance_read"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_package_provenance_href}set_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a label
+         * @description Set a single pulp_label on the object to a specific value or null.
+         */
+        post: operations["content_python_provenance_set_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_package_provenance_href}unset_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unset a label
+         * @description Unset a single pulp_label on the object.
+         */
+        post: operations["content_python_provenance_unset_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_package_yank_href}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect a package yank
+         * @description Read-only viewset for PackageYank content units (PEP 592).
+         *     PackageYank markers indicate that a package version has been yanked in a repository.
+         *     Use the /yank/ and /unyank/ PyPI endpoints to create or remove these markers.
+         */
+        get: operations["content_python_yanks_read"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_package_yank_href}set_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a label
+         * @description Set a single pulp_label on the object to a specific value or null.
+         */
+        post: operations["content_python_yanks_set_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_package_yank_href}unset_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unset a label
+         * @description Unset a single pulp_label on the object.
+         */
+        post: operations["content_python_yanks_unset_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_distribution_href}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect a python distribution
+         * @description Pulp Python Distributions are used to distribute Python content from
+         *     Python Repositories or
+         *     Python Publications.  Pulp Python
+         *     Distributions should not be confused with "Python Distribution" as defined by the Python
+         *     community. In Pulp usage, Python content is referred to as Python Package Content.
+         */
+        get: operations["distributions_python_pypi_read"];
+        /**
+         * Update a python distribution
+         * @description Update the entity and trigger an asynchronous task if necessary
+         */
+        put: operations["distributions_python_pypi_update"];
+        post?: never;
+        /**
+         * Delete a python distribution
+         * @description Trigger an asynchronous delete task
+         */
+        delete: operations["distributions_python_pypi_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a python distribution
+         * @description Update the entity partially and trigger an asynchronous task if necessary
+         */
+        patch: operations["distributions_python_pypi_partial_update"];
+        trace?: never;
+    };
+    "{python_python_distribution_href}add_role/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a role
+         * @description Add a role for this object to users/groups.
+         */
+        post: operations["distributions_python_pypi_add_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_distribution_href}list_roles/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List roles
+         * @description List roles assigned to this object.
+         */
+        get: operations["distributions_python_pypi_list_roles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_distribution_href}my_permissions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List user permissions
+         * @description List permissions available to the current user on this object.
+         */
+        get: operations["distributions_python_pypi_my_permissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_distribution_href}remove_role/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove a role
+         * @description Remove a role for this object from users/groups.
+         */
+        post: operations["distributions_python_pypi_remove_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_distribution_href}set_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a label
+         * @description Set a single pulp_label on the object to a specific value or null.
+         */
+        post: operations["distributions_python_pypi_set_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_distribution_href}unset_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unset a label
+         * @description Unset a single pulp_label on the object.
+         */
+        post: operations["distributions_python_pypi_unset_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_package_content_href}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect a python package content
+         * @description PythonPackageContent represents each individually installable Python package. In the Python
+         *     ecosystem, this is called a Python Distribution, sometimes (ambiguously) refered to as a
+         *     package. In Pulp Python, we refer to it as PythonPackageContent. Each
+         *     PythonPackageContent corresponds to a single filename, for example
+         *     `pulpcore-3.0.0rc1-py3-none-any.whl` or `pulpcore-3.0.0rc1.tar.gz`.
+         */
+        get: operations["content_python_packages_read"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_package_content_href}set_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a label
+         * @description Set a single pulp_label on the object to a specific value or null.
+         */
+        post: operations["content_python_packages_set_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_package_content_href}unset_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unset a label
+         * @description Unset a single pulp_label on the object.
+         */
+        post: operations["content_python_packages_unset_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_publication_href}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect a python publication
+         * @deprecated
+         * @description Python Publications refer to the Python Package content in a repository version, and include
+         *     metadata about that content. [Deprecated] See
+         *     https://pulpproject.org/pulp_python/docs/user/guides/host/#migrating-off-publications for more
+         *     information.
+         *
+         *     Use a repository or repository-version to serve content instead.
+         */
+        get: operations["publications_python_pypi_read"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a python publication
+         * @deprecated
+         * @description Python Publications refer to the Python Package content in a repository version, and include
+         *     metadata about that content. [Deprecated] See
+         *     https://pulpproject.org/pulp_python/docs/user/guides/host/#migrating-off-publications for more
+         *     information.
+         *
+         *     Use a repository or repository-version to serve content instead.
+         */
+        delete: operations["publications_python_pypi_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_publication_href}add_role/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a role
+         * @deprecated
+         * @description Add a role for this object to users/groups.
+         */
+        post: operations["publications_python_pypi_add_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_publication_href}list_roles/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List roles
+         * @deprecated
+         * @description List roles assigned to this object.
+         */
+        get: operations["publications_python_pypi_list_roles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_publication_href}my_permissions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List user permissions
+         * @deprecated
+         * @description List permissions available to the current user on this object.
+         */
+        get: operations["publications_python_pypi_my_permissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_publication_href}remove_role/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove a role
+         * @deprecated
+         * @description Remove a role for this object from users/groups.
+         */
+        post: operations["publications_python_pypi_remove_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_python_blocklist_entry_href}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect a python blocklist entry
+         * @description ViewSet for managing blocklist entries on a PythonRepository.
+         *
+         *     Blocklist entries prevent packages from being added to the repository.
+         *     Entries can match by package `name` (all versions), package `name` + `version`,
+         *     or exact `filename`. Exactly one of `name` or `filename` must be provided.
+         */
+        get: operations["repositories_python_python_blocklist_entries_read"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a python blocklist entry
+         * @description ViewSet for managing blocklist entries on a PythonRepository.
+         *
+         *     Blocklist entries prevent packages from being added to the repository.
+         *     Entries can match by package `name` (all versions), package `name` + `version`,
+         *     or exact `filename`. Exactly one of `name` or `filename` must be provided.
+         */
+        delete: operations["repositories_python_python_blocklist_entries_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_remote_href}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect a python remote
+         * @description Python Remotes are representations of an external repository of Python content, eg.
+         *     PyPI.  Fields include upstream repository config. Python Remotes are also used to `sync` from
+         *     upstream repositories, and contains sync settings.
+         */
+        get: operations["remotes_python_python_read"];
+        /**
+         * Update a python remote
+         * @description Update the entity and trigger an asynchronous task if necessary
+         */
+        put: operations["remotes_python_python_update"];
+        post?: never;
+        /**
+         * Delete a python remote
+         * @description Trigger an asynchronous delete task
+         */
+        delete: operations["remotes_python_python_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a python remote
+         * @description Update the entity partially and trigger an asynchronous task if necessary
+         */
+        patch: operations["remotes_python_python_partial_update"];
+        trace?: never;
+    };
+    "{python_python_remote_href}add_role/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a role
+         * @description Add a role for this object to users/groups.
+         */
+        post: operations["remotes_python_python_add_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_remote_href}list_roles/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List roles
+         * @description List roles assigned to this object.
+         */
+        get: operations["remotes_python_python_list_roles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_remote_href}my_permissions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List user permissions
+         * @description List permissions available to the current user on this object.
+         */
+        get: operations["remotes_python_python_my_permissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_remote_href}remove_role/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove a role
+         * @description Remove a role for this object from users/groups.
+         */
+        post: operations["remotes_python_python_remove_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_remote_href}set_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a label
+         * @description Set a single pulp_label on the object to a specific value or null.
+         */
+        post: operations["remotes_python_python_set_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_remote_href}unset_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unset a label
+         * @description Unset a single pulp_label on the object.
+         */
+        post: operations["remotes_python_python_unset_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_repository_href}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect a python repository
+         * @description PythonRepository represents a single Python repository, to which content can be
+         *     synced, added, or removed.
+         */
+        get: operations["repositories_python_python_read"];
+        /**
+         * Update a python repository
+         * @description Update the entity and trigger an asynchronous task if necessary
+         */
+        put: operations["repositories_python_python_update"];
+        post?: never;
+        /**
+         * Delete a python repository
+         * @description Trigger an asynchronous delete task
+         */
+        delete: operations["repositories_python_python_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a python repository
+         * @description Update the entity partially and trigger an asynchronous task if necessary
+         */
+        patch: operations["repositories_python_python_partial_update"];
+        trace?: never;
+    };
+    "{python_python_repository_href}add_role/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a role
+         * @description Add a role for this object to users/groups.
+         */
+        post: operations["repositories_python_python_add_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_repository_href}blocklist_entries/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List python blocklist entrys
+         * @description ViewSet for managing blocklist entries on a PythonRepository.
+         *
+         *     Blocklist entries prevent packages from being added to the repository.
+         *     Entries can match by package `name` (all versions), package `name` + `version`,
+         *     or exact `filename`. Exactly one of `name` or `filename` must be provided.
+         */
+        get: operations["repositories_python_python_blocklist_entries_list"];
+        put?: never;
+        /**
+         * Create a python blocklist entry
+         * @description ViewSet for managing blocklist entries on a PythonRepository.
+         *
+         *     Blocklist entries prevent packages from being added to the repository.
+         *     Entries can match by package `name` (all versions), package `name` + `version`,
+         *     or exact `filename`. Exactly one of `name` or `filename` must be provided.
+         */
+        post: operations["repositories_python_python_blocklist_entries_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_repository_href}list_roles/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List roles
+         * @description List roles assigned to this object.
+         */
+        get: operations["repositories_python_python_list_roles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_repository_href}modify/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Modify Repository Content
+         * @description Trigger an asynchronous task to create a new repository version.
+         */
+        post: operations["repositories_python_python_modify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_repository_href}my_permissions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List user permissions
+         * @description List permissions available to the current user on this object.
+         */
+        get: operations["repositories_python_python_my_permissions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_repository_href}remove_role/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove a role
+         * @description Remove a role for this object from users/groups.
+         */
+        post: operations["repositories_python_python_remove_role"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_repository_href}repair_metadata/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Repair metadata
+         * @description Trigger an asynchronous task to repair Python metadata. This task will repair metadata
+         *     of all packages for the specified `Repository`, without creating a new `RepositoryVersion`.
+         */
+        post: operations["repositories_python_python_repair_metadata"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_repository_href}set_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a label
+         * @description Set a single pulp_label on the object to a specific value or null.
+         */
+        post: operations["repositories_python_python_set_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_repository_href}sync/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sync from remote
+         * @description Trigger an asynchronous task to sync python content. The sync task will retrieve Python
+         *     content from the specified `Remote` and update the specified `Respository`, creating a
+         *     new  `RepositoryVersion`.
+         */
+        post: operations["repositories_python_python_sync"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_repository_href}unset_label/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unset a label
+         * @description Unset a single pulp_label on the object.
+         */
+        post: operations["repositories_python_python_unset_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_repository_href}versions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List repository versions
+         * @description PythonRepositoryVersion represents a single Python repository version.
+         */
+        get: operations["repositories_python_python_versions_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_repository_version_href}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inspect a repository version
+         * @description PythonRepositoryVersion represents a single Python repository version.
+         */
+        get: operations["repositories_python_python_versions_read"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a repository version
+         * @description Trigger an asynchronous task to delete a repository version.
+         */
+        delete: operations["repositories_python_python_versions_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_repository_version_href}repair/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Trigger an asynchronous task to repair a repository version. */
+        post: operations["repositories_python_python_versions_repair"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "{python_python_repository_version_href}scan/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generate vulnerability report
+         * @description Scan a repository version for vulnerabilities.
+         */
+        post: operations["repositories_python_python_versions_scan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "{r_b_a_c_content_guard_href}": {
         parameters: {
             query?: never;
@@ -7184,6 +9812,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pulp/api/v3/content/container/blobs/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List blobs
+         * @description ViewSet for Blobs.
+         */
+        get: operations["content_container_blobs_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pulp/api/v3/content/container/manifests/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List manifests
+         * @description ViewSet for Manifest.
+         */
+        get: operations["content_container_manifests_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pulp/api/v3/content/container/signatures/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List manifest signatures
+         * @description ViewSet for image signatures.
+         */
+        get: operations["content_container_signatures_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pulp/api/v3/content/container/tags/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List tags
+         * @description ViewSet for Tag.
+         */
+        get: operations["content_container_tags_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pulp/api/v3/content/core/openpgp_publickey/": {
         parameters: {
             query?: never;
@@ -7753,6 +10461,102 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pulp/api/v3/content/python/packages/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List python package contents
+         * @description PythonPackageContent represents each individually installable Python package. In the Python
+         *     ecosystem, this is called a Python Distribution, sometimes (ambiguously) refered to as a
+         *     package. In Pulp Python, we refer to it as PythonPackageContent. Each
+         *     PythonPackageContent corresponds to a single filename, for example
+         *     `pulpcore-3.0.0rc1-py3-none-any.whl` or `pulpcore-3.0.0rc1.tar.gz`.
+         */
+        get: operations["content_python_packages_list"];
+        put?: never;
+        /**
+         * Create a python package content
+         * @description Trigger an asynchronous task to create content,optionally create new repository version.
+         */
+        post: operations["content_python_packages_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pulp/api/v3/content/python/packages/upload/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Synchronous Python package upload
+         * @description Create a Python package.
+         */
+        post: operations["content_python_packages_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pulp/api/v3/content/python/provenance/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List package provenances
+         * @description PackageProvenance represents a PEP 740 provenance object for a Python package.
+         *
+         *     Use ?minimal=true to get a human readable representation of the provenance.
+         */
+        get: operations["content_python_provenance_list"];
+        put?: never;
+        /**
+         * Create a package provenance
+         * @description Trigger an asynchronous task to create content,optionally create new repository version.
+         */
+        post: operations["content_python_provenance_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pulp/api/v3/content/python/yanks/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List package yanks
+         * @description Read-only viewset for PackageYank content units (PEP 592).
+         *     PackageYank markers indicate that a package version has been yanked in a repository.
+         *     Use the /yank/ and /unyank/ PyPI endpoints to create or remove these markers.
+         */
+        get: operations["content_python_yanks_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pulp/api/v3/content/rpm/advisories/": {
         parameters: {
             query?: never;
@@ -8277,6 +11081,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pulp/api/v3/distributions/container/container/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List container distributions
+         * @description The Container Distribution will serve the latest version of a Repository if
+         *     ``repository`` is specified. The Container Distribution will serve a specific
+         *     repository version if ``repository_version``. Note that **either**
+         *     ``repository`` or ``repository_version`` can be set on a Container
+         *     Distribution, but not both.
+         */
+        get: operations["distributions_container_container_list"];
+        put?: never;
+        /**
+         * Create a container distribution
+         * @description Trigger an asynchronous create task
+         */
+        post: operations["distributions_container_container_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pulp/api/v3/distributions/container/pull-through/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List container pull through distributions
+         * @description A special pull-through Container Distribution that will reference distributions serving content.
+         */
+        get: operations["distributions_container_pull_through_list"];
+        put?: never;
+        /**
+         * Create a container pull through distribution
+         * @description Trigger an asynchronous create task
+         */
+        post: operations["distributions_container_pull_through_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pulp/api/v3/distributions/core/artifacts/": {
         parameters: {
             query?: never;
@@ -8373,6 +11229,34 @@ export interface paths {
          * @description Trigger an asynchronous create task
          */
         post: operations["distributions_file_file_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pulp/api/v3/distributions/python/pypi/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List python distributions
+         * @description Pulp Python Distributions are used to distribute Python content from
+         *     Python Repositories or
+         *     Python Publications.  Pulp Python
+         *     Distributions should not be confused with "Python Distribution" as defined by the Python
+         *     community. In Pulp usage, Python content is referred to as Python Package Content.
+         */
+        get: operations["distributions_python_pypi_list"];
+        put?: never;
+        /**
+         * Create a python distribution
+         * @description Trigger an asynchronous create task
+         */
+        post: operations["distributions_python_pypi_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -8807,6 +11691,37 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pulp/api/v3/publications/python/pypi/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List python publications
+         * @deprecated
+         * @description Python Publications refer to the Python Package content in a repository version, and include
+         *     metadata about that content. [Deprecated] See
+         *     https://pulpproject.org/pulp_python/docs/user/guides/host/#migrating-off-publications for more
+         *     information.
+         *
+         *     Use a repository or repository-version to serve content instead.
+         */
+        get: operations["publications_python_pypi_list"];
+        put?: never;
+        /**
+         * Create a python publication
+         * @deprecated
+         * @description Dispatches a publish task, which generates metadata that will be used by pip.
+         */
+        post: operations["publications_python_pypi_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pulp/api/v3/publications/rpm/rpm/": {
         parameters: {
             query?: never;
@@ -8825,6 +11740,30 @@ export interface paths {
          * @description Trigger an asynchronous task to create a new RPM content publication.
          */
         post: operations["publications_rpm_rpm_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pulp/api/v3/pulp_container/namespaces/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List container namespaces
+         * @description ViewSet for ContainerNamespaces.
+         */
+        get: operations["pulp_container_namespaces_list"];
+        put?: never;
+        /**
+         * Create a container namespace
+         * @description ViewSet for ContainerNamespaces.
+         */
+        post: operations["pulp_container_namespaces_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -8862,6 +11801,60 @@ export interface paths {
         get: operations["remotes_list"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pulp/api/v3/remotes/container/container/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List container remotes
+         * @description Container remotes represent an external repository that implements the Container
+         *     Registry API. Container remotes support deferred downloading by configuring
+         *     the ``policy`` field.  ``on_demand`` and ``streamed`` policies can provide
+         *     significant disk space savings.
+         */
+        get: operations["remotes_container_container_list"];
+        put?: never;
+        /**
+         * Create a container remote
+         * @description Container remotes represent an external repository that implements the Container
+         *     Registry API. Container remotes support deferred downloading by configuring
+         *     the ``policy`` field.  ``on_demand`` and ``streamed`` policies can provide
+         *     significant disk space savings.
+         */
+        post: operations["remotes_container_container_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pulp/api/v3/remotes/container/pull-through/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List container pull through remotes
+         * @description A Container Remote referencing a remote registry used as a source for the pull-through caching.
+         */
+        get: operations["remotes_container_pull_through_list"];
+        put?: never;
+        /**
+         * Create a container pull through remote
+         * @description A Container Remote referencing a remote registry used as a source for the pull-through caching.
+         */
+        post: operations["remotes_container_pull_through_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -8956,6 +11949,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pulp/api/v3/remotes/python/python/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List python remotes
+         * @description Python Remotes are representations of an external repository of Python content, eg.
+         *     PyPI.  Fields include upstream repository config. Python Remotes are also used to `sync` from
+         *     upstream repositories, and contains sync settings.
+         */
+        get: operations["remotes_python_python_list"];
+        put?: never;
+        /**
+         * Create a python remote
+         * @description Python Remotes are representations of an external repository of Python content, eg.
+         *     PyPI.  Fields include upstream repository config. Python Remotes are also used to `sync` from
+         *     upstream repositories, and contains sync settings.
+         */
+        post: operations["remotes_python_python_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pulp/api/v3/remotes/python/python/from_bandersnatch/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create from Bandersnatch
+         * @description Takes the fields specified in the Bandersnatch config and creates a Python Remote from it.
+         */
+        post: operations["remotes_python_python_from_bandersnatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pulp/api/v3/remotes/rpm/rpm/": {
         parameters: {
             query?: never;
@@ -9044,6 +12085,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pulp/api/v3/repositories/container/container-push/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List container push repositorys
+         * @description ViewSet for a container push repository.
+         *
+         *     POST and DELETE are disallowed because a push repository is tightly coupled with a
+         *     ContainerDistribution which handles it automatically.
+         *     Created - during push operation, removed - with ContainerDistribution removal.
+         */
+        get: operations["repositories_container_container_push_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pulp/api/v3/repositories/container/container/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List container repositorys
+         * @description ViewSet for container repo.
+         *
+         *     Repositories linked to a registry distribution inherit the distribution's access policy
+         *     for read and content-modifying actions, matching legacy push repository behavior.
+         */
+        get: operations["repositories_container_container_list"];
+        put?: never;
+        /**
+         * Create a container repository
+         * @description ViewSet for container repo.
+         *
+         *     Repositories linked to a registry distribution inherit the distribution's access policy
+         *     for read and content-modifying actions, matching legacy push repository behavior.
+         */
+        post: operations["repositories_container_container_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/pulp/api/v3/repositories/core/openpgp_keyring/": {
         parameters: {
             query?: never;
@@ -9118,6 +12213,32 @@ export interface paths {
          *     or removed.
          */
         post: operations["repositories_file_file_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pulp/api/v3/repositories/python/python/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List python repositorys
+         * @description PythonRepository represents a single Python repository, to which content can be
+         *     synced, added, or removed.
+         */
+        get: operations["repositories_python_python_list"];
+        put?: never;
+        /**
+         * Create a python repository
+         * @description PythonRepository represents a single Python repository, to which content can be
+         *     synced, added, or removed.
+         */
+        post: operations["repositories_python_python_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -9554,6 +12675,254 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/pypi/{path}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get index summary
+         * @description Gets package summary stats of index.
+         */
+        get: operations["pypi_read"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pypi/{path}/integrity/{package}/{version}/{filename}/provenance/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get package provenance
+         * @description Gets the provenance for a package.
+         */
+        get: operations["pypi_integrity_provenance_read"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pypi/{path}/legacy/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a package
+         * @description Upload package to the index.
+         *
+         *     This is the endpoint that tools like Twine and Poetry use for their upload commands.
+         */
+        post: operations["pypi_legacy_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pypi/{path}/pypi/{meta}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get package metadata
+         * @description Retrieves the package's core-metadata specified by
+         *     https://packaging.python.org/specifications/core-metadata/.
+         *     `meta` must be a path in form of `{package}/json/` or `{package}/{version}/json/`
+         */
+        get: operations["pypi_pypi_read"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pypi/{path}/rss/packages.xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get newest packages RSS feed
+         * @description Latest newly added projects, analogous to PyPI `/rss/packages.xml`.
+         */
+        get: operations["pypi_rss_packages.xml_packages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pypi/{path}/rss/project/{package}/releases.xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get project releases RSS feed
+         * @description Latest releases for one project, analogous to PyPI `/rss/project//releases.xml`.
+         */
+        get: operations["pypi_rss_project_releases.xml_project_releases"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pypi/{path}/rss/updates.xml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get latest updates RSS feed
+         * @description Latest releases added to this index, analogous to PyPI `/rss/updates.xml`.
+         */
+        get: operations["pypi_rss_updates.xml_updates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pypi/{path}/simple/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get index simple page
+         * @description Gets the simple api html page for the index.
+         */
+        get: operations["pypi_simple_read"];
+        put?: never;
+        /**
+         * Upload a package
+         * @description Upload package to the index.
+         *     This endpoint has the same functionality as the upload endpoint at the `/legacy` url of the
+         *     index. This is provided for convenience for users who want a single index url for all their
+         *     Python tools. (pip, twine, poetry, pipenv, ...)
+         */
+        post: operations["pypi_simple_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pypi/{path}/simple/{package}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get package simple page
+         * @description Retrieves the simple api html/json page for a package.
+         */
+        get: operations["pypi_simple_package_read"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pypi/{path}/unyank/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unyank a package version
+         * @description Unyank a package version, unmarking all its files with data-yanked.
+         */
+        post: operations["pypi_unyank_unyank"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/pypi/{path}/yank/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Yank a package version
+         * @description Yank a package version, marking all its files with data-yanked.
+         */
+        post: operations["pypi_yank_yank"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/token/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Handles GET requests for the /token/ endpoint. */
+        get: operations["token_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -9925,6 +13294,930 @@ export interface components {
              * @description URI of an RPM repository the comps.xml content units should be associated to.
              */
             repository?: string;
+        };
+        /** @description Serializer for Blobs. */
+        "container.BlobResponse": {
+            /**
+             * Format: uri
+             * @description Artifact file representing the physical content
+             */
+            artifact: string | null;
+            /** @description sha256 of the Blob file */
+            digest: string;
+            /** @description The Pulp Resource Name (PRN). */
+            readonly prn?: string;
+            /**
+             * Format: date-time
+             * @description Timestamp of creation.
+             */
+            readonly pulp_created?: string;
+            /** Format: uri */
+            readonly pulp_href?: string;
+            /** @description A dictionary of arbitrary key/value pairs used to describe a specific Content instance. */
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: date-time
+             * @description Timestamp of the last time this resource was updated. Note: for immutable resources - like content, repository versions, and publication - pulp_created and pulp_last_updated dates will be the same.
+             */
+            readonly pulp_last_updated?: string;
+            /** Format: uri */
+            readonly vuln_report?: string;
+        };
+        /** @description A serializer for ContainerDistribution. */
+        "container.ContainerDistribution": {
+            /** @description The base (relative) path component of the published url. Avoid paths that                     overlap with other distribution base paths (e.g. "foo" and "foo/bar") */
+            base_path: string;
+            /**
+             * Format: uri
+             * @description An optional content-guard. If none is specified, a default one will be used.
+             */
+            content_guard?: string;
+            /** @description An optional description. */
+            description?: string | null;
+            /**
+             * @description Whether this distribution should be shown in the content app.
+             * @default false
+             */
+            hidden?: boolean;
+            /** @description A unique name. Ex, `rawhide` and `stable`. */
+            name: string;
+            /** @description Restrict pull access to explicitly authorized users. Defaults to unrestricted pull access. */
+            private?: boolean;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: uri
+             * @description The latest RepositoryVersion for this Repository will be served.
+             */
+            repository?: string | null;
+            /**
+             * Format: uri
+             * @description RepositoryVersion to be served
+             */
+            repository_version?: string | null;
+        };
+        /** @description A serializer for ContainerDistribution. */
+        "container.ContainerDistributionResponse": {
+            /** @description The base (relative) path component of the published url. Avoid paths that                     overlap with other distribution base paths (e.g. "foo" and "foo/bar") */
+            base_path: string;
+            /**
+             * Format: uri
+             * @description An optional content-guard. If none is specified, a default one will be used.
+             */
+            content_guard?: string;
+            /** @description The Pulp Resource Name (PRN) of the associated optional content guard. */
+            readonly content_guard_prn?: string;
+            /** @description An optional description. */
+            description?: string | null;
+            /**
+             * @description Whether this distribution should be shown in the content app.
+             * @default false
+             */
+            hidden?: boolean;
+            /** @description A unique name. Ex, `rawhide` and `stable`. */
+            name: string;
+            /**
+             * Format: uri
+             * @description Namespace this distribution belongs to.
+             */
+            readonly namespace?: string;
+            /** @description Timestamp since when the distributed content served by this distribution has not changed. If equals to `null`, no guarantee is provided about content changes. */
+            readonly no_content_change_since?: string;
+            /** @description Restrict pull access to explicitly authorized users. Defaults to unrestricted pull access. */
+            private?: boolean;
+            /** @description The Pulp Resource Name (PRN). */
+            readonly prn?: string;
+            /**
+             * Format: date-time
+             * @description Timestamp of creation.
+             */
+            readonly pulp_created?: string;
+            /** Format: uri */
+            readonly pulp_href?: string;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: date-time
+             * @description Timestamp of the last time this resource was updated. Note: for immutable resources - like content, repository versions, and publication - pulp_created and pulp_last_updated dates will be the same.
+             */
+            readonly pulp_last_updated?: string;
+            /** @description The Registry hostname/name/ to use with docker pull command defined by this distribution. */
+            readonly registry_path?: string;
+            /**
+             * Format: uri
+             * @description Remote that can be used to fetch content when using pull-through caching.
+             */
+            readonly remote?: string;
+            /**
+             * Format: uri
+             * @description The latest RepositoryVersion for this Repository will be served.
+             */
+            repository?: string | null;
+            /**
+             * Format: uri
+             * @description RepositoryVersion to be served
+             */
+            repository_version?: string | null;
+        };
+        /** @description Serializer for ContainerNamespaces. */
+        "container.ContainerNamespace": {
+            name: string;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+        };
+        /** @description Serializer for ContainerNamespaces. */
+        "container.ContainerNamespaceResponse": {
+            name: string;
+            /** @description The Pulp Resource Name (PRN). */
+            readonly prn?: string;
+            /**
+             * Format: date-time
+             * @description Timestamp of creation.
+             */
+            readonly pulp_created?: string;
+            /** Format: uri */
+            readonly pulp_href?: string;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: date-time
+             * @description Timestamp of the last time this resource was updated. Note: for immutable resources - like content, repository versions, and publication - pulp_created and pulp_last_updated dates will be the same.
+             */
+            readonly pulp_last_updated?: string;
+        };
+        /** @description A serializer for a specialized pull-through distribution referencing sub-distributions. */
+        "container.ContainerPullThroughDistribution": {
+            /** @description The registry path exposed by this pull-through distribution. */
+            base_path: string;
+            /**
+             * Format: uri
+             * @description An optional content-guard. If none is specified, a default one will be used.
+             */
+            content_guard?: string;
+            /** @description An optional description. */
+            description?: string | null;
+            /** @description Distributions created after pulling content through cache */
+            distributions?: string[];
+            /**
+             * @description Whether this distribution should be shown in the content app.
+             * @default false
+             */
+            hidden?: boolean;
+            /** @description A unique name. Ex, `rawhide` and `stable`. */
+            name: string;
+            /** @description Restrict pull access to explicitly authorized users. Related distributions inherit this value. Defaults to unrestricted pull access. */
+            private?: boolean;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: uri
+             * @description Remote that can be used to fetch content when using pull-through caching.
+             */
+            remote: string;
+            /**
+             * Format: uri
+             * @description The latest RepositoryVersion for this Repository will be served.
+             */
+            repository?: string | null;
+            /**
+             * Format: uri
+             * @description RepositoryVersion to be served
+             */
+            repository_version?: string | null;
+        };
+        /** @description A serializer for a specialized pull-through distribution referencing sub-distributions. */
+        "container.ContainerPullThroughDistributionResponse": {
+            /** @description The registry path exposed by this pull-through distribution. */
+            base_path: string;
+            /**
+             * Format: uri
+             * @description An optional content-guard. If none is specified, a default one will be used.
+             */
+            content_guard?: string;
+            /** @description The Pulp Resource Name (PRN) of the associated optional content guard. */
+            readonly content_guard_prn?: string;
+            /** @description An optional description. */
+            description?: string | null;
+            /** @description Distributions created after pulling content through cache */
+            distributions?: string[];
+            /**
+             * @description Whether this distribution should be shown in the content app.
+             * @default false
+             */
+            hidden?: boolean;
+            /** @description A unique name. Ex, `rawhide` and `stable`. */
+            name: string;
+            /**
+             * Format: uri
+             * @description Namespace this distribution belongs to.
+             */
+            readonly namespace?: string;
+            /** @description Timestamp since when the distributed content served by this distribution has not changed. If equals to `null`, no guarantee is provided about content changes. */
+            readonly no_content_change_since?: string;
+            /** @description Restrict pull access to explicitly authorized users. Related distributions inherit this value. Defaults to unrestricted pull access. */
+            private?: boolean;
+            /** @description The Pulp Resource Name (PRN). */
+            readonly prn?: string;
+            /**
+             * Format: date-time
+             * @description Timestamp of creation.
+             */
+            readonly pulp_created?: string;
+            /** Format: uri */
+            readonly pulp_href?: string;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: date-time
+             * @description Timestamp of the last time this resource was updated. Note: for immutable resources - like content, repository versions, and publication - pulp_created and pulp_last_updated dates will be the same.
+             */
+            readonly pulp_last_updated?: string;
+            /**
+             * Format: uri
+             * @description Remote that can be used to fetch content when using pull-through caching.
+             */
+            remote: string;
+            /**
+             * Format: uri
+             * @description The latest RepositoryVersion for this Repository will be served.
+             */
+            repository?: string | null;
+            /**
+             * Format: uri
+             * @description RepositoryVersion to be served
+             */
+            repository_version?: string | null;
+        };
+        /** @description A serializer for a remote used in the pull-through distribution. */
+        "container.ContainerPullThroughRemote": {
+            /** @description A PEM encoded CA certificate used to validate the server certificate presented by the remote server. */
+            ca_cert?: string | null;
+            /** @description A PEM encoded client certificate used for authentication. */
+            client_cert?: string | null;
+            /** @description A PEM encoded private key used for authentication. */
+            client_key?: string | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.connect (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            connect_timeout?: number | null;
+            /**
+             * Format: int64
+             * @description Total number of simultaneous connections. If not set then the default value will be used.
+             */
+            download_concurrency?: number | null;
+            /**
+             * @description A list of remotes to exclude during pull-through caching.
+             *                 Wildcards *, ? are recognized.
+             *                 'excludes' is evaluated after 'includes'.
+             */
+            excludes?: string[] | null;
+            /** @description Headers for aiohttp.Clientsession */
+            headers?: Record<string, never>[];
+            /**
+             * @description A list of remotes to include during pull-through caching.
+             *                 Wildcards *, ? are recognized.
+             *                 'includes' is evaluated before 'excludes'.
+             */
+            includes?: string[] | null;
+            /**
+             * Format: int64
+             * @description Maximum number of retry attempts after a download failure. If not set then the default value (3) will be used.
+             */
+            max_retries?: number | null;
+            /** @description A unique name for this remote. */
+            name: string;
+            /** @description The password to be used for authentication when syncing. Extra leading and trailing whitespace characters are not trimmed. */
+            password?: string | null;
+            /** @default on_demand */
+            policy?: components["schemas"]["Policy7e0Enum"];
+            /** @description The password to authenticate to the proxy. Extra leading and trailing whitespace characters are not trimmed. */
+            proxy_password?: string | null;
+            /** @description The proxy URL. Format: scheme://host:port */
+            proxy_url?: string | null;
+            /** @description The username to authenticte to the proxy. */
+            proxy_username?: string | null;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: int64
+             * @description Limits requests per second for each concurrent downloader
+             */
+            rate_limit?: number | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.sock_connect (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            sock_connect_timeout?: number | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.sock_read (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            sock_read_timeout?: number | null;
+            /** @description If True, TLS peer validation must be performed. */
+            tls_validation?: boolean;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.total (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            total_timeout?: number | null;
+            /** @description The URL of an external content source. */
+            url: string;
+            /** @description The username to be used for authentication when syncing. */
+            username?: string | null;
+        };
+        /** @description A serializer for a remote used in the pull-through distribution. */
+        "container.ContainerPullThroughRemoteResponse": {
+            /** @description A PEM encoded CA certificate used to validate the server certificate presented by the remote server. */
+            ca_cert?: string | null;
+            /** @description A PEM encoded client certificate used for authentication. */
+            client_cert?: string | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.connect (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            connect_timeout?: number | null;
+            /**
+             * Format: int64
+             * @description Total number of simultaneous connections. If not set then the default value will be used.
+             */
+            download_concurrency?: number | null;
+            /**
+             * @description A list of remotes to exclude during pull-through caching.
+             *                 Wildcards *, ? are recognized.
+             *                 'excludes' is evaluated after 'includes'.
+             */
+            excludes?: string[] | null;
+            /** @description Headers for aiohttp.Clientsession */
+            headers?: Record<string, never>[];
+            /** @description List of hidden (write only) fields */
+            readonly hidden_fields?: {
+                is_set: boolean;
+                name: string;
+            }[];
+            /**
+             * @description A list of remotes to include during pull-through caching.
+             *                 Wildcards *, ? are recognized.
+             *                 'includes' is evaluated before 'excludes'.
+             */
+            includes?: string[] | null;
+            /**
+             * Format: int64
+             * @description Maximum number of retry attempts after a download failure. If not set then the default value (3) will be used.
+             */
+            max_retries?: number | null;
+            /** @description A unique name for this remote. */
+            name: string;
+            /** @default on_demand */
+            policy?: components["schemas"]["Policy7e0Enum"];
+            /** @description The Pulp Resource Name (PRN). */
+            readonly prn?: string;
+            /** @description The proxy URL. Format: scheme://host:port */
+            proxy_url?: string | null;
+            /**
+             * Format: date-time
+             * @description Timestamp of creation.
+             */
+            readonly pulp_created?: string;
+            /** Format: uri */
+            readonly pulp_href?: string;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: date-time
+             * @description Timestamp of the most recent update of the remote.
+             */
+            readonly pulp_last_updated?: string;
+            /**
+             * Format: int64
+             * @description Limits requests per second for each concurrent downloader
+             */
+            rate_limit?: number | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.sock_connect (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            sock_connect_timeout?: number | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.sock_read (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            sock_read_timeout?: number | null;
+            /** @description If True, TLS peer validation must be performed. */
+            tls_validation?: boolean;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.total (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            total_timeout?: number | null;
+            /** @description The URL of an external content source. */
+            url: string;
+        };
+        /** @description Serializer for Container Push Repositories. */
+        "container.ContainerPushRepository": {
+            /** @description An optional description. */
+            description?: string | null;
+            /**
+             * Format: uri
+             * @description A reference to an associated signing service.
+             */
+            manifest_signing_service?: string | null;
+            /** @description A unique name for this repository. */
+            name: string;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: int64
+             * @description Retain X checkpoint publications for the repository. Default is null which retains all checkpoints.
+             */
+            retain_checkpoints?: number | null;
+            /**
+             * Format: int64
+             * @description Retain X versions of the repository. Default is null which retains all versions.
+             */
+            retain_repo_versions?: number | null;
+        };
+        /** @description Serializer for Container Push Repositories. */
+        "container.ContainerPushRepositoryResponse": {
+            /** @description An optional description. */
+            description?: string | null;
+            /** Format: uri */
+            readonly latest_version_href?: string;
+            /**
+             * Format: uri
+             * @description A reference to an associated signing service.
+             */
+            manifest_signing_service?: string | null;
+            /** @description A unique name for this repository. */
+            name: string;
+            /** @description The Pulp Resource Name (PRN). */
+            readonly prn?: string;
+            /**
+             * Format: date-time
+             * @description Timestamp of creation.
+             */
+            readonly pulp_created?: string;
+            /** Format: uri */
+            readonly pulp_href?: string;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: date-time
+             * @description Timestamp of the last time this resource was updated. Note: for immutable resources - like content, repository versions, and publication - pulp_created and pulp_last_updated dates will be the same.
+             */
+            readonly pulp_last_updated?: string;
+            /**
+             * Format: int64
+             * @description Retain X checkpoint publications for the repository. Default is null which retains all checkpoints.
+             */
+            retain_checkpoints?: number | null;
+            /**
+             * Format: int64
+             * @description Retain X versions of the repository. Default is null which retains all versions.
+             */
+            retain_repo_versions?: number | null;
+            /** Format: uri */
+            readonly versions_href?: string;
+        };
+        /** @description A Serializer for ContainerRemote. */
+        "container.ContainerRemote": {
+            /** @description A PEM encoded CA certificate used to validate the server certificate presented by the remote server. */
+            ca_cert?: string | null;
+            /** @description A PEM encoded client certificate used for authentication. */
+            client_cert?: string | null;
+            /** @description A PEM encoded private key used for authentication. */
+            client_key?: string | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.connect (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            connect_timeout?: number | null;
+            /**
+             * Format: int64
+             * @description Total number of simultaneous connections. If not set then the default value will be used.
+             */
+            download_concurrency?: number | null;
+            /** @description Deprecated. Use 'excludes' instead. */
+            exclude_tags?: string[] | null;
+            /** @description A list of tag patterns to exclude during sync. Wildcards *, ? are recognized. 'excludes' is evaluated after 'includes'. */
+            excludes?: string[] | null;
+            /** @description Headers for aiohttp.Clientsession */
+            headers?: Record<string, never>[];
+            /** @description Deprecated. Use 'includes' instead. */
+            include_tags?: string[] | null;
+            /** @description A list of tags (wildcards *, ? are recognized) and/or digests (format: 'sha256:<hex>') to include during sync. 'includes' is evaluated before 'excludes'. */
+            includes?: string[] | null;
+            /**
+             * Format: int64
+             * @description Maximum number of retry attempts after a download failure. If not set then the default value (3) will be used.
+             */
+            max_retries?: number | null;
+            /** @description A unique name for this remote. */
+            name: string;
+            /** @description The password to be used for authentication when syncing. Extra leading and trailing whitespace characters are not trimmed. */
+            password?: string | null;
+            /**
+             * @description immediate - All manifests and blobs are downloaded and saved during a sync.
+             *             on_demand - Only tags and manifests are downloaded. Blobs are not
+             *                         downloaded until they are requested for the first time by a client.
+             *             streamed - Blobs are streamed to the client with every request and never saved.
+             *
+             *
+             *     * `immediate` - When syncing, download all metadata and content now.
+             *     * `on_demand` - When syncing, download metadata, but do not download content now. Instead, download content as clients request it, and save it in Pulp to be served for future client requests.
+             *     * `streamed` - When syncing, download metadata, but do not download content now. Instead,download content as clients request it, but never save it in Pulp. This causes future requests for that same content to have to be downloaded again.
+             * @default immediate
+             */
+            policy?: components["schemas"]["Policy692Enum"];
+            /** @description The password to authenticate to the proxy. Extra leading and trailing whitespace characters are not trimmed. */
+            proxy_password?: string | null;
+            /** @description The proxy URL. Format: scheme://host:port */
+            proxy_url?: string | null;
+            /** @description The username to authenticte to the proxy. */
+            proxy_username?: string | null;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: int64
+             * @description Limits requests per second for each concurrent downloader
+             */
+            rate_limit?: number | null;
+            /**
+             * Format: uri
+             * @description A URL to a sigstore to download image signatures from
+             */
+            sigstore?: string;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.sock_connect (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            sock_connect_timeout?: number | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.sock_read (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            sock_read_timeout?: number | null;
+            /** @description If True, TLS peer validation must be performed. */
+            tls_validation?: boolean;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.total (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            total_timeout?: number | null;
+            /** @description Name of the upstream repository */
+            upstream_name: string;
+            /** @description The URL of an external content source. */
+            url: string;
+            /** @description The username to be used for authentication when syncing. */
+            username?: string | null;
+        };
+        /** @description A Serializer for ContainerRemote. */
+        "container.ContainerRemoteResponse": {
+            /** @description A PEM encoded CA certificate used to validate the server certificate presented by the remote server. */
+            ca_cert?: string | null;
+            /** @description A PEM encoded client certificate used for authentication. */
+            client_cert?: string | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.connect (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            connect_timeout?: number | null;
+            /**
+             * Format: int64
+             * @description Total number of simultaneous connections. If not set then the default value will be used.
+             */
+            download_concurrency?: number | null;
+            /** @description A list of tag patterns to exclude during sync. Wildcards *, ? are recognized. 'excludes' is evaluated after 'includes'. */
+            excludes?: string[] | null;
+            /** @description Headers for aiohttp.Clientsession */
+            headers?: Record<string, never>[];
+            /** @description List of hidden (write only) fields */
+            readonly hidden_fields?: {
+                is_set: boolean;
+                name: string;
+            }[];
+            /** @description A list of tags (wildcards *, ? are recognized) and/or digests (format: 'sha256:<hex>') to include during sync. 'includes' is evaluated before 'excludes'. */
+            includes?: string[] | null;
+            /**
+             * Format: int64
+             * @description Maximum number of retry attempts after a download failure. If not set then the default value (3) will be used.
+             */
+            max_retries?: number | null;
+            /** @description A unique name for this remote. */
+            name: string;
+            /**
+             * @description immediate - All manifests and blobs are downloaded and saved during a sync.
+             *             on_demand - Only tags and manifests are downloaded. Blobs are not
+             *                         downloaded until they are requested for the first time by a client.
+             *             streamed - Blobs are streamed to the client with every request and never saved.
+             *
+             *
+             *     * `immediate` - When syncing, download all metadata and content now.
+             *     * `on_demand` - When syncing, download metadata, but do not download content now. Instead, download content as clients request it, and save it in Pulp to be served for future client requests.
+             *     * `streamed` - When syncing, download metadata, but do not download content now. Instead,download content as clients request it, but never save it in Pulp. This causes future requests for that same content to have to be downloaded again.
+             * @default immediate
+             */
+            policy?: components["schemas"]["Policy692Enum"];
+            /** @description The Pulp Resource Name (PRN). */
+            readonly prn?: string;
+            /** @description The proxy URL. Format: scheme://host:port */
+            proxy_url?: string | null;
+            /**
+             * Format: date-time
+             * @description Timestamp of creation.
+             */
+            readonly pulp_created?: string;
+            /** Format: uri */
+            readonly pulp_href?: string;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: date-time
+             * @description Timestamp of the most recent update of the remote.
+             */
+            readonly pulp_last_updated?: string;
+            /**
+             * Format: int64
+             * @description Limits requests per second for each concurrent downloader
+             */
+            rate_limit?: number | null;
+            /**
+             * Format: uri
+             * @description A URL to a sigstore to download image signatures from
+             */
+            sigstore?: string;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.sock_connect (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            sock_connect_timeout?: number | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.sock_read (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            sock_read_timeout?: number | null;
+            /** @description If True, TLS peer validation must be performed. */
+            tls_validation?: boolean;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.total (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            total_timeout?: number | null;
+            /** @description Name of the upstream repository */
+            upstream_name: string;
+            /** @description The URL of an external content source. */
+            url: string;
+        };
+        /** @description Serializer for Container Repositories. */
+        "container.ContainerRepository": {
+            /** @description An optional description. */
+            description?: string | null;
+            /**
+             * Format: uri
+             * @description A reference to an associated signing service.
+             */
+            manifest_signing_service?: string | null;
+            /** @description A unique name for this repository. */
+            name: string;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: uri
+             * @description An optional remote to use by default when syncing.
+             */
+            remote?: string | null;
+            /**
+             * Format: int64
+             * @description Retain X checkpoint publications for the repository. Default is null which retains all checkpoints.
+             */
+            retain_checkpoints?: number | null;
+            /**
+             * Format: int64
+             * @description Retain X versions of the repository. Default is null which retains all versions.
+             */
+            retain_repo_versions?: number | null;
+        };
+        /** @description Serializer for Container Repositories. */
+        "container.ContainerRepositoryResponse": {
+            /** @description An optional description. */
+            description?: string | null;
+            /** Format: uri */
+            readonly latest_version_href?: string;
+            /**
+             * Format: uri
+             * @description A reference to an associated signing service.
+             */
+            manifest_signing_service?: string | null;
+            /** @description A unique name for this repository. */
+            name: string;
+            /** @description The Pulp Resource Name (PRN). */
+            readonly prn?: string;
+            /**
+             * Format: date-time
+             * @description Timestamp of creation.
+             */
+            readonly pulp_created?: string;
+            /** Format: uri */
+            readonly pulp_href?: string;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: date-time
+             * @description Timestamp of the last time this resource was updated. Note: for immutable resources - like content, repository versions, and publication - pulp_created and pulp_last_updated dates will be the same.
+             */
+            readonly pulp_last_updated?: string;
+            /**
+             * Format: uri
+             * @description An optional remote to use by default when syncing.
+             */
+            remote?: string | null;
+            /**
+             * Format: int64
+             * @description Retain X checkpoint publications for the repository. Default is null which retains all checkpoints.
+             */
+            retain_checkpoints?: number | null;
+            /**
+             * Format: int64
+             * @description Retain X versions of the repository. Default is null which retains all versions.
+             */
+            retain_repo_versions?: number | null;
+            /** Format: uri */
+            readonly versions_href?: string;
+        };
+        /** @description Serializer for Manifests. */
+        "container.ManifestResponse": {
+            /** @description Property that contains arbitrary metadata stored inside the image manifest. */
+            readonly annotations?: Record<string, never>;
+            /** @description The CPU architecture which the binaries in this image are built to run on. */
+            architecture?: string;
+            /** @description Blobs that are referenced by this Manifest */
+            blobs: string[];
+            /**
+             * Format: int64
+             * @description Specifies the sum of the sizes, in bytes, of all compressed layers
+             */
+            compressed_image_size?: number;
+            /**
+             * Format: uri
+             * @description Blob that contains configuration for this Manifest
+             */
+            config_blob?: string;
+            /** @description sha256 of the Manifest file */
+            digest: string;
+            /**
+             * @description A boolean determining whether users can boot from an image or not.[deprecated] check type field instead
+             * @default false
+             */
+            is_bootable?: boolean;
+            /**
+             * @description A boolean determining whether the image bundles a Flatpak application.[deprecated] check type field instead
+             * @default false
+             */
+            is_flatpak?: boolean;
+            /** @description Property describing metadata stored inside the image configuration */
+            readonly labels?: Record<string, never>;
+            /** @description Manifests that are referenced by this Manifest List */
+            listed_manifests: string[];
+            /** @description Manifest media type of the file */
+            media_type: string;
+            /** @description The name of the operating system which the image is built to run on. */
+            os?: string;
+            /** @description The Pulp Resource Name (PRN). */
+            readonly prn?: string;
+            /**
+             * Format: date-time
+             * @description Timestamp of creation.
+             */
+            readonly pulp_created?: string;
+            /** Format: uri */
+            readonly pulp_href?: string;
+            /** @description A dictionary of arbitrary key/value pairs used to describe a specific Content instance. */
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: date-time
+             * @description Timestamp of the last time this resource was updated. Note: for immutable resources - like content, repository versions, and publication - pulp_created and pulp_last_updated dates will be the same.
+             */
+            readonly pulp_last_updated?: string;
+            /**
+             * Format: int64
+             * @description Manifest schema version
+             */
+            schema_version: number;
+            /** @description Manifest type (flatpak, bootable, signature, etc.). */
+            type?: string;
+            /** Format: uri */
+            readonly vuln_report?: string;
+        };
+        /** @description Serializer for image manifest signatures. */
+        "container.ManifestSignatureResponse": {
+            /** @description Signature creator */
+            creator: string;
+            /** @description sha256 digest of the signature blob */
+            digest: string;
+            /** @description Signing key fingerprint */
+            fingerprint: string | null;
+            /** @description Signing key ID */
+            key_id: string;
+            /** @description Signature name in the format of `digest_algo:manifest_digest@random_32_chars` */
+            name: string;
+            /** @description The Pulp Resource Name (PRN). */
+            readonly prn?: string;
+            /**
+             * Format: date-time
+             * @description Timestamp of creation.
+             */
+            readonly pulp_created?: string;
+            /** Format: uri */
+            readonly pulp_href?: string;
+            /** @description A dictionary of arbitrary key/value pairs used to describe a specific Content instance. */
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: date-time
+             * @description Timestamp of the last time this resource was updated. Note: for immutable resources - like content, repository versions, and publication - pulp_created and pulp_last_updated dates will be the same.
+             */
+            readonly pulp_last_updated?: string;
+            /**
+             * Format: uri
+             * @description Manifest that is signed
+             */
+            signed_manifest: string;
+            /**
+             * Format: int64
+             * @description Timestamp of a signature
+             */
+            timestamp: number;
+            /** @description Container signature type, e.g. 'atomic' */
+            type: string;
+            /** Format: uri */
+            readonly vuln_report?: string;
+        };
+        /** @description Serializer for Tags. */
+        "container.TagResponse": {
+            /** @description Tag name */
+            name: string;
+            /** @description The Pulp Resource Name (PRN). */
+            readonly prn?: string;
+            /**
+             * Format: date-time
+             * @description Timestamp of creation.
+             */
+            readonly pulp_created?: string;
+            /** Format: uri */
+            readonly pulp_href?: string;
+            /** @description A dictionary of arbitrary key/value pairs used to describe a specific Content instance. */
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: date-time
+             * @description Timestamp of the last time this resource was updated. Note: for immutable resources - like content, repository versions, and publication - pulp_created and pulp_last_updated dates will be the same.
+             */
+            readonly pulp_last_updated?: string;
+            /**
+             * Format: uri
+             * @description Manifest that is tagged
+             */
+            tagged_manifest: string;
+            /** Format: uri */
+            readonly vuln_report?: string;
+        };
+        /** @description Serializer for Container Sync. */
+        ContainerRepositorySyncURL: {
+            /**
+             * @description If `True`, synchronization will remove all content that is not present in the remote repository. If `False`, sync will be additive only.
+             * @default false
+             */
+            mirror?: boolean;
+            /**
+             * Format: uri
+             * @description A remote to sync from. This will override a remote set on repository.
+             */
+            remote?: string;
+            /**
+             * @description If ``True``, only signed content will be synced. Signatures are not verified.
+             * @default false
+             */
+            signed_only?: boolean;
         };
         /** @description Base class for content guard serializers. */
         ContentGuardResponse: {
@@ -11744,6 +16037,14 @@ export interface components {
             /** @description Messages describing results of all evaluations done. May be an empty list. */
             messages: string[];
         };
+        /**
+         * @description * `windows` - windows
+         *     * `macos` - macos
+         *     * `freebsd` - freebsd
+         *     * `linux` - linux
+         * @enum {string}
+         */
+        ExcludePlatformsEnum: "windows" | "macos" | "freebsd" | "linux";
         /** @description Serializer for File alternate content source. */
         "file.FileAlternateContentSource": {
             /**
@@ -12591,6 +16892,12 @@ export interface components {
             task?: string | null;
         };
         /**
+         * @description * `bdist_wheel` - bdist_wheel
+         *     * `sdist` - sdist
+         * @enum {string}
+         */
+        FiletypeEnum: "bdist_wheel" | "sdist";
+        /**
          * @description Every remote defined by a plugin should have a Remote serializer that inherits from this
          *     class. Please import from `pulpcore.plugin.serializers` rather than from this module directly.
          */
@@ -12880,6 +17187,46 @@ export interface components {
             /** @description 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
             username?: string;
         };
+        /** @description Serializer for copying manifests from a source repository to a destination repository. */
+        ManifestCopy: {
+            /** @description A list of manifest digests to copy. */
+            digests?: unknown[];
+            /** @description A list of media_types to copy. */
+            media_types?: components["schemas"]["MediaTypesEnum"][];
+            /**
+             * Repository
+             * Format: uri
+             * @description A URI of the repository to copy content from.
+             */
+            source_repository?: string;
+            /**
+             * Format: uri
+             * @description A URI of the repository version to copy content from.
+             */
+            source_repository_version?: string;
+        };
+        /**
+         * @description * `application/vnd.docker.distribution.manifest.v1+json` - application/vnd.docker.distribution.manifest.v1+json
+         *     * `application/vnd.docker.distribution.manifest.v2+json` - application/vnd.docker.distribution.manifest.v2+json
+         *     * `application/vnd.docker.distribution.manifest.list.v2+json` - application/vnd.docker.distribution.manifest.list.v2+json
+         *     * `application/vnd.oci.image.manifest.v1+json` - application/vnd.oci.image.manifest.v1+json
+         *     * `application/vnd.oci.image.index.v1+json` - application/vnd.oci.image.index.v1+json
+         * @enum {string}
+         */
+        MediaTypesEnum: "application/vnd.docker.distribution.manifest.v1+json" | "application/vnd.docker.distribution.manifest.v2+json" | "application/vnd.docker.distribution.manifest.list.v2+json" | "application/vnd.oci.image.manifest.v1+json" | "application/vnd.oci.image.index.v1+json";
+        /**
+         * @description * `1.0` - 1.0
+         *     * `1.1` - 1.1
+         *     * `1.2` - 1.2
+         *     * `2.0` - 2.0
+         *     * `2.1` - 2.1
+         *     * `2.2` - 2.2
+         *     * `2.3` - 2.3
+         *     * `2.4` - 2.4
+         *     * `2.5` - 2.5
+         * @enum {string}
+         */
+        MetadataVersionEnum: "1.0" | "1.1" | "1.2" | "2.0" | "2.1" | "2.2" | "2.3" | "2.4" | "2.5";
         /**
          * @description * `write` - Export by writing
          *     * `hardlink` - Export by hardlinking
@@ -13121,6 +17468,31 @@ export interface components {
         };
         ObjectRolesResponse: {
             roles: components["schemas"]["NestedRoleResponse"][];
+        };
+        /**
+         * @description Serializer for building an OCI container image from a Containerfile.
+         *
+         *     The Containerfile can either be specified via an artifact url, or a new file can be uploaded.
+         *     A repository must be specified, to which the container image content will be added.
+         */
+        OCIBuildImage: {
+            /**
+             * Format: uri
+             * @description RepositoryVersion to be used as the build context for container images.
+             */
+            build_context?: string | null;
+            /**
+             * Format: binary
+             * @description An uploaded Containerfile that should be used to run podman-build.
+             */
+            containerfile?: string;
+            /** @description Name of the Containerfile, from build_context, that should be used to run podman-build. */
+            containerfile_name?: string;
+            /**
+             * @description A tag name for the new image being built.
+             * @default latest
+             */
+            tag?: string;
         };
         /**
          * @description The Serializer for the Distribution model.
@@ -13559,6 +17931,83 @@ export interface components {
          * @enum {string}
          */
         PackageChecksumTypeEnum: "unknown" | "md5" | "sha1" | "sha224" | "sha256" | "sha384" | "sha512";
+        /** @description A Serializer for a package's metadata. */
+        PackageMetadataResponse: {
+            /** @description Core metadata of the package */
+            info: unknown;
+            /**
+             * Format: int64
+             * @description Cache value from last PyPI sync
+             */
+            last_serial: number;
+            /** @description List of all the releases of the package */
+            releases: unknown;
+            urls: unknown;
+        };
+        /**
+         * @description * `bdist_dmg` - bdist_dmg
+         *     * `bdist_dumb` - bdist_dumb
+         *     * `bdist_egg` - bdist_egg
+         *     * `bdist_msi` - bdist_msi
+         *     * `bdist_rpm` - bdist_rpm
+         *     * `bdist_wheel` - bdist_wheel
+         *     * `bdist_wininst` - bdist_wininst
+         *     * `sdist` - sdist
+         * @enum {string}
+         */
+        PackageTypesEnum: "bdist_dmg" | "bdist_dumb" | "bdist_egg" | "bdist_msi" | "bdist_rpm" | "bdist_wheel" | "bdist_wininst" | "sdist";
+        /** @description A Serializer for Python packages being uploaded to the index. */
+        PackageUpload: {
+            /**
+             * @description Defaults to `file_upload`, don't change it or request will fail!
+             * @default file_upload
+             */
+            action?: string;
+            /** @description A JSON list containing attestations for the package. */
+            attestations?: unknown;
+            /**
+             * Format: binary
+             * @description A Python package release file to upload to the index.
+             */
+            content: string;
+            /**
+             * @description Type of artifact to upload.
+             *
+             *     * `bdist_wheel` - bdist_wheel
+             *     * `sdist` - sdist
+             */
+            filetype?: components["schemas"]["FiletypeEnum"];
+            /**
+             * @description Metadata version of the uploaded package.
+             *
+             *     * `1.0` - 1.0
+             *     * `1.1` - 1.1
+             *     * `1.2` - 1.2
+             *     * `2.0` - 2.0
+             *     * `2.1` - 2.1
+             *     * `2.2` - 2.2
+             *     * `2.3` - 2.3
+             *     * `2.4` - 2.4
+             *     * `2.5` - 2.5
+             */
+            metadata_version?: components["schemas"]["MetadataVersionEnum"];
+            /**
+             * @description Protocol version to use for the upload. Only version 1 is supported.
+             *
+             *     * `1` - 1
+             * @default 1
+             */
+            protocol_version?: components["schemas"]["ProtocolVersionEnum"];
+            /** @description SHA256 of package to validate upload integrity. */
+            sha256_digest: string;
+        };
+        /** @description A Serializer for responding to a package upload task. */
+        PackageUploadTaskResponse: {
+            session: string | null;
+            task: string;
+            /** Format: date-time */
+            task_start_time: string | null;
+        };
         PaginatedAccessPolicyResponseList: {
             /** @example 123 */
             count: number;
@@ -13648,6 +18097,171 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["CompositeContentGuardResponse"][];
+        };
+        "Paginatedcontainer.BlobResponseList": {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["container.BlobResponse"][];
+        };
+        "Paginatedcontainer.ContainerDistributionResponseList": {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["container.ContainerDistributionResponse"][];
+        };
+        "Paginatedcontainer.ContainerNamespaceResponseList": {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["container.ContainerNamespaceResponse"][];
+        };
+        "Paginatedcontainer.ContainerPullThroughDistributionResponseList": {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["container.ContainerPullThroughDistributionResponse"][];
+        };
+        "Paginatedcontainer.ContainerPullThroughRemoteResponseList": {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["container.ContainerPullThroughRemoteResponse"][];
+        };
+        "Paginatedcontainer.ContainerPushRepositoryResponseList": {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["container.ContainerPushRepositoryResponse"][];
+        };
+        "Paginatedcontainer.ContainerRemoteResponseList": {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["container.ContainerRemoteResponse"][];
+        };
+        "Paginatedcontainer.ContainerRepositoryResponseList": {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["container.ContainerRepositoryResponse"][];
+        };
+        "Paginatedcontainer.ManifestResponseList": {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["container.ManifestResponse"][];
+        };
+        "Paginatedcontainer.ManifestSignatureResponseList": {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["container.ManifestSignatureResponse"][];
+        };
+        "Paginatedcontainer.TagResponseList": {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["container.TagResponse"][];
         };
         PaginatedContentGuardResponseList: {
             /** @example 123 */
@@ -14414,6 +19028,126 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["PulpImporterResponse"][];
         };
+        "Paginatedpython.PackageProvenanceResponseList": {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["python.PackageProvenanceResponse"][];
+        };
+        "Paginatedpython.PackageYankResponseList": {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["python.PackageYankResponse"][];
+        };
+        "Paginatedpython.PythonBlocklistEntryResponseList": {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["python.PythonBlocklistEntryResponse"][];
+        };
+        "Paginatedpython.PythonDistributionResponseList": {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["python.PythonDistributionResponse"][];
+        };
+        "Paginatedpython.PythonPackageContentResponseList": {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["python.PythonPackageContentResponse"][];
+        };
+        "Paginatedpython.PythonPublicationResponseList": {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["python.PythonPublicationResponse"][];
+        };
+        "Paginatedpython.PythonRemoteResponseList": {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["python.PythonRemoteResponse"][];
+        };
+        "Paginatedpython.PythonRepositoryResponseList": {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["python.PythonRepositoryResponse"][];
+        };
         PaginatedRBACContentGuardResponseList: {
             /** @example 123 */
             count: number;
@@ -14916,6 +19650,308 @@ export interface components {
             guards?: (string | null)[];
             /** @description The unique name. */
             name?: string;
+        };
+        /** @description A serializer for ContainerDistribution. */
+        "Patchedcontainer.ContainerDistribution": {
+            /** @description The base (relative) path component of the published url. Avoid paths that                     overlap with other distribution base paths (e.g. "foo" and "foo/bar") */
+            base_path?: string;
+            /**
+             * Format: uri
+             * @description An optional content-guard. If none is specified, a default one will be used.
+             */
+            content_guard?: string;
+            /** @description An optional description. */
+            description?: string | null;
+            /**
+             * @description Whether this distribution should be shown in the content app.
+             * @default false
+             */
+            hidden?: boolean;
+            /** @description A unique name. Ex, `rawhide` and `stable`. */
+            name?: string;
+            /** @description Restrict pull access to explicitly authorized users. Defaults to unrestricted pull access. */
+            private?: boolean;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: uri
+             * @description The latest RepositoryVersion for this Repository will be served.
+             */
+            repository?: string | null;
+            /**
+             * Format: uri
+             * @description RepositoryVersion to be served
+             */
+            repository_version?: string | null;
+        };
+        /** @description A serializer for a specialized pull-through distribution referencing sub-distributions. */
+        "Patchedcontainer.ContainerPullThroughDistribution": {
+            /** @description The registry path exposed by this pull-through distribution. */
+            base_path?: string;
+            /**
+             * Format: uri
+             * @description An optional content-guard. If none is specified, a default one will be used.
+             */
+            content_guard?: string;
+            /** @description An optional description. */
+            description?: string | null;
+            /** @description Distributions created after pulling content through cache */
+            distributions?: string[];
+            /**
+             * @description Whether this distribution should be shown in the content app.
+             * @default false
+             */
+            hidden?: boolean;
+            /** @description A unique name. Ex, `rawhide` and `stable`. */
+            name?: string;
+            /** @description Restrict pull access to explicitly authorized users. Related distributions inherit this value. Defaults to unrestricted pull access. */
+            private?: boolean;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: uri
+             * @description Remote that can be used to fetch content when using pull-through caching.
+             */
+            remote?: string;
+            /**
+             * Format: uri
+             * @description The latest RepositoryVersion for this Repository will be served.
+             */
+            repository?: string | null;
+            /**
+             * Format: uri
+             * @description RepositoryVersion to be served
+             */
+            repository_version?: string | null;
+        };
+        /** @description A serializer for a remote used in the pull-through distribution. */
+        "Patchedcontainer.ContainerPullThroughRemote": {
+            /** @description A PEM encoded CA certificate used to validate the server certificate presented by the remote server. */
+            ca_cert?: string | null;
+            /** @description A PEM encoded client certificate used for authentication. */
+            client_cert?: string | null;
+            /** @description A PEM encoded private key used for authentication. */
+            client_key?: string | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.connect (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            connect_timeout?: number | null;
+            /**
+             * Format: int64
+             * @description Total number of simultaneous connections. If not set then the default value will be used.
+             */
+            download_concurrency?: number | null;
+            /**
+             * @description A list of remotes to exclude during pull-through caching.
+             *                 Wildcards *, ? are recognized.
+             *                 'excludes' is evaluated after 'includes'.
+             */
+            excludes?: string[] | null;
+            /** @description Headers for aiohttp.Clientsession */
+            headers?: Record<string, never>[];
+            /**
+             * @description A list of remotes to include during pull-through caching.
+             *                 Wildcards *, ? are recognized.
+             *                 'includes' is evaluated before 'excludes'.
+             */
+            includes?: string[] | null;
+            /**
+             * Format: int64
+             * @description Maximum number of retry attempts after a download failure. If not set then the default value (3) will be used.
+             */
+            max_retries?: number | null;
+            /** @description A unique name for this remote. */
+            name?: string;
+            /** @description The password to be used for authentication when syncing. Extra leading and trailing whitespace characters are not trimmed. */
+            password?: string | null;
+            /** @default on_demand */
+            policy?: components["schemas"]["Policy7e0Enum"];
+            /** @description The password to authenticate to the proxy. Extra leading and trailing whitespace characters are not trimmed. */
+            proxy_password?: string | null;
+            /** @description The proxy URL. Format: scheme://host:port */
+            proxy_url?: string | null;
+            /** @description The username to authenticte to the proxy. */
+            proxy_username?: string | null;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: int64
+             * @description Limits requests per second for each concurrent downloader
+             */
+            rate_limit?: number | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.sock_connect (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            sock_connect_timeout?: number | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.sock_read (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            sock_read_timeout?: number | null;
+            /** @description If True, TLS peer validation must be performed. */
+            tls_validation?: boolean;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.total (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            total_timeout?: number | null;
+            /** @description The URL of an external content source. */
+            url?: string;
+            /** @description The username to be used for authentication when syncing. */
+            username?: string | null;
+        };
+        /** @description Serializer for Container Push Repositories. */
+        "Patchedcontainer.ContainerPushRepository": {
+            /** @description An optional description. */
+            description?: string | null;
+            /**
+             * Format: uri
+             * @description A reference to an associated signing service.
+             */
+            manifest_signing_service?: string | null;
+            /** @description A unique name for this repository. */
+            name?: string;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: int64
+             * @description Retain X checkpoint publications for the repository. Default is null which retains all checkpoints.
+             */
+            retain_checkpoints?: number | null;
+            /**
+             * Format: int64
+             * @description Retain X versions of the repository. Default is null which retains all versions.
+             */
+            retain_repo_versions?: number | null;
+        };
+        /** @description A Serializer for ContainerRemote. */
+        "Patchedcontainer.ContainerRemote": {
+            /** @description A PEM encoded CA certificate used to validate the server certificate presented by the remote server. */
+            ca_cert?: string | null;
+            /** @description A PEM encoded client certificate used for authentication. */
+            client_cert?: string | null;
+            /** @description A PEM encoded private key used for authentication. */
+            client_key?: string | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.connect (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            connect_timeout?: number | null;
+            /**
+             * Format: int64
+             * @description Total number of simultaneous connections. If not set then the default value will be used.
+             */
+            download_concurrency?: number | null;
+            /** @description Deprecated. Use 'excludes' instead. */
+            exclude_tags?: string[] | null;
+            /** @description A list of tag patterns to exclude during sync. Wildcards *, ? are recognized. 'excludes' is evaluated after 'includes'. */
+            excludes?: string[] | null;
+            /** @description Headers for aiohttp.Clientsession */
+            headers?: Record<string, never>[];
+            /** @description Deprecated. Use 'includes' instead. */
+            include_tags?: string[] | null;
+            /** @description A list of tags (wildcards *, ? are recognized) and/or digests (format: 'sha256:<hex>') to include during sync. 'includes' is evaluated before 'excludes'. */
+            includes?: string[] | null;
+            /**
+             * Format: int64
+             * @description Maximum number of retry attempts after a download failure. If not set then the default value (3) will be used.
+             */
+            max_retries?: number | null;
+            /** @description A unique name for this remote. */
+            name?: string;
+            /** @description The password to be used for authentication when syncing. Extra leading and trailing whitespace characters are not trimmed. */
+            password?: string | null;
+            /**
+             * @description immediate - All manifests and blobs are downloaded and saved during a sync.
+             *             on_demand - Only tags and manifests are downloaded. Blobs are not
+             *                         downloaded until they are requested for the first time by a client.
+             *             streamed - Blobs are streamed to the client with every request and never saved.
+             *
+             *
+             *     * `immediate` - When syncing, download all metadata and content now.
+             *     * `on_demand` - When syncing, download metadata, but do not download content now. Instead, download content as clients request it, and save it in Pulp to be served for future client requests.
+             *     * `streamed` - When syncing, download metadata, but do not download content now. Instead,download content as clients request it, but never save it in Pulp. This causes future requests for that same content to have to be downloaded again.
+             * @default immediate
+             */
+            policy?: components["schemas"]["Policy692Enum"];
+            /** @description The password to authenticate to the proxy. Extra leading and trailing whitespace characters are not trimmed. */
+            proxy_password?: string | null;
+            /** @description The proxy URL. Format: scheme://host:port */
+            proxy_url?: string | null;
+            /** @description The username to authenticte to the proxy. */
+            proxy_username?: string | null;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: int64
+             * @description Limits requests per second for each concurrent downloader
+             */
+            rate_limit?: number | null;
+            /**
+             * Format: uri
+             * @description A URL to a sigstore to download image signatures from
+             */
+            sigstore?: string;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.sock_connect (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            sock_connect_timeout?: number | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.sock_read (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            sock_read_timeout?: number | null;
+            /** @description If True, TLS peer validation must be performed. */
+            tls_validation?: boolean;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.total (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            total_timeout?: number | null;
+            /** @description Name of the upstream repository */
+            upstream_name?: string;
+            /** @description The URL of an external content source. */
+            url?: string;
+            /** @description The username to be used for authentication when syncing. */
+            username?: string | null;
+        };
+        /** @description Serializer for Container Repositories. */
+        "Patchedcontainer.ContainerRepository": {
+            /** @description An optional description. */
+            description?: string | null;
+            /**
+             * Format: uri
+             * @description A reference to an associated signing service.
+             */
+            manifest_signing_service?: string | null;
+            /** @description A unique name for this repository. */
+            name?: string;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: uri
+             * @description An optional remote to use by default when syncing.
+             */
+            remote?: string | null;
+            /**
+             * Format: int64
+             * @description Retain X checkpoint publications for the repository. Default is null which retains all checkpoints.
+             */
+            retain_checkpoints?: number | null;
+            /**
+             * Format: int64
+             * @description Retain X versions of the repository. Default is null which retains all versions.
+             */
+            retain_repo_versions?: number | null;
         };
         /** @description A serializer for ContentRedirectContentGuard. */
         PatchedContentRedirectContentGuard: {
@@ -15581,6 +20617,188 @@ export interface components {
                 [key: string]: string;
             };
         };
+        /** @description Serializer for Pulp distributions for the Python type. */
+        "Patchedpython.PythonDistribution": {
+            /**
+             * @description Allow packages to be uploaded to this index.
+             * @default true
+             */
+            allow_uploads?: boolean;
+            /** @description The base (relative) path component of the published url. Avoid paths that                     overlap with other distribution base paths (e.g. "foo" and "foo/bar") */
+            base_path?: string;
+            /**
+             * Format: uri
+             * @description An optional content-guard.
+             */
+            content_guard?: string | null;
+            /**
+             * @description Whether this distribution should be shown in the content app.
+             * @default false
+             */
+            hidden?: boolean;
+            /** @description A unique name. Ex, `rawhide` and `stable`. */
+            name?: string;
+            /**
+             * Format: uri
+             * @deprecated
+             * @description Publication to be served. [Deprecated]
+             */
+            publication?: string | null;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: uri
+             * @description Remote that can be used to fetch content when using pull-through caching.
+             */
+            remote?: string | null;
+            /**
+             * Format: uri
+             * @description The latest RepositoryVersion for this Repository will be served.
+             */
+            repository?: string | null;
+            /**
+             * Format: uri
+             * @description RepositoryVersion to be served.
+             */
+            repository_version?: string | null;
+        };
+        /** @description A Serializer for PythonRemote. */
+        "Patchedpython.PythonRemote": {
+            /** @description A PEM encoded CA certificate used to validate the server certificate presented by the remote server. */
+            ca_cert?: string | null;
+            /** @description A PEM encoded client certificate used for authentication. */
+            client_cert?: string | null;
+            /** @description A PEM encoded private key used for authentication. */
+            client_key?: string | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.connect (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            connect_timeout?: number | null;
+            /**
+             * Format: int64
+             * @description Total number of simultaneous connections. If not set then the default value will be used.
+             */
+            download_concurrency?: number | null;
+            /** @description List of platforms to exclude syncing Python packages for. Possible valuesinclude: windows, macos, freebsd, and linux. */
+            exclude_platforms?: components["schemas"]["ExcludePlatformsEnum"][];
+            /** @description A list containing project specifiers for Python packages to exclude. */
+            excludes?: string[];
+            /** @description Headers for aiohttp.Clientsession */
+            headers?: Record<string, never>[];
+            /** @description A list containing project specifiers for Python packages to include. */
+            includes?: string[];
+            /**
+             * Format: int64
+             * @description The amount of latest versions of a package to keep on sync, includespre-releases if synced. Default 0 keeps all versions.
+             * @default 0
+             */
+            keep_latest_packages?: number;
+            /**
+             * Format: int64
+             * @description Maximum number of retry attempts after a download failure. If not set then the default value (3) will be used.
+             */
+            max_retries?: number | null;
+            /** @description A unique name for this remote. */
+            name?: string;
+            /** @description The package types to sync for Python content. Leave blank to get everypackage type. */
+            package_types?: components["schemas"]["PackageTypesEnum"][];
+            /** @description The password to be used for authentication when syncing. Extra leading and trailing whitespace characters are not trimmed. */
+            password?: string | null;
+            /**
+             * @description The policy to use when downloading content. The possible values include: 'immediate', 'on_demand', and 'streamed'. 'on_demand' is the default.
+             *
+             *     * `immediate` - When syncing, download all metadata and content now.
+             *     * `on_demand` - When syncing, download metadata, but do not download content now. Instead, download content as clients request it, and save it in Pulp to be served for future client requests.
+             *     * `streamed` - When syncing, download metadata, but do not download content now. Instead,download content as clients request it, but never save it in Pulp. This causes future requests for that same content to have to be downloaded again.
+             * @default on_demand
+             */
+            policy?: components["schemas"]["Policy692Enum"];
+            /** @description Whether or not to include pre-release packages in the sync. */
+            prereleases?: boolean;
+            /**
+             * @description Whether to sync available provenances for Python packages.
+             * @default false
+             */
+            provenance?: boolean;
+            /** @description The password to authenticate to the proxy. Extra leading and trailing whitespace characters are not trimmed. */
+            proxy_password?: string | null;
+            /** @description The proxy URL. Format: scheme://host:port */
+            proxy_url?: string | null;
+            /** @description The username to authenticte to the proxy. */
+            proxy_username?: string | null;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: int64
+             * @description Limits requests per second for each concurrent downloader
+             */
+            rate_limit?: number | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.sock_connect (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            sock_connect_timeout?: number | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.sock_read (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            sock_read_timeout?: number | null;
+            /** @description If True, TLS peer validation must be performed. */
+            tls_validation?: boolean;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.total (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            total_timeout?: number | null;
+            /** @description The URL of an external content source. */
+            url?: string;
+            /** @description The username to be used for authentication when syncing. */
+            username?: string | null;
+        };
+        /** @description Serializer for Python Repositories. */
+        "Patchedpython.PythonRepository": {
+            /**
+             * @description Whether to allow package substitution (replacing existing packages with packages that have the same filename but a different checksum). When False, any new repository version that would cause such a substitution will be rejected. This applies to all repository version creation paths including uploads, modify, and sync. When True (the default), package substitution is allowed.
+             * @default true
+             */
+            allow_package_substitution?: boolean;
+            /**
+             * @deprecated
+             * @description Whether to automatically create publications for new repository versions, and update any distributions pointing to this repository. [Deprecated]
+             * @default false
+             */
+            autopublish?: boolean;
+            /** @description An optional description. */
+            description?: string | null;
+            /**
+             * @description Whether to fail the entire repository version when packages are rejected by the package substitution or blocklist policies. When True (the default), a ValidationError is raised and no packages from the request are added. When False, rejected packages are skipped and remaining packages are added; skipped packages are recorded in a task progress report.
+             * @default true
+             */
+            error_on_reject?: boolean;
+            /** @description A unique name for this repository. */
+            name?: string;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: uri
+             * @description An optional remote to use by default when syncing.
+             */
+            remote?: string | null;
+            /**
+             * Format: int64
+             * @description Retain X checkpoint publications for the repository. Default is null which retains all checkpoints.
+             */
+            retain_checkpoints?: number | null;
+            /**
+             * Format: int64
+             * @description Retain X versions of the repository. Default is null which retains all versions.
+             */
+            retain_repo_versions?: number | null;
+        };
         /** @description Base class for content guard serializers. */
         PatchedRBACContentGuard: {
             /** @description An optional description. */
@@ -15993,6 +21211,11 @@ export interface components {
             username?: string;
         };
         /**
+         * @description * `on_demand` - on_demand
+         * @enum {string}
+         */
+        Policy7e0Enum: "on_demand";
+        /**
          * @description * `all` - Replicate manages ALL local objects within the domain.
          *     * `labeled` - Replicate will only manage the objects created from a previous replication, unlabled local objects will be untouched.
          *     * `nodelete` - Replicate will not delete any local object whether they were created by replication or not.
@@ -16040,6 +21263,11 @@ export interface components {
              */
             readonly total?: number;
         };
+        /**
+         * @description * `1` - 1
+         * @enum {integer}
+         */
+        ProtocolVersionEnum: 1;
         /** @description Serializer for prune-old-Packages operation. */
         PrunePackages: {
             /**
@@ -16255,7 +21483,7 @@ export interface components {
             /**
              * Format: date-time
              * @description Purge tasks completed earlier than this timestamp. Format '%Y-%m-%d[T%H:%M:%S]'
-             * @default 2026-10-26
+             * @default 2026-11-02
              */
             finished_before?: string;
             /**
@@ -16265,6 +21493,904 @@ export interface components {
              *     ]
              */
             states?: components["schemas"]["StatesEnum"][];
+        };
+        /** @description A Serializer for PackageProvenance. */
+        "python.PackageProvenance": {
+            /** @description Configuration for the download process (e.g., proxies, auth, timeouts). Only applicable when providing a 'file_url. */
+            downloader_config?: components["schemas"]["RemoteNetworkConfig"];
+            /**
+             * Format: binary
+             * @description An uploaded file that may be turned into the content unit.
+             */
+            file?: string;
+            /** @description A url that Pulp can download and turn into the content unit. */
+            file_url?: string;
+            /** @description When set to true, existing content in the repository with the same unique key will be silently overwritten. When set to false, the task will fail if content would be overwritten. Only used when 'repository' is specified. Defaults to true. */
+            overwrite?: boolean;
+            /**
+             * Format: uri
+             * @description The package that the provenance is for.
+             */
+            package: string;
+            /** @description A dictionary of arbitrary key/value pairs used to describe a specific Content instance. */
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: uri
+             * @description A URI of a repository the new content unit should be associated with.
+             */
+            repository?: string;
+            /**
+             * Format: uri
+             * @description An uncommitted upload that may be turned into the content unit.
+             */
+            upload?: string;
+            /**
+             * @description Verify each attestation in the provenance.
+             * @default true
+             */
+            verify?: boolean;
+        };
+        /** @description A Serializer for PackageProvenance. */
+        "python.PackageProvenanceResponse": {
+            /**
+             * Format: uri
+             * @description The package that the provenance is for.
+             */
+            package: string;
+            /** @description The Pulp Resource Name (PRN). */
+            readonly prn?: string;
+            readonly provenance?: unknown;
+            /**
+             * Format: date-time
+             * @description Timestamp of creation.
+             */
+            readonly pulp_created?: string;
+            /** Format: uri */
+            readonly pulp_href?: string;
+            /** @description A dictionary of arbitrary key/value pairs used to describe a specific Content instance. */
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: date-time
+             * @description Timestamp of the last time this resource was updated. Note: for immutable resources - like content, repository versions, and publication - pulp_created and pulp_last_updated dates will be the same.
+             */
+            readonly pulp_last_updated?: string;
+            readonly sha256?: string;
+            /** Format: uri */
+            readonly vuln_report?: string;
+        };
+        /**
+         * @description Read-only serializer for PackageYank content units (PEP 592).
+         *     Used by PackageYankViewSet to expose yank markers via the Pulp REST API.
+         */
+        "python.PackageYankResponse": {
+            readonly name_normalized?: string;
+            /** @description The Pulp Resource Name (PRN). */
+            readonly prn?: string;
+            /**
+             * Format: date-time
+             * @description Timestamp of creation.
+             */
+            readonly pulp_created?: string;
+            /** Format: uri */
+            readonly pulp_href?: string;
+            /** @description A dictionary of arbitrary key/value pairs used to describe a specific Content instance. */
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: date-time
+             * @description Timestamp of the last time this resource was updated. Note: for immutable resources - like content, repository versions, and publication - pulp_created and pulp_last_updated dates will be the same.
+             */
+            readonly pulp_last_updated?: string;
+            readonly version?: string;
+            /** Format: uri */
+            readonly vuln_report?: string;
+            readonly yanked_reason?: string;
+        };
+        /**
+         * @description Serializer for PythonBlocklistEntry.
+         *
+         *     The `repository` is supplied by the URL (not the request body) and is injected
+         *     by the viewset before saving.
+         */
+        "python.PythonBlocklistEntry": {
+            /** @description Exact filename to block. Required when 'name' is not provided. */
+            filename?: string | null;
+            /** @description Package name to block (for all versions). Compared after PEP 503 normalization. Required when 'filename' is not provided. */
+            name?: string | null;
+            /** @description Exact version string to block (e.g. '1.0'). Only used when 'name' is set. */
+            version?: string | null;
+        };
+        /**
+         * @description Serializer for PythonBlocklistEntry.
+         *
+         *     The `repository` is supplied by the URL (not the request body) and is injected
+         *     by the viewset before saving.
+         */
+        "python.PythonBlocklistEntryResponse": {
+            /** @description PRN of the user who added this blocklist entry. */
+            readonly added_by?: string;
+            /** @description Exact filename to block. Required when 'name' is not provided. */
+            filename?: string | null;
+            /** @description Package name to block (for all versions). Compared after PEP 503 normalization. Required when 'filename' is not provided. */
+            name?: string | null;
+            /** @description The Pulp Resource Name (PRN). */
+            readonly prn?: string;
+            /**
+             * Format: date-time
+             * @description Timestamp of creation.
+             */
+            readonly pulp_created?: string;
+            /** @description The URL of this blocklist entry. */
+            readonly pulp_href?: string;
+            /**
+             * Format: date-time
+             * @description Timestamp of the last time this resource was updated. Note: for immutable resources - like content, repository versions, and publication - pulp_created and pulp_last_updated dates will be the same.
+             */
+            readonly pulp_last_updated?: string;
+            /**
+             * Format: uri
+             * @description Repository this blocklist entry belongs to.
+             */
+            readonly repository?: string;
+            /** @description Exact version string to block (e.g. '1.0'). Only used when 'name' is set. */
+            version?: string | null;
+        };
+        /** @description Serializer for Pulp distributions for the Python type. */
+        "python.PythonDistribution": {
+            /**
+             * @description Allow packages to be uploaded to this index.
+             * @default true
+             */
+            allow_uploads?: boolean;
+            /** @description The base (relative) path component of the published url. Avoid paths that                     overlap with other distribution base paths (e.g. "foo" and "foo/bar") */
+            base_path: string;
+            /**
+             * Format: uri
+             * @description An optional content-guard.
+             */
+            content_guard?: string | null;
+            /**
+             * @description Whether this distribution should be shown in the content app.
+             * @default false
+             */
+            hidden?: boolean;
+            /** @description A unique name. Ex, `rawhide` and `stable`. */
+            name: string;
+            /**
+             * Format: uri
+             * @deprecated
+             * @description Publication to be served. [Deprecated]
+             */
+            publication?: string | null;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: uri
+             * @description Remote that can be used to fetch content when using pull-through caching.
+             */
+            remote?: string | null;
+            /**
+             * Format: uri
+             * @description The latest RepositoryVersion for this Repository will be served.
+             */
+            repository?: string | null;
+            /**
+             * Format: uri
+             * @description RepositoryVersion to be served.
+             */
+            repository_version?: string | null;
+        };
+        /** @description Serializer for Pulp distributions for the Python type. */
+        "python.PythonDistributionResponse": {
+            /**
+             * @description Allow packages to be uploaded to this index.
+             * @default true
+             */
+            allow_uploads?: boolean;
+            /** @description The base (relative) path component of the published url. Avoid paths that                     overlap with other distribution base paths (e.g. "foo" and "foo/bar") */
+            base_path: string;
+            readonly base_url?: string;
+            /**
+             * Format: uri
+             * @description An optional content-guard.
+             */
+            content_guard?: string | null;
+            /** @description The Pulp Resource Name (PRN) of the associated optional content guard. */
+            readonly content_guard_prn?: string;
+            /**
+             * @description Whether this distribution should be shown in the content app.
+             * @default false
+             */
+            hidden?: boolean;
+            /** @description A unique name. Ex, `rawhide` and `stable`. */
+            name: string;
+            /** @description Timestamp since when the distributed content served by this distribution has not changed. If equals to `null`, no guarantee is provided about content changes. */
+            readonly no_content_change_since?: string;
+            /** @description The Pulp Resource Name (PRN). */
+            readonly prn?: string;
+            /**
+             * Format: uri
+             * @deprecated
+             * @description Publication to be served. [Deprecated]
+             */
+            publication?: string | null;
+            /**
+             * Format: date-time
+             * @description Timestamp of creation.
+             */
+            readonly pulp_created?: string;
+            /** Format: uri */
+            readonly pulp_href?: string;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: date-time
+             * @description Timestamp of the last time this resource was updated. Note: for immutable resources - like content, repository versions, and publication - pulp_created and pulp_last_updated dates will be the same.
+             */
+            readonly pulp_last_updated?: string;
+            /**
+             * Format: uri
+             * @description Remote that can be used to fetch content when using pull-through caching.
+             */
+            remote?: string | null;
+            /**
+             * Format: uri
+             * @description The latest RepositoryVersion for this Repository will be served.
+             */
+            repository?: string | null;
+            /**
+             * Format: uri
+             * @description RepositoryVersion to be served.
+             */
+            repository_version?: string | null;
+        };
+        /** @description A Serializer for PythonPackageContent. */
+        "python.PythonPackageContent": {
+            /**
+             * Format: uri
+             * @description Artifact file representing the physical content
+             */
+            artifact?: string;
+            /** @description A JSON list containing attestations for the package. */
+            attestations?: unknown;
+            /** @description Text containing the author's name. Contact information can also be added, separated with newlines. */
+            author?: string;
+            /** @description The author's e-mail address. */
+            author_email?: string;
+            /** @description A JSON list containing classification values for a Python package. */
+            classifiers?: unknown;
+            /** @description A longer description of the package that can run to several paragraphs. */
+            description?: string;
+            /** @description A string stating the markup syntax (if any) used in the distribution's description, so that tools can intelligently render the description. */
+            description_content_type?: string;
+            /** @description Legacy field denoting the URL from which this package can be downloaded. */
+            download_url?: string;
+            /** @description Configuration for the download process (e.g., proxies, auth, timeouts). Only applicable when providing a 'file_url. */
+            downloader_config?: components["schemas"]["RemoteNetworkConfig"];
+            /** @description A JSON list containing names of other core metadata fields which are permitted to vary between sdist and bdist packages. Fields NOT marked dynamic MUST be the same between bdist and sdist. */
+            dynamic?: unknown;
+            /**
+             * Format: binary
+             * @description An uploaded file that may be turned into the content unit.
+             */
+            file?: string;
+            /** @description A url that Pulp can download and turn into the content unit. */
+            file_url?: string;
+            /** @description The URL for the package's home page. */
+            home_page?: string;
+            /** @description Additional keywords to be used to assist searching for the package in a larger catalog. */
+            keywords?: string;
+            /** @description Text indicating the license covering the distribution */
+            license?: string;
+            /** @description Text string that is a valid SPDX license expression. */
+            license_expression?: string;
+            /** @description A JSON list containing names of the paths to license-related files. */
+            license_file?: unknown;
+            /** @description The maintainer's name at a minimum; additional contact information may be provided. */
+            maintainer?: string;
+            /** @description The maintainer's e-mail address. */
+            maintainer_email?: string;
+            /** @description The SHA256 digest of the package's METADATA file. */
+            metadata_sha256?: string | null;
+            /** @description A JSON list containing names of a distutils project's distribution which this distribution renders obsolete, meaning that the two projects should not be installed at the same time. */
+            obsoletes_dist?: unknown;
+            /** @description When set to true, existing content in the repository with the same unique key will be silently overwritten. When set to false, the task will fail if content would be overwritten. Only used when 'repository' is specified. Defaults to true. */
+            overwrite?: boolean;
+            /** @description A comma-separated list of platform specifications, summarizing the operating systems supported by the package. */
+            platform?: string;
+            /** @description A browsable URL for the project and a label for it, separated by a comma. */
+            project_url?: string;
+            /** @description A dictionary of labels and URLs for the project. */
+            project_urls?: unknown;
+            /** @description A JSON list containing names of a Distutils project which is contained within this distribution. */
+            provides_dist?: unknown;
+            /** @description A JSON list containing names of optional features provided by the package. */
+            provides_extras?: unknown;
+            /** @description A dictionary of arbitrary key/value pairs used to describe a specific Content instance. */
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /** @description Path where the artifact is located relative to distributions base_path */
+            relative_path: string;
+            /**
+             * Format: uri
+             * @description A URI of a repository the new content unit should be associated with.
+             */
+            repository?: string;
+            /** @description A JSON list containing names of some other distutils project required by this distribution. */
+            requires_dist?: unknown;
+            /** @description A JSON list containing some dependency in the system that the distribution is to be used. */
+            requires_external?: unknown;
+            /** @description The Python version(s) that the distribution is guaranteed to be compatible with. */
+            requires_python?: string;
+            /**
+             * @description The SHA256 digest of this package.
+             * @default
+             */
+            sha256?: string;
+            /** @description A one-line summary of what the package does. */
+            summary?: string;
+            /** @description Field to specify the OS and CPU for which the binary package was compiled. */
+            supported_platform?: string;
+            /**
+             * Format: uri
+             * @description An uncommitted upload that may be turned into the content unit.
+             */
+            upload?: string;
+        };
+        /** @description A Serializer for PythonPackageContent. */
+        "python.PythonPackageContentResponse": {
+            /**
+             * Format: uri
+             * @description Artifact file representing the physical content
+             */
+            artifact?: string;
+            /** @description Text containing the author's name. Contact information can also be added, separated with newlines. */
+            author?: string;
+            /** @description The author's e-mail address. */
+            author_email?: string;
+            /** @description A JSON list containing classification values for a Python package. */
+            classifiers?: unknown;
+            /** @description A longer description of the package that can run to several paragraphs. */
+            description?: string;
+            /** @description A string stating the markup syntax (if any) used in the distribution's description, so that tools can intelligently render the description. */
+            description_content_type?: string;
+            /** @description Legacy field denoting the URL from which this package can be downloaded. */
+            download_url?: string;
+            /** @description A JSON list containing names of other core metadata fields which are permitted to vary between sdist and bdist packages. Fields NOT marked dynamic MUST be the same between bdist and sdist. */
+            dynamic?: unknown;
+            /** @description The name of the distribution package, usually of the format: {distribution}-{version}(-{build tag})?-{python tag}-{abi tag}-{platform tag}.{packagetype} */
+            readonly filename?: string;
+            /** @description The URL for the package's home page. */
+            home_page?: string;
+            /** @description Additional keywords to be used to assist searching for the package in a larger catalog. */
+            keywords?: string;
+            /** @description Text indicating the license covering the distribution */
+            license?: string;
+            /** @description Text string that is a valid SPDX license expression. */
+            license_expression?: string;
+            /** @description A JSON list containing names of the paths to license-related files. */
+            license_file?: unknown;
+            /** @description The maintainer's name at a minimum; additional contact information may be provided. */
+            maintainer?: string;
+            /** @description The maintainer's e-mail address. */
+            maintainer_email?: string;
+            /** @description The SHA256 digest of the package's METADATA file. */
+            metadata_sha256?: string | null;
+            /** @description Version of the file format */
+            readonly metadata_version?: string;
+            /** @description The name of the python project. */
+            readonly name?: string;
+            /** @description A JSON list containing names of a distutils project's distribution which this distribution renders obsolete, meaning that the two projects should not be installed at the same time. */
+            obsoletes_dist?: unknown;
+            /** @description The type of the distribution package (e.g. sdist, bdist_wheel, bdist_egg, etc) */
+            readonly packagetype?: string;
+            /** @description A comma-separated list of platform specifications, summarizing the operating systems supported by the package. */
+            platform?: string;
+            /** @description The Pulp Resource Name (PRN). */
+            readonly prn?: string;
+            /** @description A browsable URL for the project and a label for it, separated by a comma. */
+            project_url?: string;
+            /** @description A dictionary of labels and URLs for the project. */
+            project_urls?: unknown;
+            /** @description The created provenance object on upload. */
+            readonly provenance?: string;
+            /** @description A JSON list containing names of a Distutils project which is contained within this distribution. */
+            provides_dist?: unknown;
+            /** @description A JSON list containing names of optional features provided by the package. */
+            provides_extras?: unknown;
+            /**
+             * Format: date-time
+             * @description Timestamp of creation.
+             */
+            readonly pulp_created?: string;
+            /** Format: uri */
+            readonly pulp_href?: string;
+            /** @description A dictionary of arbitrary key/value pairs used to describe a specific Content instance. */
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: date-time
+             * @description Timestamp of the last time this resource was updated. Note: for immutable resources - like content, repository versions, and publication - pulp_created and pulp_last_updated dates will be the same.
+             */
+            readonly pulp_last_updated?: string;
+            /** @description The tag that indicates which Python implementation or version the package requires. */
+            readonly python_version?: string;
+            /** @description A JSON list containing names of some other distutils project required by this distribution. */
+            requires_dist?: unknown;
+            /** @description A JSON list containing some dependency in the system that the distribution is to be used. */
+            requires_external?: unknown;
+            /** @description The Python version(s) that the distribution is guaranteed to be compatible with. */
+            requires_python?: string;
+            /**
+             * @description The SHA256 digest of this package.
+             * @default
+             */
+            sha256?: string;
+            /**
+             * Format: int64
+             * @description The size of the package in bytes.
+             */
+            readonly size?: number;
+            /** @description A one-line summary of what the package does. */
+            summary?: string;
+            /** @description Field to specify the OS and CPU for which the binary package was compiled. */
+            supported_platform?: string;
+            /** @description The packages version number. */
+            readonly version?: string;
+            /** Format: uri */
+            readonly vuln_report?: string;
+        };
+        /** @description A Serializer for PythonPublication. */
+        "python.PythonPublication": {
+            /**
+             * Format: uri
+             * @description A URI of the repository to be published.
+             */
+            repository?: string;
+            /** Format: uri */
+            repository_version?: string;
+        };
+        /** @description A Serializer for PythonPublication. */
+        "python.PythonPublicationResponse": {
+            /** @description This publication is currently being hosted as configured by these distributions. */
+            readonly distributions?: string[];
+            /** @description The Pulp Resource Name (PRN). */
+            readonly prn?: string;
+            /**
+             * Format: date-time
+             * @description Timestamp of creation.
+             */
+            readonly pulp_created?: string;
+            /** Format: uri */
+            readonly pulp_href?: string;
+            /**
+             * Format: date-time
+             * @description Timestamp of the last time this resource was updated. Note: for immutable resources - like content, repository versions, and publication - pulp_created and pulp_last_updated dates will be the same.
+             */
+            readonly pulp_last_updated?: string;
+            /**
+             * Format: uri
+             * @description A URI of the repository to be published.
+             */
+            repository?: string;
+            /** Format: uri */
+            repository_version?: string;
+        };
+        /** @description A Serializer for PythonRemote. */
+        "python.PythonRemote": {
+            /** @description A PEM encoded CA certificate used to validate the server certificate presented by the remote server. */
+            ca_cert?: string | null;
+            /** @description A PEM encoded client certificate used for authentication. */
+            client_cert?: string | null;
+            /** @description A PEM encoded private key used for authentication. */
+            client_key?: string | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.connect (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            connect_timeout?: number | null;
+            /**
+             * Format: int64
+             * @description Total number of simultaneous connections. If not set then the default value will be used.
+             */
+            download_concurrency?: number | null;
+            /** @description List of platforms to exclude syncing Python packages for. Possible valuesinclude: windows, macos, freebsd, and linux. */
+            exclude_platforms?: components["schemas"]["ExcludePlatformsEnum"][];
+            /** @description A list containing project specifiers for Python packages to exclude. */
+            excludes?: string[];
+            /** @description Headers for aiohttp.Clientsession */
+            headers?: Record<string, never>[];
+            /** @description A list containing project specifiers for Python packages to include. */
+            includes?: string[];
+            /**
+             * Format: int64
+             * @description The amount of latest versions of a package to keep on sync, includespre-releases if synced. Default 0 keeps all versions.
+             * @default 0
+             */
+            keep_latest_packages?: number;
+            /**
+             * Format: int64
+             * @description Maximum number of retry attempts after a download failure. If not set then the default value (3) will be used.
+             */
+            max_retries?: number | null;
+            /** @description A unique name for this remote. */
+            name: string;
+            /** @description The package types to sync for Python content. Leave blank to get everypackage type. */
+            package_types?: components["schemas"]["PackageTypesEnum"][];
+            /** @description The password to be used for authentication when syncing. Extra leading and trailing whitespace characters are not trimmed. */
+            password?: string | null;
+            /**
+             * @description The policy to use when downloading content. The possible values include: 'immediate', 'on_demand', and 'streamed'. 'on_demand' is the default.
+             *
+             *     * `immediate` - When syncing, download all metadata and content now.
+             *     * `on_demand` - When syncing, download metadata, but do not download content now. Instead, download content as clients request it, and save it in Pulp to be served for future client requests.
+             *     * `streamed` - When syncing, download metadata, but do not download content now. Instead,download content as clients request it, but never save it in Pulp. This causes future requests for that same content to have to be downloaded again.
+             * @default on_demand
+             */
+            policy?: components["schemas"]["Policy692Enum"];
+            /** @description Whether or not to include pre-release packages in the sync. */
+            prereleases?: boolean;
+            /**
+             * @description Whether to sync available provenances for Python packages.
+             * @default false
+             */
+            provenance?: boolean;
+            /** @description The password to authenticate to the proxy. Extra leading and trailing whitespace characters are not trimmed. */
+            proxy_password?: string | null;
+            /** @description The proxy URL. Format: scheme://host:port */
+            proxy_url?: string | null;
+            /** @description The username to authenticte to the proxy. */
+            proxy_username?: string | null;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: int64
+             * @description Limits requests per second for each concurrent downloader
+             */
+            rate_limit?: number | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.sock_connect (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            sock_connect_timeout?: number | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.sock_read (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            sock_read_timeout?: number | null;
+            /** @description If True, TLS peer validation must be performed. */
+            tls_validation?: boolean;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.total (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            total_timeout?: number | null;
+            /** @description The URL of an external content source. */
+            url: string;
+            /** @description The username to be used for authentication when syncing. */
+            username?: string | null;
+        };
+        /** @description A Serializer for PythonRemote. */
+        "python.PythonRemoteResponse": {
+            /** @description A PEM encoded CA certificate used to validate the server certificate presented by the remote server. */
+            ca_cert?: string | null;
+            /** @description A PEM encoded client certificate used for authentication. */
+            client_cert?: string | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.connect (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            connect_timeout?: number | null;
+            /**
+             * Format: int64
+             * @description Total number of simultaneous connections. If not set then the default value will be used.
+             */
+            download_concurrency?: number | null;
+            /** @description List of platforms to exclude syncing Python packages for. Possible valuesinclude: windows, macos, freebsd, and linux. */
+            exclude_platforms?: components["schemas"]["ExcludePlatformsEnum"][];
+            /** @description A list containing project specifiers for Python packages to exclude. */
+            excludes?: string[];
+            /** @description Headers for aiohttp.Clientsession */
+            headers?: Record<string, never>[];
+            /** @description List of hidden (write only) fields */
+            readonly hidden_fields?: {
+                is_set: boolean;
+                name: string;
+            }[];
+            /** @description A list containing project specifiers for Python packages to include. */
+            includes?: string[];
+            /**
+             * Format: int64
+             * @description The amount of latest versions of a package to keep on sync, includespre-releases if synced. Default 0 keeps all versions.
+             * @default 0
+             */
+            keep_latest_packages?: number;
+            /**
+             * Format: int64
+             * @description Maximum number of retry attempts after a download failure. If not set then the default value (3) will be used.
+             */
+            max_retries?: number | null;
+            /** @description A unique name for this remote. */
+            name: string;
+            /** @description The package types to sync for Python content. Leave blank to get everypackage type. */
+            package_types?: components["schemas"]["PackageTypesEnum"][];
+            /**
+             * @description The policy to use when downloading content. The possible values include: 'immediate', 'on_demand', and 'streamed'. 'on_demand' is the default.
+             *
+             *     * `immediate` - When syncing, download all metadata and content now.
+             *     * `on_demand` - When syncing, download metadata, but do not download content now. Instead, download content as clients request it, and save it in Pulp to be served for future client requests.
+             *     * `streamed` - When syncing, download metadata, but do not download content now. Instead,download content as clients request it, but never save it in Pulp. This causes future requests for that same content to have to be downloaded again.
+             * @default on_demand
+             */
+            policy?: components["schemas"]["Policy692Enum"];
+            /** @description Whether or not to include pre-release packages in the sync. */
+            prereleases?: boolean;
+            /** @description The Pulp Resource Name (PRN). */
+            readonly prn?: string;
+            /**
+             * @description Whether to sync available provenances for Python packages.
+             * @default false
+             */
+            provenance?: boolean;
+            /** @description The proxy URL. Format: scheme://host:port */
+            proxy_url?: string | null;
+            /**
+             * Format: date-time
+             * @description Timestamp of creation.
+             */
+            readonly pulp_created?: string;
+            /** Format: uri */
+            readonly pulp_href?: string;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: date-time
+             * @description Timestamp of the most recent update of the remote.
+             */
+            readonly pulp_last_updated?: string;
+            /**
+             * Format: int64
+             * @description Limits requests per second for each concurrent downloader
+             */
+            rate_limit?: number | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.sock_connect (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            sock_connect_timeout?: number | null;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.sock_read (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            sock_read_timeout?: number | null;
+            /** @description If True, TLS peer validation must be performed. */
+            tls_validation?: boolean;
+            /**
+             * Format: double
+             * @description aiohttp.ClientTimeout.total (q.v.) for download-connections. The default is null, which will cause the default from the aiohttp library to be used.
+             */
+            total_timeout?: number | null;
+            /** @description The URL of an external content source. */
+            url: string;
+        };
+        /** @description Serializer for Python Repositories. */
+        "python.PythonRepository": {
+            /**
+             * @description Whether to allow package substitution (replacing existing packages with packages that have the same filename but a different checksum). When False, any new repository version that would cause such a substitution will be rejected. This applies to all repository version creation paths including uploads, modify, and sync. When True (the default), package substitution is allowed.
+             * @default true
+             */
+            allow_package_substitution?: boolean;
+            /**
+             * @deprecated
+             * @description Whether to automatically create publications for new repository versions, and update any distributions pointing to this repository. [Deprecated]
+             * @default false
+             */
+            autopublish?: boolean;
+            /** @description An optional description. */
+            description?: string | null;
+            /**
+             * @description Whether to fail the entire repository version when packages are rejected by the package substitution or blocklist policies. When True (the default), a ValidationError is raised and no packages from the request are added. When False, rejected packages are skipped and remaining packages are added; skipped packages are recorded in a task progress report.
+             * @default true
+             */
+            error_on_reject?: boolean;
+            /** @description A unique name for this repository. */
+            name: string;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: uri
+             * @description An optional remote to use by default when syncing.
+             */
+            remote?: string | null;
+            /**
+             * Format: int64
+             * @description Retain X checkpoint publications for the repository. Default is null which retains all checkpoints.
+             */
+            retain_checkpoints?: number | null;
+            /**
+             * Format: int64
+             * @description Retain X versions of the repository. Default is null which retains all versions.
+             */
+            retain_repo_versions?: number | null;
+        };
+        /** @description Serializer for Python Repositories. */
+        "python.PythonRepositoryResponse": {
+            /**
+             * @description Whether to allow package substitution (replacing existing packages with packages that have the same filename but a different checksum). When False, any new repository version that would cause such a substitution will be rejected. This applies to all repository version creation paths including uploads, modify, and sync. When True (the default), package substitution is allowed.
+             * @default true
+             */
+            allow_package_substitution?: boolean;
+            /**
+             * @deprecated
+             * @description Whether to automatically create publications for new repository versions, and update any distributions pointing to this repository. [Deprecated]
+             * @default false
+             */
+            autopublish?: boolean;
+            /** @description URL to the blocklist entries for this repository. */
+            readonly blocklist_entries_href?: string;
+            /** @description An optional description. */
+            description?: string | null;
+            /**
+             * @description Whether to fail the entire repository version when packages are rejected by the package substitution or blocklist policies. When True (the default), a ValidationError is raised and no packages from the request are added. When False, rejected packages are skipped and remaining packages are added; skipped packages are recorded in a task progress report.
+             * @default true
+             */
+            error_on_reject?: boolean;
+            /** Format: uri */
+            readonly latest_version_href?: string;
+            /** @description A unique name for this repository. */
+            name: string;
+            /** @description The Pulp Resource Name (PRN). */
+            readonly prn?: string;
+            /**
+             * Format: date-time
+             * @description Timestamp of creation.
+             */
+            readonly pulp_created?: string;
+            /** Format: uri */
+            readonly pulp_href?: string;
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /**
+             * Format: date-time
+             * @description Timestamp of the last time this resource was updated. Note: for immutable resources - like content, repository versions, and publication - pulp_created and pulp_last_updated dates will be the same.
+             */
+            readonly pulp_last_updated?: string;
+            /**
+             * Format: uri
+             * @description An optional remote to use by default when syncing.
+             */
+            remote?: string | null;
+            /**
+             * Format: int64
+             * @description Retain X checkpoint publications for the repository. Default is null which retains all checkpoints.
+             */
+            retain_checkpoints?: number | null;
+            /**
+             * Format: int64
+             * @description Retain X versions of the repository. Default is null which retains all versions.
+             */
+            retain_repo_versions?: number | null;
+            /** Format: uri */
+            readonly versions_href?: string;
+        };
+        /** @description A Serializer for the initial step of creating a Python Remote from a Bandersnatch config file */
+        PythonBanderRemote: {
+            /**
+             * Format: binary
+             * @description A Bandersnatch config that may be used to construct a Python Remote.
+             */
+            config: string;
+            /** @description A unique name for this remote */
+            name: string;
+            /**
+             * @description The policy to use when downloading content. The possible values include: 'immediate', 'on_demand', and 'streamed'. 'on_demand' is the default.
+             *
+             *     * `immediate` - When syncing, download all metadata and content now.
+             *     * `on_demand` - When syncing, download metadata, but do not download content now. Instead, download content as clients request it, and save it in Pulp to be served for future client requests.
+             *     * `streamed` - When syncing, download metadata, but do not download content now. Instead,download content as clients request it, but never save it in Pulp. This causes future requests for that same content to have to be downloaded again.
+             * @default on_demand
+             */
+            policy?: components["schemas"]["Policy692Enum"];
+        };
+        /** @description A serializer for requests to synchronously upload Python packages. */
+        PythonPackageContentUpload: {
+            /**
+             * Format: uri
+             * @description Artifact file representing the physical content
+             */
+            artifact?: string;
+            /** @description A JSON list containing attestations for the package. */
+            attestations?: unknown;
+            /** @description Text containing the author's name. Contact information can also be added, separated with newlines. */
+            author?: string;
+            /** @description The author's e-mail address. */
+            author_email?: string;
+            /** @description A JSON list containing classification values for a Python package. */
+            classifiers?: unknown;
+            /** @description A longer description of the package that can run to several paragraphs. */
+            description?: string;
+            /** @description A string stating the markup syntax (if any) used in the distribution's description, so that tools can intelligently render the description. */
+            description_content_type?: string;
+            /** @description Legacy field denoting the URL from which this package can be downloaded. */
+            download_url?: string;
+            /** @description Configuration for the download process (e.g., proxies, auth, timeouts). Only applicable when providing a 'file_url. */
+            downloader_config?: components["schemas"]["RemoteNetworkConfig"];
+            /** @description A JSON list containing names of other core metadata fields which are permitted to vary between sdist and bdist packages. Fields NOT marked dynamic MUST be the same between bdist and sdist. */
+            dynamic?: unknown;
+            /**
+             * Format: binary
+             * @description An uploaded file that may be turned into the content unit.
+             */
+            file?: string;
+            /** @description A url that Pulp can download and turn into the content unit. */
+            file_url?: string;
+            /** @description The URL for the package's home page. */
+            home_page?: string;
+            /** @description Additional keywords to be used to assist searching for the package in a larger catalog. */
+            keywords?: string;
+            /** @description Text indicating the license covering the distribution */
+            license?: string;
+            /** @description Text string that is a valid SPDX license expression. */
+            license_expression?: string;
+            /** @description A JSON list containing names of the paths to license-related files. */
+            license_file?: unknown;
+            /** @description The maintainer's name at a minimum; additional contact information may be provided. */
+            maintainer?: string;
+            /** @description The maintainer's e-mail address. */
+            maintainer_email?: string;
+            /** @description The SHA256 digest of the package's METADATA file. */
+            metadata_sha256?: string | null;
+            /** @description A JSON list containing names of a distutils project's distribution which this distribution renders obsolete, meaning that the two projects should not be installed at the same time. */
+            obsoletes_dist?: unknown;
+            /** @description When set to true, existing content in the repository with the same unique key will be silently overwritten. When set to false, the task will fail if content would be overwritten. Only used when 'repository' is specified. Defaults to true. */
+            overwrite?: boolean;
+            /** @description A comma-separated list of platform specifications, summarizing the operating systems supported by the package. */
+            platform?: string;
+            /** @description A browsable URL for the project and a label for it, separated by a comma. */
+            project_url?: string;
+            /** @description A dictionary of labels and URLs for the project. */
+            project_urls?: unknown;
+            /** @description A JSON list containing names of a Distutils project which is contained within this distribution. */
+            provides_dist?: unknown;
+            /** @description A JSON list containing names of optional features provided by the package. */
+            provides_extras?: unknown;
+            /** @description A dictionary of arbitrary key/value pairs used to describe a specific Content instance. */
+            pulp_labels?: {
+                [key: string]: string | null;
+            };
+            /** @description A JSON list containing names of some other distutils project required by this distribution. */
+            requires_dist?: unknown;
+            /** @description A JSON list containing some dependency in the system that the distribution is to be used. */
+            requires_external?: unknown;
+            /** @description The Python version(s) that the distribution is guaranteed to be compatible with. */
+            requires_python?: string;
+            /**
+             * @description The SHA256 digest of this package.
+             * @default
+             */
+            sha256?: string;
+            /** @description A one-line summary of what the package does. */
+            summary?: string;
+            /** @description Field to specify the OS and CPU for which the binary package was compiled. */
+            supported_platform?: string;
+            /**
+             * Format: uri
+             * @description An uncommitted upload that may be turned into the content unit.
+             */
+            upload?: string;
         };
         /** @description Base class for content guard serializers. */
         RBACContentGuard: {
@@ -16302,6 +22428,11 @@ export interface components {
             repo_hrefs: unknown[];
             /** @description Will exclude repo versions from space reclaim. */
             repo_versions_keeplist?: string[];
+        };
+        /** @description Serializer for adding and removing content to/from a Container repository. */
+        RecursiveManage: {
+            /** @description A list of content units to operate on. */
+            content_units?: unknown[];
         };
         /** @description Serializer for information about the Redis connection */
         RedisConnectionResponse: {
@@ -16427,6 +22558,21 @@ export interface components {
          * @enum {string}
          */
         RemotePolicyEnum: "immediate" | "on_demand" | "streamed";
+        /** @description A serializer for parsing and validating data associated with the image removal. */
+        RemoveImage: {
+            /** @description sha256 of the Manifest file */
+            digest: string;
+        };
+        /** @description A serializer for parsing and validating data associated with the signatures removal. */
+        RemoveSignatures: {
+            /** @description key_id of the key the signatures were produced with */
+            signed_with_key_id: string;
+        };
+        /** @description A serializer for parsing and validating data associated with the signatures removal. */
+        RemoveSignaturesResponse: {
+            /** @description key_id of the key the signatures were produced with */
+            signed_with_key_id: string;
+        };
         Repair: {
             /**
              * @description Will verify that the checksum of all stored files matches what saved in the database. Otherwise only the existence of the files will be checked. Enabled by default
@@ -16509,6 +22655,31 @@ export interface components {
             retain_repo_versions?: number | null;
             /** Format: uri */
             readonly versions_href?: string;
+        };
+        /** @description Serializer for container images signing. */
+        RepositorySign: {
+            /** @description Future base path content will be distributed at for sync repos */
+            future_base_path?: string;
+            /**
+             * Format: uri
+             * @description A signing service to sign with. This will override a signing service set on the repo.
+             */
+            manifest_signing_service?: string | null;
+            /** @description A list of tags to sign. */
+            tags_list?: unknown[];
+        };
+        /** @description A mixin for validating unknown serializers' fields. */
+        RepositorySyncURL: {
+            /**
+             * @description If `True`, synchronization will remove all content that is not present in the remote repository. If `False`, sync will be additive only.
+             * @default false
+             */
+            mirror?: boolean;
+            /**
+             * Format: uri
+             * @description A remote to sync from. This will override a remote set on repository.
+             */
+            remote?: string;
         };
         /**
          * @description Base serializer for use with [pulpcore.app.models.Model][]
@@ -18364,6 +24535,24 @@ export interface components {
              */
             used: number | null;
         };
+        /** @description A Serializer for summary information of an index. */
+        SummaryResponse: {
+            /**
+             * Format: int64
+             * @description Number of files for all distributions in index
+             */
+            files: number;
+            /**
+             * Format: int64
+             * @description Number of Python projects in index
+             */
+            projects: number;
+            /**
+             * Format: int64
+             * @description Number of Python distribution releases in index
+             */
+            releases: number;
+        };
         /**
          * @description * `additive` - additive
          *     * `mirror_complete` - mirror_complete
@@ -18371,6 +24560,29 @@ export interface components {
          * @enum {string}
          */
         SyncPolicyEnum: "additive" | "mirror_complete" | "mirror_content_only";
+        /** @description Serializer for copying tags from a source repository to a destination repository. */
+        TagCopy: {
+            /** @description A list of tag names to copy. */
+            names?: unknown[];
+            /**
+             * Repository
+             * Format: uri
+             * @description A URI of the repository to copy content from.
+             */
+            source_repository?: string;
+            /**
+             * Format: uri
+             * @description A URI of the repository version to copy content from.
+             */
+            source_repository_version?: string;
+        };
+        /** @description A serializer for parsing and validating data associated with a manifest tagging. */
+        TagImage: {
+            /** @description sha256 of the Manifest file */
+            digest: string;
+            /** @description A tag name */
+            tag: string;
+        };
         /** @description Serializer for asynchronous operations that return a task group. */
         TaskGroupOperationResponse: {
             /**
@@ -18571,6 +24783,11 @@ export interface components {
         UnsetLabelResponse: {
             key: string;
             readonly value?: string;
+        };
+        /** @description A serializer for parsing and validating data associated with a manifest untagging. */
+        UnTagImage: {
+            /** @description A tag name */
+            tag: string;
         };
         /** @description Serializer for chunked uploads. */
         Upload: {
@@ -19040,6 +25257,18 @@ export interface components {
                 [key: string]: string | null;
             };
         };
+        /** @description A Serializer for yank/unyank requests (PEP 592). */
+        Yank: {
+            /** @description The name of the package to yank or unyank. */
+            name: string;
+            /** @description The version of the package to yank or unyank. */
+            version: string;
+            /**
+             * @description The reason for yanking the package version.
+             * @default
+             */
+            yanked_reason?: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -19066,6 +25295,25 @@ export type SchemaCompositeContentGuard = components['schemas']['CompositeConten
 export type SchemaCompositeContentGuardResponse = components['schemas']['CompositeContentGuardResponse'];
 export type SchemaCompressionTypeEnum = components['schemas']['CompressionTypeEnum'];
 export type SchemaCompsXml = components['schemas']['CompsXml'];
+export type SchemaContainerBlobResponse = components['schemas']['container.BlobResponse'];
+export type SchemaContainerContainerDistribution = components['schemas']['container.ContainerDistribution'];
+export type SchemaContainerContainerDistributionResponse = components['schemas']['container.ContainerDistributionResponse'];
+export type SchemaContainerContainerNamespace = components['schemas']['container.ContainerNamespace'];
+export type SchemaContainerContainerNamespaceResponse = components['schemas']['container.ContainerNamespaceResponse'];
+export type SchemaContainerContainerPullThroughDistribution = components['schemas']['container.ContainerPullThroughDistribution'];
+export type SchemaContainerContainerPullThroughDistributionResponse = components['schemas']['container.ContainerPullThroughDistributionResponse'];
+export type SchemaContainerContainerPullThroughRemote = components['schemas']['container.ContainerPullThroughRemote'];
+export type SchemaContainerContainerPullThroughRemoteResponse = components['schemas']['container.ContainerPullThroughRemoteResponse'];
+export type SchemaContainerContainerPushRepository = components['schemas']['container.ContainerPushRepository'];
+export type SchemaContainerContainerPushRepositoryResponse = components['schemas']['container.ContainerPushRepositoryResponse'];
+export type SchemaContainerContainerRemote = components['schemas']['container.ContainerRemote'];
+export type SchemaContainerContainerRemoteResponse = components['schemas']['container.ContainerRemoteResponse'];
+export type SchemaContainerContainerRepository = components['schemas']['container.ContainerRepository'];
+export type SchemaContainerContainerRepositoryResponse = components['schemas']['container.ContainerRepositoryResponse'];
+export type SchemaContainerManifestResponse = components['schemas']['container.ManifestResponse'];
+export type SchemaContainerManifestSignatureResponse = components['schemas']['container.ManifestSignatureResponse'];
+export type SchemaContainerTagResponse = components['schemas']['container.TagResponse'];
+export type SchemaContainerRepositorySyncUrl = components['schemas']['ContainerRepositorySyncURL'];
 export type SchemaContentGuardResponse = components['schemas']['ContentGuardResponse'];
 export type SchemaContentRedirectContentGuard = components['schemas']['ContentRedirectContentGuard'];
 export type SchemaContentRedirectContentGuardResponse = components['schemas']['ContentRedirectContentGuardResponse'];
@@ -19119,6 +25367,7 @@ export type SchemaDomainResponse = components['schemas']['DomainResponse'];
 export type SchemaEnvVarHeaderContentGuard = components['schemas']['EnvVarHeaderContentGuard'];
 export type SchemaEnvVarHeaderContentGuardResponse = components['schemas']['EnvVarHeaderContentGuardResponse'];
 export type SchemaEvaluationResponse = components['schemas']['EvaluationResponse'];
+export type SchemaExcludePlatformsEnum = components['schemas']['ExcludePlatformsEnum'];
 export type SchemaFileFileAlternateContentSource = components['schemas']['file.FileAlternateContentSource'];
 export type SchemaFileFileAlternateContentSourceResponse = components['schemas']['file.FileAlternateContentSourceResponse'];
 export type SchemaFileFileContent = components['schemas']['file.FileContent'];
@@ -19140,6 +25389,7 @@ export type SchemaFilesystemExport = components['schemas']['FilesystemExport'];
 export type SchemaFilesystemExporter = components['schemas']['FilesystemExporter'];
 export type SchemaFilesystemExporterResponse = components['schemas']['FilesystemExporterResponse'];
 export type SchemaFilesystemExportResponse = components['schemas']['FilesystemExportResponse'];
+export type SchemaFiletypeEnum = components['schemas']['FiletypeEnum'];
 export type SchemaGenericRemoteResponse = components['schemas']['GenericRemoteResponse'];
 export type SchemaGroup = components['schemas']['Group'];
 export type SchemaGroupProgressReportResponse = components['schemas']['GroupProgressReportResponse'];
@@ -19156,6 +25406,9 @@ export type SchemaLayoutD5aEnum = components['schemas']['LayoutD5aEnum'];
 export type SchemaLayoutDa3Enum = components['schemas']['LayoutDa3Enum'];
 export type SchemaLoginResponse = components['schemas']['LoginResponse'];
 export type SchemaLoginUpdateResponse = components['schemas']['LoginUpdateResponse'];
+export type SchemaManifestCopy = components['schemas']['ManifestCopy'];
+export type SchemaMediaTypesEnum = components['schemas']['MediaTypesEnum'];
+export type SchemaMetadataVersionEnum = components['schemas']['MetadataVersionEnum'];
 export type SchemaMethodEnum = components['schemas']['MethodEnum'];
 export type SchemaMinimalTaskResponse = components['schemas']['MinimalTaskResponse'];
 export type SchemaMultipleArtifactContentResponse = components['schemas']['MultipleArtifactContentResponse'];
@@ -19171,6 +25424,7 @@ export type SchemaNestedOpenPgpUserIdResponse = components['schemas']['NestedOpe
 export type SchemaNestedRole = components['schemas']['NestedRole'];
 export type SchemaNestedRoleResponse = components['schemas']['NestedRoleResponse'];
 export type SchemaObjectRolesResponse = components['schemas']['ObjectRolesResponse'];
+export type SchemaOciBuildImage = components['schemas']['OCIBuildImage'];
 export type SchemaOpenPgpDistribution = components['schemas']['OpenPGPDistribution'];
 export type SchemaOpenPgpDistributionResponse = components['schemas']['OpenPGPDistributionResponse'];
 export type SchemaOpenPgpKeyring = components['schemas']['OpenPGPKeyring'];
@@ -19183,12 +25437,27 @@ export type SchemaOpenPgpUserAttributeResponse = components['schemas']['OpenPGPU
 export type SchemaOpenPgpUserIdResponse = components['schemas']['OpenPGPUserIDResponse'];
 export type SchemaOrphansCleanup = components['schemas']['OrphansCleanup'];
 export type SchemaPackageChecksumTypeEnum = components['schemas']['PackageChecksumTypeEnum'];
+export type SchemaPackageMetadataResponse = components['schemas']['PackageMetadataResponse'];
+export type SchemaPackageTypesEnum = components['schemas']['PackageTypesEnum'];
+export type SchemaPackageUpload = components['schemas']['PackageUpload'];
+export type SchemaPackageUploadTaskResponse = components['schemas']['PackageUploadTaskResponse'];
 export type SchemaPaginatedAccessPolicyResponseList = components['schemas']['PaginatedAccessPolicyResponseList'];
 export type SchemaPaginatedArtifactDistributionResponseList = components['schemas']['PaginatedArtifactDistributionResponseList'];
 export type SchemaPaginatedArtifactResponseList = components['schemas']['PaginatedArtifactResponseList'];
 export type SchemaPaginatedcertguardRhsmCertGuardResponseList = components['schemas']['Paginatedcertguard.RHSMCertGuardResponseList'];
 export type SchemaPaginatedcertguardX509CertGuardResponseList = components['schemas']['Paginatedcertguard.X509CertGuardResponseList'];
 export type SchemaPaginatedCompositeContentGuardResponseList = components['schemas']['PaginatedCompositeContentGuardResponseList'];
+export type SchemaPaginatedcontainerBlobResponseList = components['schemas']['Paginatedcontainer.BlobResponseList'];
+export type SchemaPaginatedcontainerContainerDistributionResponseList = components['schemas']['Paginatedcontainer.ContainerDistributionResponseList'];
+export type SchemaPaginatedcontainerContainerNamespaceResponseList = components['schemas']['Paginatedcontainer.ContainerNamespaceResponseList'];
+export type SchemaPaginatedcontainerContainerPullThroughDistributionResponseList = components['schemas']['Paginatedcontainer.ContainerPullThroughDistributionResponseList'];
+export type SchemaPaginatedcontainerContainerPullThroughRemoteResponseList = components['schemas']['Paginatedcontainer.ContainerPullThroughRemoteResponseList'];
+export type SchemaPaginatedcontainerContainerPushRepositoryResponseList = components['schemas']['Paginatedcontainer.ContainerPushRepositoryResponseList'];
+export type SchemaPaginatedcontainerContainerRemoteResponseList = components['schemas']['Paginatedcontainer.ContainerRemoteResponseList'];
+export type SchemaPaginatedcontainerContainerRepositoryResponseList = components['schemas']['Paginatedcontainer.ContainerRepositoryResponseList'];
+export type SchemaPaginatedcontainerManifestResponseList = components['schemas']['Paginatedcontainer.ManifestResponseList'];
+export type SchemaPaginatedcontainerManifestSignatureResponseList = components['schemas']['Paginatedcontainer.ManifestSignatureResponseList'];
+export type SchemaPaginatedcontainerTagResponseList = components['schemas']['Paginatedcontainer.TagResponseList'];
 export type SchemaPaginatedContentGuardResponseList = components['schemas']['PaginatedContentGuardResponseList'];
 export type SchemaPaginatedContentRedirectContentGuardResponseList = components['schemas']['PaginatedContentRedirectContentGuardResponseList'];
 export type SchemaPaginateddebAptAlternateContentSourceResponseList = components['schemas']['Paginateddeb.AptAlternateContentSourceResponseList'];
@@ -19240,6 +25509,14 @@ export type SchemaPaginatedPublicationResponseList = components['schemas']['Pagi
 export type SchemaPaginatedPulpExporterResponseList = components['schemas']['PaginatedPulpExporterResponseList'];
 export type SchemaPaginatedPulpExportResponseList = components['schemas']['PaginatedPulpExportResponseList'];
 export type SchemaPaginatedPulpImporterResponseList = components['schemas']['PaginatedPulpImporterResponseList'];
+export type SchemaPaginatedpythonPackageProvenanceResponseList = components['schemas']['Paginatedpython.PackageProvenanceResponseList'];
+export type SchemaPaginatedpythonPackageYankResponseList = components['schemas']['Paginatedpython.PackageYankResponseList'];
+export type SchemaPaginatedpythonPythonBlocklistEntryResponseList = components['schemas']['Paginatedpython.PythonBlocklistEntryResponseList'];
+export type SchemaPaginatedpythonPythonDistributionResponseList = components['schemas']['Paginatedpython.PythonDistributionResponseList'];
+export type SchemaPaginatedpythonPythonPackageContentResponseList = components['schemas']['Paginatedpython.PythonPackageContentResponseList'];
+export type SchemaPaginatedpythonPythonPublicationResponseList = components['schemas']['Paginatedpython.PythonPublicationResponseList'];
+export type SchemaPaginatedpythonPythonRemoteResponseList = components['schemas']['Paginatedpython.PythonRemoteResponseList'];
+export type SchemaPaginatedpythonPythonRepositoryResponseList = components['schemas']['Paginatedpython.PythonRepositoryResponseList'];
 export type SchemaPaginatedRbacContentGuardResponseList = components['schemas']['PaginatedRBACContentGuardResponseList'];
 export type SchemaPaginatedRepositoryResponseList = components['schemas']['PaginatedRepositoryResponseList'];
 export type SchemaPaginatedRepositoryVersionResponseList = components['schemas']['PaginatedRepositoryVersionResponseList'];
@@ -19275,6 +25552,12 @@ export type SchemaPatchedAccessPolicy = components['schemas']['PatchedAccessPoli
 export type SchemaPatchedcertguardRhsmCertGuard = components['schemas']['Patchedcertguard.RHSMCertGuard'];
 export type SchemaPatchedcertguardX509CertGuard = components['schemas']['Patchedcertguard.X509CertGuard'];
 export type SchemaPatchedCompositeContentGuard = components['schemas']['PatchedCompositeContentGuard'];
+export type SchemaPatchedcontainerContainerDistribution = components['schemas']['Patchedcontainer.ContainerDistribution'];
+export type SchemaPatchedcontainerContainerPullThroughDistribution = components['schemas']['Patchedcontainer.ContainerPullThroughDistribution'];
+export type SchemaPatchedcontainerContainerPullThroughRemote = components['schemas']['Patchedcontainer.ContainerPullThroughRemote'];
+export type SchemaPatchedcontainerContainerPushRepository = components['schemas']['Patchedcontainer.ContainerPushRepository'];
+export type SchemaPatchedcontainerContainerRemote = components['schemas']['Patchedcontainer.ContainerRemote'];
+export type SchemaPatchedcontainerContainerRepository = components['schemas']['Patchedcontainer.ContainerRepository'];
 export type SchemaPatchedContentRedirectContentGuard = components['schemas']['PatchedContentRedirectContentGuard'];
 export type SchemaPatcheddebAptAlternateContentSource = components['schemas']['Patcheddeb.AptAlternateContentSource'];
 export type SchemaPatcheddebAptDistribution = components['schemas']['Patcheddeb.AptDistribution'];
@@ -19295,6 +25578,9 @@ export type SchemaPatchedOpenPgpDistribution = components['schemas']['PatchedOpe
 export type SchemaPatchedOpenPgpKeyring = components['schemas']['PatchedOpenPGPKeyring'];
 export type SchemaPatchedPulpExporter = components['schemas']['PatchedPulpExporter'];
 export type SchemaPatchedPulpImporter = components['schemas']['PatchedPulpImporter'];
+export type SchemaPatchedpythonPythonDistribution = components['schemas']['Patchedpython.PythonDistribution'];
+export type SchemaPatchedpythonPythonRemote = components['schemas']['Patchedpython.PythonRemote'];
+export type SchemaPatchedpythonPythonRepository = components['schemas']['Patchedpython.PythonRepository'];
 export type SchemaPatchedRbacContentGuard = components['schemas']['PatchedRBACContentGuard'];
 export type SchemaPatchedRole = components['schemas']['PatchedRole'];
 export type SchemaPatchedrpmRpmAlternateContentSource = components['schemas']['Patchedrpm.RpmAlternateContentSource'];
@@ -19305,10 +25591,12 @@ export type SchemaPatchedrpmUlnRemote = components['schemas']['Patchedrpm.UlnRem
 export type SchemaPatchedTaskCancel = components['schemas']['PatchedTaskCancel'];
 export type SchemaPatchedUpstreamPulp = components['schemas']['PatchedUpstreamPulp'];
 export type SchemaPatchedUser = components['schemas']['PatchedUser'];
+export type SchemaPolicy7e0Enum = components['schemas']['Policy7e0Enum'];
 export type SchemaPolicy357Enum = components['schemas']['Policy357Enum'];
 export type SchemaPolicy692Enum = components['schemas']['Policy692Enum'];
 export type SchemaProfileArtifactResponse = components['schemas']['ProfileArtifactResponse'];
 export type SchemaProgressReportResponse = components['schemas']['ProgressReportResponse'];
+export type SchemaProtocolVersionEnum = components['schemas']['ProtocolVersionEnum'];
 export type SchemaPrunePackages = components['schemas']['PrunePackages'];
 export type SchemaPublicationResponse = components['schemas']['PublicationResponse'];
 export type SchemaPulpExport = components['schemas']['PulpExport'];
@@ -19321,16 +25609,39 @@ export type SchemaPulpImportCheckResponse = components['schemas']['PulpImportChe
 export type SchemaPulpImporter = components['schemas']['PulpImporter'];
 export type SchemaPulpImporterResponse = components['schemas']['PulpImporterResponse'];
 export type SchemaPurge = components['schemas']['Purge'];
+export type SchemaPythonPackageProvenance = components['schemas']['python.PackageProvenance'];
+export type SchemaPythonPackageProvenanceResponse = components['schemas']['python.PackageProvenanceResponse'];
+export type SchemaPythonPackageYankResponse = components['schemas']['python.PackageYankResponse'];
+export type SchemaPythonPythonBlocklistEntry = components['schemas']['python.PythonBlocklistEntry'];
+export type SchemaPythonPythonBlocklistEntryResponse = components['schemas']['python.PythonBlocklistEntryResponse'];
+export type SchemaPythonPythonDistribution = components['schemas']['python.PythonDistribution'];
+export type SchemaPythonPythonDistributionResponse = components['schemas']['python.PythonDistributionResponse'];
+export type SchemaPythonPythonPackageContent = components['schemas']['python.PythonPackageContent'];
+export type SchemaPythonPythonPackageContentResponse = components['schemas']['python.PythonPackageContentResponse'];
+export type SchemaPythonPythonPublication = components['schemas']['python.PythonPublication'];
+export type SchemaPythonPythonPublicationResponse = components['schemas']['python.PythonPublicationResponse'];
+export type SchemaPythonPythonRemote = components['schemas']['python.PythonRemote'];
+export type SchemaPythonPythonRemoteResponse = components['schemas']['python.PythonRemoteResponse'];
+export type SchemaPythonPythonRepository = components['schemas']['python.PythonRepository'];
+export type SchemaPythonPythonRepositoryResponse = components['schemas']['python.PythonRepositoryResponse'];
+export type SchemaPythonBanderRemote = components['schemas']['PythonBanderRemote'];
+export type SchemaPythonPackageContentUpload = components['schemas']['PythonPackageContentUpload'];
 export type SchemaRbacContentGuard = components['schemas']['RBACContentGuard'];
 export type SchemaRbacContentGuardResponse = components['schemas']['RBACContentGuardResponse'];
 export type SchemaReclaimSpace = components['schemas']['ReclaimSpace'];
+export type SchemaRecursiveManage = components['schemas']['RecursiveManage'];
 export type SchemaRedisConnectionResponse = components['schemas']['RedisConnectionResponse'];
 export type SchemaRemoteNetworkConfig = components['schemas']['RemoteNetworkConfig'];
 export type SchemaRemoteNetworkConfigResponse = components['schemas']['RemoteNetworkConfigResponse'];
 export type SchemaRemotePolicyEnum = components['schemas']['RemotePolicyEnum'];
+export type SchemaRemoveImage = components['schemas']['RemoveImage'];
+export type SchemaRemoveSignatures = components['schemas']['RemoveSignatures'];
+export type SchemaRemoveSignaturesResponse = components['schemas']['RemoveSignaturesResponse'];
 export type SchemaRepair = components['schemas']['Repair'];
 export type SchemaRepositoryAddRemoveContent = components['schemas']['RepositoryAddRemoveContent'];
 export type SchemaRepositoryResponse = components['schemas']['RepositoryResponse'];
+export type SchemaRepositorySign = components['schemas']['RepositorySign'];
+export type SchemaRepositorySyncUrl = components['schemas']['RepositorySyncURL'];
 export type SchemaRepositoryVersionResponse = components['schemas']['RepositoryVersionResponse'];
 export type SchemaRole = components['schemas']['Role'];
 export type SchemaRoleResponse = components['schemas']['RoleResponse'];
@@ -19374,13 +25685,17 @@ export type SchemaStatesEnum = components['schemas']['StatesEnum'];
 export type SchemaStatusResponse = components['schemas']['StatusResponse'];
 export type SchemaStorageClassEnum = components['schemas']['StorageClassEnum'];
 export type SchemaStorageResponse = components['schemas']['StorageResponse'];
+export type SchemaSummaryResponse = components['schemas']['SummaryResponse'];
 export type SchemaSyncPolicyEnum = components['schemas']['SyncPolicyEnum'];
+export type SchemaTagCopy = components['schemas']['TagCopy'];
+export type SchemaTagImage = components['schemas']['TagImage'];
 export type SchemaTaskGroupOperationResponse = components['schemas']['TaskGroupOperationResponse'];
 export type SchemaTaskGroupResponse = components['schemas']['TaskGroupResponse'];
 export type SchemaTaskResponse = components['schemas']['TaskResponse'];
 export type SchemaTaskScheduleResponse = components['schemas']['TaskScheduleResponse'];
 export type SchemaUnsetLabel = components['schemas']['UnsetLabel'];
 export type SchemaUnsetLabelResponse = components['schemas']['UnsetLabelResponse'];
+export type SchemaUnTagImage = components['schemas']['UnTagImage'];
 export type SchemaUpload = components['schemas']['Upload'];
 export type SchemaUploadChunk = components['schemas']['UploadChunk'];
 export type SchemaUploadChunkResponse = components['schemas']['UploadChunkResponse'];
@@ -19400,6 +25715,7 @@ export type SchemaVariantResponse = components['schemas']['VariantResponse'];
 export type SchemaVersionResponse = components['schemas']['VersionResponse'];
 export type SchemaVulnerabilityReportResponse = components['schemas']['VulnerabilityReportResponse'];
 export type SchemaWorkerResponse = components['schemas']['WorkerResponse'];
+export type SchemaYank = components['schemas']['Yank'];
 export type $defs = Record<string, never>;
 export interface operations {
     access_policies_read: {
@@ -20303,6 +26619,3080 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NestedRoleResponse"];
+                };
+            };
+        };
+    };
+    content_container_blobs_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_blob_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.BlobResponse"];
+                };
+            };
+        };
+    };
+    content_container_blobs_set_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_blob_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["SetLabel"];
+                "multipart/form-data": components["schemas"]["SetLabel"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetLabelResponse"];
+                };
+            };
+        };
+    };
+    content_container_blobs_unset_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_blob_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnsetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["UnsetLabel"];
+                "multipart/form-data": components["schemas"]["UnsetLabel"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsetLabelResponse"];
+                };
+            };
+        };
+    };
+    distributions_container_container_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ContainerDistributionResponse"];
+                };
+            };
+        };
+    };
+    distributions_container_container_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["container.ContainerDistribution"];
+                "application/x-www-form-urlencoded": components["schemas"]["container.ContainerDistribution"];
+                "multipart/form-data": components["schemas"]["container.ContainerDistribution"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ContainerDistributionResponse"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    distributions_container_container_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    distributions_container_container_partial_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Patchedcontainer.ContainerDistribution"];
+                "application/x-www-form-urlencoded": components["schemas"]["Patchedcontainer.ContainerDistribution"];
+                "multipart/form-data": components["schemas"]["Patchedcontainer.ContainerDistribution"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ContainerDistributionResponse"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    distributions_container_container_add_role: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NestedRole"];
+                "application/x-www-form-urlencoded": components["schemas"]["NestedRole"];
+                "multipart/form-data": components["schemas"]["NestedRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NestedRoleResponse"];
+                };
+            };
+        };
+    };
+    distributions_container_container_list_roles: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectRolesResponse"];
+                };
+            };
+        };
+    };
+    distributions_container_container_my_permissions: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyPermissionsResponse"];
+                };
+            };
+        };
+    };
+    distributions_container_container_remove_role: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NestedRole"];
+                "application/x-www-form-urlencoded": components["schemas"]["NestedRole"];
+                "multipart/form-data": components["schemas"]["NestedRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NestedRoleResponse"];
+                };
+            };
+        };
+    };
+    distributions_container_container_set_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["SetLabel"];
+                "multipart/form-data": components["schemas"]["SetLabel"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetLabelResponse"];
+                };
+            };
+        };
+    };
+    distributions_container_container_unset_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnsetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["UnsetLabel"];
+                "multipart/form-data": components["schemas"]["UnsetLabel"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsetLabelResponse"];
+                };
+            };
+        };
+    };
+    pulp_container_namespaces_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_namespace_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ContainerNamespaceResponse"];
+                };
+            };
+        };
+    };
+    pulp_container_namespaces_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_namespace_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    pulp_container_namespaces_add_role: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_namespace_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NestedRole"];
+                "application/x-www-form-urlencoded": components["schemas"]["NestedRole"];
+                "multipart/form-data": components["schemas"]["NestedRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NestedRoleResponse"];
+                };
+            };
+        };
+    };
+    pulp_container_namespaces_list_roles: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_namespace_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectRolesResponse"];
+                };
+            };
+        };
+    };
+    pulp_container_namespaces_my_permissions: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_namespace_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyPermissionsResponse"];
+                };
+            };
+        };
+    };
+    pulp_container_namespaces_remove_role: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_namespace_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NestedRole"];
+                "application/x-www-form-urlencoded": components["schemas"]["NestedRole"];
+                "multipart/form-data": components["schemas"]["NestedRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NestedRoleResponse"];
+                };
+            };
+        };
+    };
+    distributions_container_pull_through_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_pull_through_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ContainerPullThroughDistributionResponse"];
+                };
+            };
+        };
+    };
+    distributions_container_pull_through_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_pull_through_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["container.ContainerPullThroughDistribution"];
+                "application/x-www-form-urlencoded": components["schemas"]["container.ContainerPullThroughDistribution"];
+                "multipart/form-data": components["schemas"]["container.ContainerPullThroughDistribution"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ContainerPullThroughDistributionResponse"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    distributions_container_pull_through_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_pull_through_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    distributions_container_pull_through_partial_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_pull_through_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Patchedcontainer.ContainerPullThroughDistribution"];
+                "application/x-www-form-urlencoded": components["schemas"]["Patchedcontainer.ContainerPullThroughDistribution"];
+                "multipart/form-data": components["schemas"]["Patchedcontainer.ContainerPullThroughDistribution"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ContainerPullThroughDistributionResponse"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    distributions_container_pull_through_add_role: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_pull_through_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NestedRole"];
+                "application/x-www-form-urlencoded": components["schemas"]["NestedRole"];
+                "multipart/form-data": components["schemas"]["NestedRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NestedRoleResponse"];
+                };
+            };
+        };
+    };
+    distributions_container_pull_through_list_roles: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_pull_through_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectRolesResponse"];
+                };
+            };
+        };
+    };
+    distributions_container_pull_through_my_permissions: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_pull_through_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyPermissionsResponse"];
+                };
+            };
+        };
+    };
+    distributions_container_pull_through_remove_role: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_pull_through_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NestedRole"];
+                "application/x-www-form-urlencoded": components["schemas"]["NestedRole"];
+                "multipart/form-data": components["schemas"]["NestedRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NestedRoleResponse"];
+                };
+            };
+        };
+    };
+    distributions_container_pull_through_set_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_pull_through_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["SetLabel"];
+                "multipart/form-data": components["schemas"]["SetLabel"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetLabelResponse"];
+                };
+            };
+        };
+    };
+    distributions_container_pull_through_unset_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_pull_through_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnsetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["UnsetLabel"];
+                "multipart/form-data": components["schemas"]["UnsetLabel"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsetLabelResponse"];
+                };
+            };
+        };
+    };
+    remotes_container_pull_through_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_pull_through_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ContainerPullThroughRemoteResponse"];
+                };
+            };
+        };
+    };
+    remotes_container_pull_through_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_pull_through_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["container.ContainerPullThroughRemote"];
+                "application/x-www-form-urlencoded": components["schemas"]["container.ContainerPullThroughRemote"];
+                "multipart/form-data": components["schemas"]["container.ContainerPullThroughRemote"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ContainerPullThroughRemoteResponse"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    remotes_container_pull_through_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_pull_through_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    remotes_container_pull_through_partial_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_pull_through_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Patchedcontainer.ContainerPullThroughRemote"];
+                "application/x-www-form-urlencoded": components["schemas"]["Patchedcontainer.ContainerPullThroughRemote"];
+                "multipart/form-data": components["schemas"]["Patchedcontainer.ContainerPullThroughRemote"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ContainerPullThroughRemoteResponse"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    remotes_container_pull_through_add_role: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_pull_through_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NestedRole"];
+                "application/x-www-form-urlencoded": components["schemas"]["NestedRole"];
+                "multipart/form-data": components["schemas"]["NestedRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NestedRoleResponse"];
+                };
+            };
+        };
+    };
+    remotes_container_pull_through_list_roles: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_pull_through_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectRolesResponse"];
+                };
+            };
+        };
+    };
+    remotes_container_pull_through_my_permissions: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_pull_through_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyPermissionsResponse"];
+                };
+            };
+        };
+    };
+    remotes_container_pull_through_remove_role: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_pull_through_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NestedRole"];
+                "application/x-www-form-urlencoded": components["schemas"]["NestedRole"];
+                "multipart/form-data": components["schemas"]["NestedRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NestedRoleResponse"];
+                };
+            };
+        };
+    };
+    remotes_container_pull_through_set_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_pull_through_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["SetLabel"];
+                "multipart/form-data": components["schemas"]["SetLabel"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetLabelResponse"];
+                };
+            };
+        };
+    };
+    remotes_container_pull_through_unset_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_pull_through_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnsetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["UnsetLabel"];
+                "multipart/form-data": components["schemas"]["UnsetLabel"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsetLabelResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_push_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_push_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ContainerPushRepositoryResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_push_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_push_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["container.ContainerPushRepository"];
+                "application/x-www-form-urlencoded": components["schemas"]["container.ContainerPushRepository"];
+                "multipart/form-data": components["schemas"]["container.ContainerPushRepository"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ContainerPushRepositoryResponse"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_push_partial_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_push_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Patchedcontainer.ContainerPushRepository"];
+                "application/x-www-form-urlencoded": components["schemas"]["Patchedcontainer.ContainerPushRepository"];
+                "multipart/form-data": components["schemas"]["Patchedcontainer.ContainerPushRepository"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ContainerPushRepositoryResponse"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_push_add_role: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_push_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NestedRole"];
+                "application/x-www-form-urlencoded": components["schemas"]["NestedRole"];
+                "multipart/form-data": components["schemas"]["NestedRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NestedRoleResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_push_list_roles: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_push_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectRolesResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_push_migrate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_push_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_push_my_permissions: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_push_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyPermissionsResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_push_remove_image: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_push_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemoveImage"];
+                "application/x-www-form-urlencoded": components["schemas"]["RemoveImage"];
+                "multipart/form-data": components["schemas"]["RemoveImage"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_push_remove_role: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_push_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NestedRole"];
+                "application/x-www-form-urlencoded": components["schemas"]["NestedRole"];
+                "multipart/form-data": components["schemas"]["NestedRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NestedRoleResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_push_remove_signatures: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_push_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemoveSignatures"];
+                "application/x-www-form-urlencoded": components["schemas"]["RemoveSignatures"];
+                "multipart/form-data": components["schemas"]["RemoveSignatures"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemoveSignaturesResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_push_sign: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_push_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RepositorySign"];
+                "application/x-www-form-urlencoded": components["schemas"]["RepositorySign"];
+                "multipart/form-data": components["schemas"]["RepositorySign"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_push_tag: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_push_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TagImage"];
+                "application/x-www-form-urlencoded": components["schemas"]["TagImage"];
+                "multipart/form-data": components["schemas"]["TagImage"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_push_untag: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_push_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnTagImage"];
+                "application/x-www-form-urlencoded": components["schemas"]["UnTagImage"];
+                "multipart/form-data": components["schemas"]["UnTagImage"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_push_versions_list: {
+        parameters: {
+            query?: {
+                /** @description Content Unit referenced by HREF/PRN */
+                content?: string;
+                /** @description Multiple values may be separated by commas. */
+                content__in?: string[];
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description Filter results where number matches value */
+                number?: number;
+                /** @description Filter results where number is greater than value */
+                number__gt?: number;
+                /** @description Filter results where number is greater than or equal to value */
+                number__gte?: number;
+                /** @description Filter results where number is less than value */
+                number__lt?: number;
+                /** @description Filter results where number is less than or equal to value */
+                number__lte?: number;
+                /** @description Filter results where number is between two comma separated values */
+                number__range?: number[];
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /**
+                 * @description Ordering
+                 *
+                 *     * `pulp_id` - Pulp id
+                 *     * `-pulp_id` - Pulp id (descending)
+                 *     * `pulp_created` - Pulp created
+                 *     * `-pulp_created` - Pulp created (descending)
+                 *     * `pulp_last_updated` - Pulp last updated
+                 *     * `-pulp_last_updated` - Pulp last updated (descending)
+                 *     * `number` - Number
+                 *     * `-number` - Number (descending)
+                 *     * `complete` - Complete
+                 *     * `-complete` - Complete (descending)
+                 *     * `info` - Info
+                 *     * `-info` - Info (descending)
+                 *     * `content_ids` - Content ids
+                 *     * `-content_ids` - Content ids (descending)
+                 *     * `pk` - Pk
+                 *     * `-pk` - Pk (descending)
+                 */
+                ordering?: ("-complete" | "-content_ids" | "-info" | "-number" | "-pk" | "-pulp_created" | "-pulp_id" | "-pulp_last_updated" | "complete" | "content_ids" | "info" | "number" | "pk" | "pulp_created" | "pulp_id" | "pulp_last_updated")[];
+                /** @description Multiple values may be separated by commas. */
+                prn__in?: string[];
+                /** @description Filter results where pulp_created matches value */
+                pulp_created?: string;
+                /** @description Filter results where pulp_created is greater than value */
+                pulp_created__gt?: string;
+                /** @description Filter results where pulp_created is greater than or equal to value */
+                pulp_created__gte?: string;
+                /** @description Filter results where pulp_created has a null value */
+                pulp_created__isnull?: boolean;
+                /** @description Filter results where pulp_created is less than value */
+                pulp_created__lt?: string;
+                /** @description Filter results where pulp_created is less than or equal to value */
+                pulp_created__lte?: string;
+                /** @description Filter results where pulp_created is between two comma separated values */
+                pulp_created__range?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_href__in?: string[];
+                /** @description Filter results by using NOT, AND and OR operations on other filters */
+                q?: string;
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_push_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedRepositoryVersionResponseList"];
+                };
+            };
+        };
+    };
+    repositories_container_container_push_versions_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_push_repository_version_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepositoryVersionResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_push_versions_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_push_repository_version_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_push_versions_repair: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_push_repository_version_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Repair"];
+                "application/x-www-form-urlencoded": components["schemas"]["Repair"];
+                "multipart/form-data": components["schemas"]["Repair"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    remotes_container_container_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ContainerRemoteResponse"];
+                };
+            };
+        };
+    };
+    remotes_container_container_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["container.ContainerRemote"];
+                "application/x-www-form-urlencoded": components["schemas"]["container.ContainerRemote"];
+                "multipart/form-data": components["schemas"]["container.ContainerRemote"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ContainerRemoteResponse"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    remotes_container_container_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    remotes_container_container_partial_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Patchedcontainer.ContainerRemote"];
+                "application/x-www-form-urlencoded": components["schemas"]["Patchedcontainer.ContainerRemote"];
+                "multipart/form-data": components["schemas"]["Patchedcontainer.ContainerRemote"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ContainerRemoteResponse"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    remotes_container_container_add_role: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NestedRole"];
+                "application/x-www-form-urlencoded": components["schemas"]["NestedRole"];
+                "multipart/form-data": components["schemas"]["NestedRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NestedRoleResponse"];
+                };
+            };
+        };
+    };
+    remotes_container_container_list_roles: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectRolesResponse"];
+                };
+            };
+        };
+    };
+    remotes_container_container_my_permissions: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyPermissionsResponse"];
+                };
+            };
+        };
+    };
+    remotes_container_container_remove_role: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NestedRole"];
+                "application/x-www-form-urlencoded": components["schemas"]["NestedRole"];
+                "multipart/form-data": components["schemas"]["NestedRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NestedRoleResponse"];
+                };
+            };
+        };
+    };
+    remotes_container_container_set_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["SetLabel"];
+                "multipart/form-data": components["schemas"]["SetLabel"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetLabelResponse"];
+                };
+            };
+        };
+    };
+    remotes_container_container_unset_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnsetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["UnsetLabel"];
+                "multipart/form-data": components["schemas"]["UnsetLabel"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsetLabelResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ContainerRepositoryResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["container.ContainerRepository"];
+                "application/x-www-form-urlencoded": components["schemas"]["container.ContainerRepository"];
+                "multipart/form-data": components["schemas"]["container.ContainerRepository"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ContainerRepositoryResponse"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_partial_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Patchedcontainer.ContainerRepository"];
+                "application/x-www-form-urlencoded": components["schemas"]["Patchedcontainer.ContainerRepository"];
+                "multipart/form-data": components["schemas"]["Patchedcontainer.ContainerRepository"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ContainerRepositoryResponse"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_add_role: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NestedRole"];
+                "application/x-www-form-urlencoded": components["schemas"]["NestedRole"];
+                "multipart/form-data": components["schemas"]["NestedRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NestedRoleResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_add: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecursiveManage"];
+                "application/x-www-form-urlencoded": components["schemas"]["RecursiveManage"];
+                "multipart/form-data": components["schemas"]["RecursiveManage"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_build_image: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["OCIBuildImage"];
+                "multipart/form-data": components["schemas"]["OCIBuildImage"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_copy_manifests: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ManifestCopy"];
+                "application/x-www-form-urlencoded": components["schemas"]["ManifestCopy"];
+                "multipart/form-data": components["schemas"]["ManifestCopy"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_copy_tags: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TagCopy"];
+                "application/x-www-form-urlencoded": components["schemas"]["TagCopy"];
+                "multipart/form-data": components["schemas"]["TagCopy"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_list_roles: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectRolesResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_my_permissions: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyPermissionsResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_remove_role: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NestedRole"];
+                "application/x-www-form-urlencoded": components["schemas"]["NestedRole"];
+                "multipart/form-data": components["schemas"]["NestedRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NestedRoleResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_remove: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecursiveManage"];
+                "application/x-www-form-urlencoded": components["schemas"]["RecursiveManage"];
+                "multipart/form-data": components["schemas"]["RecursiveManage"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_set_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["SetLabel"];
+                "multipart/form-data": components["schemas"]["SetLabel"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetLabelResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_sign: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RepositorySign"];
+                "application/x-www-form-urlencoded": components["schemas"]["RepositorySign"];
+                "multipart/form-data": components["schemas"]["RepositorySign"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_sync: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContainerRepositorySyncURL"];
+                "application/x-www-form-urlencoded": components["schemas"]["ContainerRepositorySyncURL"];
+                "multipart/form-data": components["schemas"]["ContainerRepositorySyncURL"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_tag: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TagImage"];
+                "application/x-www-form-urlencoded": components["schemas"]["TagImage"];
+                "multipart/form-data": components["schemas"]["TagImage"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_unset_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnsetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["UnsetLabel"];
+                "multipart/form-data": components["schemas"]["UnsetLabel"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsetLabelResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_untag: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnTagImage"];
+                "application/x-www-form-urlencoded": components["schemas"]["UnTagImage"];
+                "multipart/form-data": components["schemas"]["UnTagImage"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_versions_list: {
+        parameters: {
+            query?: {
+                /** @description Content Unit referenced by HREF/PRN */
+                content?: string;
+                /** @description Multiple values may be separated by commas. */
+                content__in?: string[];
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description Filter results where number matches value */
+                number?: number;
+                /** @description Filter results where number is greater than value */
+                number__gt?: number;
+                /** @description Filter results where number is greater than or equal to value */
+                number__gte?: number;
+                /** @description Filter results where number is less than value */
+                number__lt?: number;
+                /** @description Filter results where number is less than or equal to value */
+                number__lte?: number;
+                /** @description Filter results where number is between two comma separated values */
+                number__range?: number[];
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /**
+                 * @description Ordering
+                 *
+                 *     * `pulp_id` - Pulp id
+                 *     * `-pulp_id` - Pulp id (descending)
+                 *     * `pulp_created` - Pulp created
+                 *     * `-pulp_created` - Pulp created (descending)
+                 *     * `pulp_last_updated` - Pulp last updated
+                 *     * `-pulp_last_updated` - Pulp last updated (descending)
+                 *     * `number` - Number
+                 *     * `-number` - Number (descending)
+                 *     * `complete` - Complete
+                 *     * `-complete` - Complete (descending)
+                 *     * `info` - Info
+                 *     * `-info` - Info (descending)
+                 *     * `content_ids` - Content ids
+                 *     * `-content_ids` - Content ids (descending)
+                 *     * `pk` - Pk
+                 *     * `-pk` - Pk (descending)
+                 */
+                ordering?: ("-complete" | "-content_ids" | "-info" | "-number" | "-pk" | "-pulp_created" | "-pulp_id" | "-pulp_last_updated" | "complete" | "content_ids" | "info" | "number" | "pk" | "pulp_created" | "pulp_id" | "pulp_last_updated")[];
+                /** @description Multiple values may be separated by commas. */
+                prn__in?: string[];
+                /** @description Filter results where pulp_created matches value */
+                pulp_created?: string;
+                /** @description Filter results where pulp_created is greater than value */
+                pulp_created__gt?: string;
+                /** @description Filter results where pulp_created is greater than or equal to value */
+                pulp_created__gte?: string;
+                /** @description Filter results where pulp_created has a null value */
+                pulp_created__isnull?: boolean;
+                /** @description Filter results where pulp_created is less than value */
+                pulp_created__lt?: string;
+                /** @description Filter results where pulp_created is less than or equal to value */
+                pulp_created__lte?: string;
+                /** @description Filter results where pulp_created is between two comma separated values */
+                pulp_created__range?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_href__in?: string[];
+                /** @description Filter results by using NOT, AND and OR operations on other filters */
+                q?: string;
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedRepositoryVersionResponseList"];
+                };
+            };
+        };
+    };
+    repositories_container_container_versions_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_repository_version_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepositoryVersionResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_versions_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_repository_version_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_container_container_versions_repair: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_container_repository_version_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Repair"];
+                "application/x-www-form-urlencoded": components["schemas"]["Repair"];
+                "multipart/form-data": components["schemas"]["Repair"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    content_container_manifests_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_manifest_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ManifestResponse"];
+                };
+            };
+        };
+    };
+    content_container_manifests_set_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_manifest_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["SetLabel"];
+                "multipart/form-data": components["schemas"]["SetLabel"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetLabelResponse"];
+                };
+            };
+        };
+    };
+    content_container_manifests_unset_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_manifest_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnsetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["UnsetLabel"];
+                "multipart/form-data": components["schemas"]["UnsetLabel"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsetLabelResponse"];
+                };
+            };
+        };
+    };
+    content_container_signatures_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_manifest_signature_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ManifestSignatureResponse"];
+                };
+            };
+        };
+    };
+    content_container_signatures_set_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_manifest_signature_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["SetLabel"];
+                "multipart/form-data": components["schemas"]["SetLabel"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetLabelResponse"];
+                };
+            };
+        };
+    };
+    content_container_signatures_unset_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_manifest_signature_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnsetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["UnsetLabel"];
+                "multipart/form-data": components["schemas"]["UnsetLabel"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsetLabelResponse"];
+                };
+            };
+        };
+    };
+    content_container_tags_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_tag_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.TagResponse"];
+                };
+            };
+        };
+    };
+    content_container_tags_set_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_tag_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["SetLabel"];
+                "multipart/form-data": components["schemas"]["SetLabel"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetLabelResponse"];
+                };
+            };
+        };
+    };
+    content_container_tags_unset_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                container_tag_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnsetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["UnsetLabel"];
+                "multipart/form-data": components["schemas"]["UnsetLabel"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsetLabelResponse"];
                 };
             };
         };
@@ -28246,6 +37636,1797 @@ export interface operations {
             };
         };
     };
+    content_python_provenance_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_package_provenance_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["python.PackageProvenanceResponse"];
+                };
+            };
+        };
+    };
+    content_python_provenance_set_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_package_provenance_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["SetLabel"];
+                "multipart/form-data": components["schemas"]["SetLabel"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetLabelResponse"];
+                };
+            };
+        };
+    };
+    content_python_provenance_unset_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_package_provenance_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnsetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["UnsetLabel"];
+                "multipart/form-data": components["schemas"]["UnsetLabel"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsetLabelResponse"];
+                };
+            };
+        };
+    };
+    content_python_yanks_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_package_yank_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["python.PackageYankResponse"];
+                };
+            };
+        };
+    };
+    content_python_yanks_set_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_package_yank_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["SetLabel"];
+                "multipart/form-data": components["schemas"]["SetLabel"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetLabelResponse"];
+                };
+            };
+        };
+    };
+    content_python_yanks_unset_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_package_yank_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnsetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["UnsetLabel"];
+                "multipart/form-data": components["schemas"]["UnsetLabel"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsetLabelResponse"];
+                };
+            };
+        };
+    };
+    distributions_python_pypi_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["python.PythonDistributionResponse"];
+                };
+            };
+        };
+    };
+    distributions_python_pypi_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["python.PythonDistribution"];
+                "application/x-www-form-urlencoded": components["schemas"]["python.PythonDistribution"];
+                "multipart/form-data": components["schemas"]["python.PythonDistribution"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["python.PythonDistributionResponse"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    distributions_python_pypi_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    distributions_python_pypi_partial_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Patchedpython.PythonDistribution"];
+                "application/x-www-form-urlencoded": components["schemas"]["Patchedpython.PythonDistribution"];
+                "multipart/form-data": components["schemas"]["Patchedpython.PythonDistribution"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["python.PythonDistributionResponse"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    distributions_python_pypi_add_role: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NestedRole"];
+                "application/x-www-form-urlencoded": components["schemas"]["NestedRole"];
+                "multipart/form-data": components["schemas"]["NestedRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NestedRoleResponse"];
+                };
+            };
+        };
+    };
+    distributions_python_pypi_list_roles: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectRolesResponse"];
+                };
+            };
+        };
+    };
+    distributions_python_pypi_my_permissions: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyPermissionsResponse"];
+                };
+            };
+        };
+    };
+    distributions_python_pypi_remove_role: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NestedRole"];
+                "application/x-www-form-urlencoded": components["schemas"]["NestedRole"];
+                "multipart/form-data": components["schemas"]["NestedRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NestedRoleResponse"];
+                };
+            };
+        };
+    };
+    distributions_python_pypi_set_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["SetLabel"];
+                "multipart/form-data": components["schemas"]["SetLabel"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetLabelResponse"];
+                };
+            };
+        };
+    };
+    distributions_python_pypi_unset_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_distribution_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnsetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["UnsetLabel"];
+                "multipart/form-data": components["schemas"]["UnsetLabel"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsetLabelResponse"];
+                };
+            };
+        };
+    };
+    content_python_packages_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_package_content_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["python.PythonPackageContentResponse"];
+                };
+            };
+        };
+    };
+    content_python_packages_set_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_package_content_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["SetLabel"];
+                "multipart/form-data": components["schemas"]["SetLabel"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetLabelResponse"];
+                };
+            };
+        };
+    };
+    content_python_packages_unset_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_package_content_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnsetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["UnsetLabel"];
+                "multipart/form-data": components["schemas"]["UnsetLabel"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsetLabelResponse"];
+                };
+            };
+        };
+    };
+    publications_python_pypi_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_publication_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["python.PythonPublicationResponse"];
+                };
+            };
+        };
+    };
+    publications_python_pypi_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_publication_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    publications_python_pypi_add_role: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_publication_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NestedRole"];
+                "application/x-www-form-urlencoded": components["schemas"]["NestedRole"];
+                "multipart/form-data": components["schemas"]["NestedRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NestedRoleResponse"];
+                };
+            };
+        };
+    };
+    publications_python_pypi_list_roles: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_publication_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectRolesResponse"];
+                };
+            };
+        };
+    };
+    publications_python_pypi_my_permissions: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_publication_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyPermissionsResponse"];
+                };
+            };
+        };
+    };
+    publications_python_pypi_remove_role: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_publication_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NestedRole"];
+                "application/x-www-form-urlencoded": components["schemas"]["NestedRole"];
+                "multipart/form-data": components["schemas"]["NestedRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NestedRoleResponse"];
+                };
+            };
+        };
+    };
+    repositories_python_python_blocklist_entries_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_python_blocklist_entry_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["python.PythonBlocklistEntryResponse"];
+                };
+            };
+        };
+    };
+    repositories_python_python_blocklist_entries_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_python_blocklist_entry_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    remotes_python_python_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["python.PythonRemoteResponse"];
+                };
+            };
+        };
+    };
+    remotes_python_python_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["python.PythonRemote"];
+                "application/x-www-form-urlencoded": components["schemas"]["python.PythonRemote"];
+                "multipart/form-data": components["schemas"]["python.PythonRemote"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["python.PythonRemoteResponse"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    remotes_python_python_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    remotes_python_python_partial_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Patchedpython.PythonRemote"];
+                "application/x-www-form-urlencoded": components["schemas"]["Patchedpython.PythonRemote"];
+                "multipart/form-data": components["schemas"]["Patchedpython.PythonRemote"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["python.PythonRemoteResponse"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    remotes_python_python_add_role: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NestedRole"];
+                "application/x-www-form-urlencoded": components["schemas"]["NestedRole"];
+                "multipart/form-data": components["schemas"]["NestedRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NestedRoleResponse"];
+                };
+            };
+        };
+    };
+    remotes_python_python_list_roles: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectRolesResponse"];
+                };
+            };
+        };
+    };
+    remotes_python_python_my_permissions: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyPermissionsResponse"];
+                };
+            };
+        };
+    };
+    remotes_python_python_remove_role: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NestedRole"];
+                "application/x-www-form-urlencoded": components["schemas"]["NestedRole"];
+                "multipart/form-data": components["schemas"]["NestedRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NestedRoleResponse"];
+                };
+            };
+        };
+    };
+    remotes_python_python_set_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["SetLabel"];
+                "multipart/form-data": components["schemas"]["SetLabel"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetLabelResponse"];
+                };
+            };
+        };
+    };
+    remotes_python_python_unset_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_remote_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnsetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["UnsetLabel"];
+                "multipart/form-data": components["schemas"]["UnsetLabel"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsetLabelResponse"];
+                };
+            };
+        };
+    };
+    repositories_python_python_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["python.PythonRepositoryResponse"];
+                };
+            };
+        };
+    };
+    repositories_python_python_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["python.PythonRepository"];
+                "application/x-www-form-urlencoded": components["schemas"]["python.PythonRepository"];
+                "multipart/form-data": components["schemas"]["python.PythonRepository"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["python.PythonRepositoryResponse"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_python_python_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_python_python_partial_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Patchedpython.PythonRepository"];
+                "application/x-www-form-urlencoded": components["schemas"]["Patchedpython.PythonRepository"];
+                "multipart/form-data": components["schemas"]["Patchedpython.PythonRepository"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["python.PythonRepositoryResponse"];
+                };
+            };
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_python_python_add_role: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NestedRole"];
+                "application/x-www-form-urlencoded": components["schemas"]["NestedRole"];
+                "multipart/form-data": components["schemas"]["NestedRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NestedRoleResponse"];
+                };
+            };
+        };
+    };
+    repositories_python_python_blocklist_entries_list: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                /** @description Filter results where filename matches value */
+                filename?: string;
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description Filter results where name matches value */
+                name?: string;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /**
+                 * @description Ordering
+                 *
+                 *     * `pulp_id` - Pulp id
+                 *     * `-pulp_id` - Pulp id (descending)
+                 *     * `pulp_created` - Pulp created
+                 *     * `-pulp_created` - Pulp created (descending)
+                 *     * `pulp_last_updated` - Pulp last updated
+                 *     * `-pulp_last_updated` - Pulp last updated (descending)
+                 *     * `name` - Name
+                 *     * `-name` - Name (descending)
+                 *     * `version` - Version
+                 *     * `-version` - Version (descending)
+                 *     * `filename` - Filename
+                 *     * `-filename` - Filename (descending)
+                 *     * `added_by` - Added by
+                 *     * `-added_by` - Added by (descending)
+                 *     * `pk` - Pk
+                 *     * `-pk` - Pk (descending)
+                 */
+                ordering?: ("-added_by" | "-filename" | "-name" | "-pk" | "-pulp_created" | "-pulp_id" | "-pulp_last_updated" | "-version" | "added_by" | "filename" | "name" | "pk" | "pulp_created" | "pulp_id" | "pulp_last_updated" | "version")[];
+                /** @description Multiple values may be separated by commas. */
+                prn__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_href__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_id__in?: string[];
+                /** @description Filter results by using NOT, AND and OR operations on other filters */
+                q?: string;
+                /** @description Filter results where version matches value */
+                version?: string;
+                /** @description Filter results where version has a null value */
+                version__isnull?: boolean;
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginatedpython.PythonBlocklistEntryResponseList"];
+                };
+            };
+        };
+    };
+    repositories_python_python_blocklist_entries_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["python.PythonBlocklistEntry"];
+                "application/x-www-form-urlencoded": components["schemas"]["python.PythonBlocklistEntry"];
+                "multipart/form-data": components["schemas"]["python.PythonBlocklistEntry"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["python.PythonBlocklistEntryResponse"];
+                };
+            };
+        };
+    };
+    repositories_python_python_list_roles: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectRolesResponse"];
+                };
+            };
+        };
+    };
+    repositories_python_python_modify: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RepositoryAddRemoveContent"];
+                "application/x-www-form-urlencoded": components["schemas"]["RepositoryAddRemoveContent"];
+                "multipart/form-data": components["schemas"]["RepositoryAddRemoveContent"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_python_python_my_permissions: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyPermissionsResponse"];
+                };
+            };
+        };
+    };
+    repositories_python_python_remove_role: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NestedRole"];
+                "application/x-www-form-urlencoded": components["schemas"]["NestedRole"];
+                "multipart/form-data": components["schemas"]["NestedRole"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NestedRoleResponse"];
+                };
+            };
+        };
+    };
+    repositories_python_python_repair_metadata: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_python_python_set_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["SetLabel"];
+                "multipart/form-data": components["schemas"]["SetLabel"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetLabelResponse"];
+                };
+            };
+        };
+    };
+    repositories_python_python_sync: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RepositorySyncURL"];
+                "application/x-www-form-urlencoded": components["schemas"]["RepositorySyncURL"];
+                "multipart/form-data": components["schemas"]["RepositorySyncURL"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_python_python_unset_label: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnsetLabel"];
+                "application/x-www-form-urlencoded": components["schemas"]["UnsetLabel"];
+                "multipart/form-data": components["schemas"]["UnsetLabel"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsetLabelResponse"];
+                };
+            };
+        };
+    };
+    repositories_python_python_versions_list: {
+        parameters: {
+            query?: {
+                /** @description Content Unit referenced by HREF/PRN */
+                content?: string;
+                /** @description Multiple values may be separated by commas. */
+                content__in?: string[];
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description Filter results where number matches value */
+                number?: number;
+                /** @description Filter results where number is greater than value */
+                number__gt?: number;
+                /** @description Filter results where number is greater than or equal to value */
+                number__gte?: number;
+                /** @description Filter results where number is less than value */
+                number__lt?: number;
+                /** @description Filter results where number is less than or equal to value */
+                number__lte?: number;
+                /** @description Filter results where number is between two comma separated values */
+                number__range?: number[];
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /**
+                 * @description Ordering
+                 *
+                 *     * `pulp_id` - Pulp id
+                 *     * `-pulp_id` - Pulp id (descending)
+                 *     * `pulp_created` - Pulp created
+                 *     * `-pulp_created` - Pulp created (descending)
+                 *     * `pulp_last_updated` - Pulp last updated
+                 *     * `-pulp_last_updated` - Pulp last updated (descending)
+                 *     * `number` - Number
+                 *     * `-number` - Number (descending)
+                 *     * `complete` - Complete
+                 *     * `-complete` - Complete (descending)
+                 *     * `info` - Info
+                 *     * `-info` - Info (descending)
+                 *     * `content_ids` - Content ids
+                 *     * `-content_ids` - Content ids (descending)
+                 *     * `pk` - Pk
+                 *     * `-pk` - Pk (descending)
+                 */
+                ordering?: ("-complete" | "-content_ids" | "-info" | "-number" | "-pk" | "-pulp_created" | "-pulp_id" | "-pulp_last_updated" | "complete" | "content_ids" | "info" | "number" | "pk" | "pulp_created" | "pulp_id" | "pulp_last_updated")[];
+                /** @description Multiple values may be separated by commas. */
+                prn__in?: string[];
+                /** @description Filter results where pulp_created matches value */
+                pulp_created?: string;
+                /** @description Filter results where pulp_created is greater than value */
+                pulp_created__gt?: string;
+                /** @description Filter results where pulp_created is greater than or equal to value */
+                pulp_created__gte?: string;
+                /** @description Filter results where pulp_created has a null value */
+                pulp_created__isnull?: boolean;
+                /** @description Filter results where pulp_created is less than value */
+                pulp_created__lt?: string;
+                /** @description Filter results where pulp_created is less than or equal to value */
+                pulp_created__lte?: string;
+                /** @description Filter results where pulp_created is between two comma separated values */
+                pulp_created__range?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_href__in?: string[];
+                /** @description Filter results by using NOT, AND and OR operations on other filters */
+                q?: string;
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_repository_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedRepositoryVersionResponseList"];
+                };
+            };
+        };
+    };
+    repositories_python_python_versions_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_repository_version_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepositoryVersionResponse"];
+                };
+            };
+        };
+    };
+    repositories_python_python_versions_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_repository_version_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_python_python_versions_repair: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_repository_version_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Repair"];
+                "application/x-www-form-urlencoded": components["schemas"]["Repair"];
+                "multipart/form-data": components["schemas"]["Repair"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    repositories_python_python_versions_scan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                python_python_repository_version_href: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
     contentguards_core_rbac_read: {
         parameters: {
             query?: {
@@ -33089,6 +44270,10 @@ export interface operations {
                  *     * `core.openpgp_userid` - core.openpgp_userid
                  *     * `core.openpgp_userattribute` - core.openpgp_userattribute
                  *     * `core.openpgp_signature` - core.openpgp_signature
+                 *     * `container.blob` - container.blob
+                 *     * `container.manifest` - container.manifest
+                 *     * `container.tag` - container.tag
+                 *     * `container.signature` - container.signature
                  *     * `file.file` - file.file
                  *     * `deb.package` - deb.package
                  *     * `deb.installer_package` - deb.installer_package
@@ -33114,8 +44299,11 @@ export interface operations {
                  *     * `rpm.modulemd` - rpm.modulemd
                  *     * `rpm.modulemd_defaults` - rpm.modulemd_defaults
                  *     * `rpm.modulemd_obsolete` - rpm.modulemd_obsolete
+                 *     * `python.python` - python.python
+                 *     * `python.provenance` - python.provenance
+                 *     * `python.python_yank` - python.python_yank
                  */
-                pulp_type?: "core.openpgp_publickey" | "core.openpgp_publicsubkey" | "core.openpgp_signature" | "core.openpgp_userattribute" | "core.openpgp_userid" | "core.publishedmetadata" | "deb.generic" | "deb.installer_file_index" | "deb.installer_package" | "deb.package" | "deb.package_index" | "deb.package_release_component" | "deb.release" | "deb.release_architecture" | "deb.release_component" | "deb.release_file" | "deb.source_index" | "deb.source_package" | "deb.source_package_release_component" | "file.file" | "rpm.advisory" | "rpm.distribution_tree" | "rpm.modulemd" | "rpm.modulemd_defaults" | "rpm.modulemd_obsolete" | "rpm.package" | "rpm.packagecategory" | "rpm.packageenvironment" | "rpm.packagegroup" | "rpm.packagelangpacks" | "rpm.repo_metadata_file";
+                pulp_type?: "container.blob" | "container.manifest" | "container.signature" | "container.tag" | "core.openpgp_publickey" | "core.openpgp_publicsubkey" | "core.openpgp_signature" | "core.openpgp_userattribute" | "core.openpgp_userid" | "core.publishedmetadata" | "deb.generic" | "deb.installer_file_index" | "deb.installer_package" | "deb.package" | "deb.package_index" | "deb.package_release_component" | "deb.release" | "deb.release_architecture" | "deb.release_component" | "deb.release_file" | "deb.source_index" | "deb.source_package" | "deb.source_package_release_component" | "file.file" | "python.provenance" | "python.python" | "python.python_yank" | "rpm.advisory" | "rpm.distribution_tree" | "rpm.modulemd" | "rpm.modulemd_defaults" | "rpm.modulemd_obsolete" | "rpm.package" | "rpm.packagecategory" | "rpm.packageenvironment" | "rpm.packagegroup" | "rpm.packagelangpacks" | "rpm.repo_metadata_file";
                 /**
                  * @description Multiple values may be separated by commas.
                  *
@@ -33125,6 +44313,10 @@ export interface operations {
                  *     * `core.openpgp_userid` - core.openpgp_userid
                  *     * `core.openpgp_userattribute` - core.openpgp_userattribute
                  *     * `core.openpgp_signature` - core.openpgp_signature
+                 *     * `container.blob` - container.blob
+                 *     * `container.manifest` - container.manifest
+                 *     * `container.tag` - container.tag
+                 *     * `container.signature` - container.signature
                  *     * `file.file` - file.file
                  *     * `deb.package` - deb.package
                  *     * `deb.installer_package` - deb.installer_package
@@ -33150,8 +44342,11 @@ export interface operations {
                  *     * `rpm.modulemd` - rpm.modulemd
                  *     * `rpm.modulemd_defaults` - rpm.modulemd_defaults
                  *     * `rpm.modulemd_obsolete` - rpm.modulemd_obsolete
+                 *     * `python.python` - python.python
+                 *     * `python.provenance` - python.provenance
+                 *     * `python.python_yank` - python.python_yank
                  */
-                pulp_type__in?: ("core.openpgp_publickey" | "core.openpgp_publicsubkey" | "core.openpgp_signature" | "core.openpgp_userattribute" | "core.openpgp_userid" | "core.publishedmetadata" | "deb.generic" | "deb.installer_file_index" | "deb.installer_package" | "deb.package" | "deb.package_index" | "deb.package_release_component" | "deb.release" | "deb.release_architecture" | "deb.release_component" | "deb.release_file" | "deb.source_index" | "deb.source_package" | "deb.source_package_release_component" | "file.file" | "rpm.advisory" | "rpm.distribution_tree" | "rpm.modulemd" | "rpm.modulemd_defaults" | "rpm.modulemd_obsolete" | "rpm.package" | "rpm.packagecategory" | "rpm.packageenvironment" | "rpm.packagegroup" | "rpm.packagelangpacks" | "rpm.repo_metadata_file")[];
+                pulp_type__in?: ("container.blob" | "container.manifest" | "container.signature" | "container.tag" | "core.openpgp_publickey" | "core.openpgp_publicsubkey" | "core.openpgp_signature" | "core.openpgp_userattribute" | "core.openpgp_userid" | "core.publishedmetadata" | "deb.generic" | "deb.installer_file_index" | "deb.installer_package" | "deb.package" | "deb.package_index" | "deb.package_release_component" | "deb.release" | "deb.release_architecture" | "deb.release_component" | "deb.release_file" | "deb.source_index" | "deb.source_package" | "deb.source_package_release_component" | "file.file" | "python.provenance" | "python.python" | "python.python_yank" | "rpm.advisory" | "rpm.distribution_tree" | "rpm.modulemd" | "rpm.modulemd_defaults" | "rpm.modulemd_obsolete" | "rpm.package" | "rpm.packagecategory" | "rpm.packageenvironment" | "rpm.packagegroup" | "rpm.packagelangpacks" | "rpm.repo_metadata_file")[];
                 /** @description Filter results by using NOT, AND and OR operations on other filters */
                 q?: string;
                 removed_between?: string[];
@@ -33174,6 +44369,388 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaginatedMultipleArtifactContentResponseList"];
+                };
+            };
+        };
+    };
+    content_container_blobs_list: {
+        parameters: {
+            query?: {
+                added_between?: string[];
+                /** @description Filter results where digest matches value */
+                digest?: string;
+                /** @description Filter results where digest is in a comma-separated list of values */
+                digest__in?: string[];
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /**
+                 * @description Ordering
+                 *
+                 *     * `pulp_id` - Pulp id
+                 *     * `-pulp_id` - Pulp id (descending)
+                 *     * `pulp_created` - Pulp created
+                 *     * `-pulp_created` - Pulp created (descending)
+                 *     * `pulp_last_updated` - Pulp last updated
+                 *     * `-pulp_last_updated` - Pulp last updated (descending)
+                 *     * `pulp_type` - Pulp type
+                 *     * `-pulp_type` - Pulp type (descending)
+                 *     * `upstream_id` - Upstream id
+                 *     * `-upstream_id` - Upstream id (descending)
+                 *     * `pulp_labels` - Pulp labels
+                 *     * `-pulp_labels` - Pulp labels (descending)
+                 *     * `timestamp_of_interest` - Timestamp of interest
+                 *     * `-timestamp_of_interest` - Timestamp of interest (descending)
+                 *     * `digest` - Digest
+                 *     * `-digest` - Digest (descending)
+                 *     * `pk` - Pk
+                 *     * `-pk` - Pk (descending)
+                 */
+                ordering?: ("-digest" | "-pk" | "-pulp_created" | "-pulp_id" | "-pulp_labels" | "-pulp_last_updated" | "-pulp_type" | "-timestamp_of_interest" | "-upstream_id" | "digest" | "pk" | "pulp_created" | "pulp_id" | "pulp_labels" | "pulp_last_updated" | "pulp_type" | "timestamp_of_interest" | "upstream_id")[];
+                /** @description Minutes Content has been orphaned for. -1 uses ORPHAN_PROTECTION_TIME. */
+                orphaned_for?: number;
+                /** @description Multiple values may be separated by commas. */
+                prn__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_href__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_id__in?: string[];
+                /** @description Filter labels by search string */
+                pulp_label_select?: string;
+                /** @description Filter results by using NOT, AND and OR operations on other filters */
+                q?: string;
+                removed_between?: string[];
+                repository_version?: string;
+                repository_version_added?: string;
+                repository_version_removed?: string;
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginatedcontainer.BlobResponseList"];
+                };
+            };
+        };
+    };
+    content_container_manifests_list: {
+        parameters: {
+            query?: {
+                added_between?: string[];
+                /** @description Filter results where digest matches value */
+                digest?: string;
+                /** @description Filter results where digest is in a comma-separated list of values */
+                digest__in?: string[];
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                /** @description Filter results where is_bootable matches value */
+                is_bootable?: boolean;
+                /** @description Filter results where is_flatpak matches value */
+                is_flatpak?: boolean;
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /**
+                 * @description * `application/vnd.docker.distribution.manifest.v1+json` - application/vnd.docker.distribution.manifest.v1+json
+                 *     * `application/vnd.docker.distribution.manifest.v2+json` - application/vnd.docker.distribution.manifest.v2+json
+                 *     * `application/vnd.docker.distribution.manifest.list.v2+json` - application/vnd.docker.distribution.manifest.list.v2+json
+                 *     * `application/vnd.oci.image.manifest.v1+json` - application/vnd.oci.image.manifest.v1+json
+                 *     * `application/vnd.oci.image.index.v1+json` - application/vnd.oci.image.index.v1+json
+                 */
+                media_type?: ("application/vnd.docker.distribution.manifest.list.v2+json" | "application/vnd.docker.distribution.manifest.v1+json" | "application/vnd.docker.distribution.manifest.v2+json" | "application/vnd.oci.image.index.v1+json" | "application/vnd.oci.image.manifest.v1+json")[];
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /**
+                 * @description Ordering
+                 *
+                 *     * `pulp_id` - Pulp id
+                 *     * `-pulp_id` - Pulp id (descending)
+                 *     * `pulp_created` - Pulp created
+                 *     * `-pulp_created` - Pulp created (descending)
+                 *     * `pulp_last_updated` - Pulp last updated
+                 *     * `-pulp_last_updated` - Pulp last updated (descending)
+                 *     * `pulp_type` - Pulp type
+                 *     * `-pulp_type` - Pulp type (descending)
+                 *     * `upstream_id` - Upstream id
+                 *     * `-upstream_id` - Upstream id (descending)
+                 *     * `pulp_labels` - Pulp labels
+                 *     * `-pulp_labels` - Pulp labels (descending)
+                 *     * `timestamp_of_interest` - Timestamp of interest
+                 *     * `-timestamp_of_interest` - Timestamp of interest (descending)
+                 *     * `digest` - Digest
+                 *     * `-digest` - Digest (descending)
+                 *     * `schema_version` - Schema version
+                 *     * `-schema_version` - Schema version (descending)
+                 *     * `media_type` - Media type
+                 *     * `-media_type` - Media type (descending)
+                 *     * `type` - Type
+                 *     * `-type` - Type (descending)
+                 *     * `data` - Data
+                 *     * `-data` - Data (descending)
+                 *     * `annotations` - Annotations
+                 *     * `-annotations` - Annotations (descending)
+                 *     * `labels` - Labels
+                 *     * `-labels` - Labels (descending)
+                 *     * `architecture` - Architecture
+                 *     * `-architecture` - Architecture (descending)
+                 *     * `os` - Os
+                 *     * `-os` - Os (descending)
+                 *     * `compressed_image_size` - Compressed image size
+                 *     * `-compressed_image_size` - Compressed image size (descending)
+                 *     * `is_bootable` - Is bootable
+                 *     * `-is_bootable` - Is bootable (descending)
+                 *     * `is_flatpak` - Is flatpak
+                 *     * `-is_flatpak` - Is flatpak (descending)
+                 *     * `pk` - Pk
+                 *     * `-pk` - Pk (descending)
+                 */
+                ordering?: ("-annotations" | "-architecture" | "-compressed_image_size" | "-data" | "-digest" | "-is_bootable" | "-is_flatpak" | "-labels" | "-media_type" | "-os" | "-pk" | "-pulp_created" | "-pulp_id" | "-pulp_labels" | "-pulp_last_updated" | "-pulp_type" | "-schema_version" | "-timestamp_of_interest" | "-type" | "-upstream_id" | "annotations" | "architecture" | "compressed_image_size" | "data" | "digest" | "is_bootable" | "is_flatpak" | "labels" | "media_type" | "os" | "pk" | "pulp_created" | "pulp_id" | "pulp_labels" | "pulp_last_updated" | "pulp_type" | "schema_version" | "timestamp_of_interest" | "type" | "upstream_id")[];
+                /** @description Minutes Content has been orphaned for. -1 uses ORPHAN_PROTECTION_TIME. */
+                orphaned_for?: number;
+                /** @description Multiple values may be separated by commas. */
+                prn__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_href__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_id__in?: string[];
+                /** @description Filter labels by search string */
+                pulp_label_select?: string;
+                /** @description Filter results by using NOT, AND and OR operations on other filters */
+                q?: string;
+                removed_between?: string[];
+                repository_version?: string;
+                repository_version_added?: string;
+                repository_version_removed?: string;
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginatedcontainer.ManifestResponseList"];
+                };
+            };
+        };
+    };
+    content_container_signatures_list: {
+        parameters: {
+            query?: {
+                added_between?: string[];
+                /** @description Filter results where digest matches value */
+                digest?: string;
+                /** @description Filter results where digest is in a comma-separated list of values */
+                digest__in?: string[];
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                /** @description Filter results where key_id matches value */
+                key_id?: string;
+                /** @description Filter results where key_id is in a comma-separated list of values */
+                key_id__in?: string[];
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description Multiple values may be separated by commas. */
+                manifest?: string[];
+                /** @description Filter results where name matches value */
+                name?: string;
+                /** @description Filter results where name contains value */
+                name__contains?: string;
+                /** @description Filter results where name contains value */
+                name__icontains?: string;
+                /** @description Filter results where name matches value */
+                name__iexact?: string;
+                /** @description Filter results where name is in a comma-separated list of values */
+                name__in?: string[];
+                /** @description Filter results where name matches regex value */
+                name__iregex?: string;
+                /** @description Filter results where name starts with value */
+                name__istartswith?: string;
+                /** @description Filter results where name matches regex value */
+                name__regex?: string;
+                /** @description Filter results where name starts with value */
+                name__startswith?: string;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /**
+                 * @description Ordering
+                 *
+                 *     * `pulp_id` - Pulp id
+                 *     * `-pulp_id` - Pulp id (descending)
+                 *     * `pulp_created` - Pulp created
+                 *     * `-pulp_created` - Pulp created (descending)
+                 *     * `pulp_last_updated` - Pulp last updated
+                 *     * `-pulp_last_updated` - Pulp last updated (descending)
+                 *     * `pulp_type` - Pulp type
+                 *     * `-pulp_type` - Pulp type (descending)
+                 *     * `upstream_id` - Upstream id
+                 *     * `-upstream_id` - Upstream id (descending)
+                 *     * `pulp_labels` - Pulp labels
+                 *     * `-pulp_labels` - Pulp labels (descending)
+                 *     * `timestamp_of_interest` - Timestamp of interest
+                 *     * `-timestamp_of_interest` - Timestamp of interest (descending)
+                 *     * `name` - Name
+                 *     * `-name` - Name (descending)
+                 *     * `digest` - Digest
+                 *     * `-digest` - Digest (descending)
+                 *     * `type` - Type
+                 *     * `-type` - Type (descending)
+                 *     * `key_id` - Key id
+                 *     * `-key_id` - Key id (descending)
+                 *     * `fingerprint` - Fingerprint
+                 *     * `-fingerprint` - Fingerprint (descending)
+                 *     * `timestamp` - Timestamp
+                 *     * `-timestamp` - Timestamp (descending)
+                 *     * `creator` - Creator
+                 *     * `-creator` - Creator (descending)
+                 *     * `data` - Data
+                 *     * `-data` - Data (descending)
+                 *     * `pk` - Pk
+                 *     * `-pk` - Pk (descending)
+                 */
+                ordering?: ("-creator" | "-data" | "-digest" | "-fingerprint" | "-key_id" | "-name" | "-pk" | "-pulp_created" | "-pulp_id" | "-pulp_labels" | "-pulp_last_updated" | "-pulp_type" | "-timestamp" | "-timestamp_of_interest" | "-type" | "-upstream_id" | "creator" | "data" | "digest" | "fingerprint" | "key_id" | "name" | "pk" | "pulp_created" | "pulp_id" | "pulp_labels" | "pulp_last_updated" | "pulp_type" | "timestamp" | "timestamp_of_interest" | "type" | "upstream_id")[];
+                /** @description Minutes Content has been orphaned for. -1 uses ORPHAN_PROTECTION_TIME. */
+                orphaned_for?: number;
+                /** @description Multiple values may be separated by commas. */
+                prn__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_href__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_id__in?: string[];
+                /** @description Filter labels by search string */
+                pulp_label_select?: string;
+                /** @description Filter results by using NOT, AND and OR operations on other filters */
+                q?: string;
+                removed_between?: string[];
+                repository_version?: string;
+                repository_version_added?: string;
+                repository_version_removed?: string;
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginatedcontainer.ManifestSignatureResponseList"];
+                };
+            };
+        };
+    };
+    content_container_tags_list: {
+        parameters: {
+            query?: {
+                added_between?: string[];
+                /** @description Multiple values may be separated by commas. */
+                digest?: string[];
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /**
+                 * @description * `application/vnd.docker.distribution.manifest.v1+json` - application/vnd.docker.distribution.manifest.v1+json
+                 *     * `application/vnd.docker.distribution.manifest.v2+json` - application/vnd.docker.distribution.manifest.v2+json
+                 *     * `application/vnd.docker.distribution.manifest.list.v2+json` - application/vnd.docker.distribution.manifest.list.v2+json
+                 *     * `application/vnd.oci.image.manifest.v1+json` - application/vnd.oci.image.manifest.v1+json
+                 *     * `application/vnd.oci.image.index.v1+json` - application/vnd.oci.image.index.v1+json
+                 */
+                media_type?: ("application/vnd.docker.distribution.manifest.list.v2+json" | "application/vnd.docker.distribution.manifest.v1+json" | "application/vnd.docker.distribution.manifest.v2+json" | "application/vnd.oci.image.index.v1+json" | "application/vnd.oci.image.manifest.v1+json")[];
+                /** @description Filter results where name matches value */
+                name?: string;
+                /** @description Filter results where name is in a comma-separated list of values */
+                name__in?: string[];
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /**
+                 * @description Ordering
+                 *
+                 *     * `pulp_id` - Pulp id
+                 *     * `-pulp_id` - Pulp id (descending)
+                 *     * `pulp_created` - Pulp created
+                 *     * `-pulp_created` - Pulp created (descending)
+                 *     * `pulp_last_updated` - Pulp last updated
+                 *     * `-pulp_last_updated` - Pulp last updated (descending)
+                 *     * `pulp_type` - Pulp type
+                 *     * `-pulp_type` - Pulp type (descending)
+                 *     * `upstream_id` - Upstream id
+                 *     * `-upstream_id` - Upstream id (descending)
+                 *     * `pulp_labels` - Pulp labels
+                 *     * `-pulp_labels` - Pulp labels (descending)
+                 *     * `timestamp_of_interest` - Timestamp of interest
+                 *     * `-timestamp_of_interest` - Timestamp of interest (descending)
+                 *     * `name` - Name
+                 *     * `-name` - Name (descending)
+                 *     * `pk` - Pk
+                 *     * `-pk` - Pk (descending)
+                 */
+                ordering?: ("-name" | "-pk" | "-pulp_created" | "-pulp_id" | "-pulp_labels" | "-pulp_last_updated" | "-pulp_type" | "-timestamp_of_interest" | "-upstream_id" | "name" | "pk" | "pulp_created" | "pulp_id" | "pulp_labels" | "pulp_last_updated" | "pulp_type" | "timestamp_of_interest" | "upstream_id")[];
+                /** @description Minutes Content has been orphaned for. -1 uses ORPHAN_PROTECTION_TIME. */
+                orphaned_for?: number;
+                /** @description Multiple values may be separated by commas. */
+                prn__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_href__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_id__in?: string[];
+                /** @description Filter labels by search string */
+                pulp_label_select?: string;
+                /** @description Filter results by using NOT, AND and OR operations on other filters */
+                q?: string;
+                removed_between?: string[];
+                repository_version?: string;
+                repository_version_added?: string;
+                repository_version_removed?: string;
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginatedcontainer.TagResponseList"];
                 };
             };
         };
@@ -35566,6 +47143,417 @@ export interface operations {
             };
         };
     };
+    content_python_packages_list: {
+        parameters: {
+            query?: {
+                added_between?: string[];
+                /** @description Filter results where author matches value */
+                author?: string;
+                /** @description Filter results where author contains value */
+                author__contains?: string;
+                /** @description Filter results where author is in a comma-separated list of values */
+                author__in?: string[];
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                /** @description Filter results where filename matches value */
+                filename?: string;
+                /** @description Filter results where filename contains value */
+                filename__contains?: string;
+                /** @description Filter results where filename is in a comma-separated list of values */
+                filename__in?: string[];
+                /** @description Filter results where keywords contains value */
+                keywords__contains?: string;
+                /** @description Filter results where keywords is in a comma-separated list of values */
+                keywords__in?: string[];
+                /** @description Number of results to return per page. */
+                limit?: number;
+                name?: string;
+                name__contains?: string;
+                /** @description Multiple values may be separated by commas. */
+                name__in?: string[];
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /**
+                 * @description Ordering
+                 *
+                 *     * `pulp_id` - Pulp id
+                 *     * `-pulp_id` - Pulp id (descending)
+                 *     * `pulp_created` - Pulp created
+                 *     * `-pulp_created` - Pulp created (descending)
+                 *     * `pulp_last_updated` - Pulp last updated
+                 *     * `-pulp_last_updated` - Pulp last updated (descending)
+                 *     * `pulp_type` - Pulp type
+                 *     * `-pulp_type` - Pulp type (descending)
+                 *     * `upstream_id` - Upstream id
+                 *     * `-upstream_id` - Upstream id (descending)
+                 *     * `pulp_labels` - Pulp labels
+                 *     * `-pulp_labels` - Pulp labels (descending)
+                 *     * `timestamp_of_interest` - Timestamp of interest
+                 *     * `-timestamp_of_interest` - Timestamp of interest (descending)
+                 *     * `author` - Author
+                 *     * `-author` - Author (descending)
+                 *     * `author_email` - Author email
+                 *     * `-author_email` - Author email (descending)
+                 *     * `description` - Description
+                 *     * `-description` - Description (descending)
+                 *     * `home_page` - Home page
+                 *     * `-home_page` - Home page (descending)
+                 *     * `keywords` - Keywords
+                 *     * `-keywords` - Keywords (descending)
+                 *     * `license` - License
+                 *     * `-license` - License (descending)
+                 *     * `metadata_version` - Metadata version
+                 *     * `-metadata_version` - Metadata version (descending)
+                 *     * `name` - Name
+                 *     * `-name` - Name (descending)
+                 *     * `platform` - Platform
+                 *     * `-platform` - Platform (descending)
+                 *     * `summary` - Summary
+                 *     * `-summary` - Summary (descending)
+                 *     * `version` - Version
+                 *     * `-version` - Version (descending)
+                 *     * `classifiers` - Classifiers
+                 *     * `-classifiers` - Classifiers (descending)
+                 *     * `download_url` - Download url
+                 *     * `-download_url` - Download url (descending)
+                 *     * `supported_platform` - Supported platform
+                 *     * `-supported_platform` - Supported platform (descending)
+                 *     * `maintainer` - Maintainer
+                 *     * `-maintainer` - Maintainer (descending)
+                 *     * `maintainer_email` - Maintainer email
+                 *     * `-maintainer_email` - Maintainer email (descending)
+                 *     * `obsoletes_dist` - Obsoletes dist
+                 *     * `-obsoletes_dist` - Obsoletes dist (descending)
+                 *     * `project_url` - Project url
+                 *     * `-project_url` - Project url (descending)
+                 *     * `project_urls` - Project urls
+                 *     * `-project_urls` - Project urls (descending)
+                 *     * `provides_dist` - Provides dist
+                 *     * `-provides_dist` - Provides dist (descending)
+                 *     * `requires_external` - Requires external
+                 *     * `-requires_external` - Requires external (descending)
+                 *     * `requires_dist` - Requires dist
+                 *     * `-requires_dist` - Requires dist (descending)
+                 *     * `requires_python` - Requires python
+                 *     * `-requires_python` - Requires python (descending)
+                 *     * `description_content_type` - Description content type
+                 *     * `-description_content_type` - Description content type (descending)
+                 *     * `provides_extras` - Provides extras
+                 *     * `-provides_extras` - Provides extras (descending)
+                 *     * `dynamic` - Dynamic
+                 *     * `-dynamic` - Dynamic (descending)
+                 *     * `license_expression` - License expression
+                 *     * `-license_expression` - License expression (descending)
+                 *     * `license_file` - License file
+                 *     * `-license_file` - License file (descending)
+                 *     * `name_normalized` - Name normalized
+                 *     * `-name_normalized` - Name normalized (descending)
+                 *     * `filename` - Filename
+                 *     * `-filename` - Filename (descending)
+                 *     * `packagetype` - Packagetype
+                 *     * `-packagetype` - Packagetype (descending)
+                 *     * `python_version` - Python version
+                 *     * `-python_version` - Python version (descending)
+                 *     * `sha256` - Sha256
+                 *     * `-sha256` - Sha256 (descending)
+                 *     * `metadata_sha256` - Metadata sha256
+                 *     * `-metadata_sha256` - Metadata sha256 (descending)
+                 *     * `size` - Size
+                 *     * `-size` - Size (descending)
+                 *     * `pk` - Pk
+                 *     * `-pk` - Pk (descending)
+                 */
+                ordering?: ("-author" | "-author_email" | "-classifiers" | "-description" | "-description_content_type" | "-download_url" | "-dynamic" | "-filename" | "-home_page" | "-keywords" | "-license" | "-license_expression" | "-license_file" | "-maintainer" | "-maintainer_email" | "-metadata_sha256" | "-metadata_version" | "-name" | "-name_normalized" | "-obsoletes_dist" | "-packagetype" | "-pk" | "-platform" | "-project_url" | "-project_urls" | "-provides_dist" | "-provides_extras" | "-pulp_created" | "-pulp_id" | "-pulp_labels" | "-pulp_last_updated" | "-pulp_type" | "-python_version" | "-requires_dist" | "-requires_external" | "-requires_python" | "-sha256" | "-size" | "-summary" | "-supported_platform" | "-timestamp_of_interest" | "-upstream_id" | "-version" | "author" | "author_email" | "classifiers" | "description" | "description_content_type" | "download_url" | "dynamic" | "filename" | "home_page" | "keywords" | "license" | "license_expression" | "license_file" | "maintainer" | "maintainer_email" | "metadata_sha256" | "metadata_version" | "name" | "name_normalized" | "obsoletes_dist" | "packagetype" | "pk" | "platform" | "project_url" | "project_urls" | "provides_dist" | "provides_extras" | "pulp_created" | "pulp_id" | "pulp_labels" | "pulp_last_updated" | "pulp_type" | "python_version" | "requires_dist" | "requires_external" | "requires_python" | "sha256" | "size" | "summary" | "supported_platform" | "timestamp_of_interest" | "upstream_id" | "version")[];
+                /** @description Minutes Content has been orphaned for. -1 uses ORPHAN_PROTECTION_TIME. */
+                orphaned_for?: number;
+                /**
+                 * @description Filter results where packagetype matches value
+                 *
+                 *     * `bdist_dmg` - bdist_dmg
+                 *     * `bdist_dumb` - bdist_dumb
+                 *     * `bdist_egg` - bdist_egg
+                 *     * `bdist_msi` - bdist_msi
+                 *     * `bdist_rpm` - bdist_rpm
+                 *     * `bdist_wheel` - bdist_wheel
+                 *     * `bdist_wininst` - bdist_wininst
+                 *     * `sdist` - sdist
+                 */
+                packagetype?: "bdist_dmg" | "bdist_dumb" | "bdist_egg" | "bdist_msi" | "bdist_rpm" | "bdist_wheel" | "bdist_wininst" | "sdist";
+                /** @description Filter results where packagetype is in a comma-separated list of values */
+                packagetype__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                prn__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_href__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_id__in?: string[];
+                /** @description Filter labels by search string */
+                pulp_label_select?: string;
+                /** @description Filter results by using NOT, AND and OR operations on other filters */
+                q?: string;
+                removed_between?: string[];
+                repository_version?: string;
+                repository_version_added?: string;
+                repository_version_removed?: string;
+                /** @description Filter results where requires_python matches value */
+                requires_python?: string;
+                /** @description Filter results where requires_python contains value */
+                requires_python__contains?: string;
+                /** @description Filter results where requires_python is in a comma-separated list of values */
+                requires_python__in?: string[];
+                /** @description Filter results where sha256 matches value */
+                sha256?: string;
+                /** @description Filter results where sha256 is in a comma-separated list of values */
+                sha256__in?: string[];
+                /** @description Filter results where version matches value */
+                version?: string;
+                /** @description Filter results where version is greater than value */
+                version__gt?: string;
+                /** @description Filter results where version is greater than or equal to value */
+                version__gte?: string;
+                /** @description Filter results where version is less than value */
+                version__lt?: string;
+                /** @description Filter results where version is less than or equal to value */
+                version__lte?: string;
+                /** @description Filter by PEP 440 version specifier (e.g., >=2.4,<3.0 or ~=1.26) */
+                version_specifier?: string;
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginatedpython.PythonPackageContentResponseList"];
+                };
+            };
+        };
+    };
+    content_python_packages_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["python.PythonPackageContent"];
+                "multipart/form-data": components["schemas"]["python.PythonPackageContent"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    content_python_packages_upload: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["PythonPackageContentUpload"];
+                "multipart/form-data": components["schemas"]["PythonPackageContentUpload"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["python.PythonPackageContentResponse"];
+                };
+            };
+        };
+    };
+    content_python_provenance_list: {
+        parameters: {
+            query?: {
+                added_between?: string[];
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /**
+                 * @description Ordering
+                 *
+                 *     * `pulp_id` - Pulp id
+                 *     * `-pulp_id` - Pulp id (descending)
+                 *     * `pulp_created` - Pulp created
+                 *     * `-pulp_created` - Pulp created (descending)
+                 *     * `pulp_last_updated` - Pulp last updated
+                 *     * `-pulp_last_updated` - Pulp last updated (descending)
+                 *     * `pulp_type` - Pulp type
+                 *     * `-pulp_type` - Pulp type (descending)
+                 *     * `upstream_id` - Upstream id
+                 *     * `-upstream_id` - Upstream id (descending)
+                 *     * `pulp_labels` - Pulp labels
+                 *     * `-pulp_labels` - Pulp labels (descending)
+                 *     * `timestamp_of_interest` - Timestamp of interest
+                 *     * `-timestamp_of_interest` - Timestamp of interest (descending)
+                 *     * `provenance` - Provenance
+                 *     * `-provenance` - Provenance (descending)
+                 *     * `sha256` - Sha256
+                 *     * `-sha256` - Sha256 (descending)
+                 *     * `pk` - Pk
+                 *     * `-pk` - Pk (descending)
+                 */
+                ordering?: ("-pk" | "-provenance" | "-pulp_created" | "-pulp_id" | "-pulp_labels" | "-pulp_last_updated" | "-pulp_type" | "-sha256" | "-timestamp_of_interest" | "-upstream_id" | "pk" | "provenance" | "pulp_created" | "pulp_id" | "pulp_labels" | "pulp_last_updated" | "pulp_type" | "sha256" | "timestamp_of_interest" | "upstream_id")[];
+                /** @description Minutes Content has been orphaned for. -1 uses ORPHAN_PROTECTION_TIME. */
+                orphaned_for?: number;
+                package?: string;
+                package__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                prn__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_href__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_id__in?: string[];
+                /** @description Filter labels by search string */
+                pulp_label_select?: string;
+                /** @description Filter results by using NOT, AND and OR operations on other filters */
+                q?: string;
+                removed_between?: string[];
+                repository_version?: string;
+                repository_version_added?: string;
+                repository_version_removed?: string;
+                /** @description Filter results where sha256 matches value */
+                sha256?: string;
+                /** @description Filter results where sha256 is in a comma-separated list of values */
+                sha256__in?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginatedpython.PackageProvenanceResponseList"];
+                };
+            };
+        };
+    };
+    content_python_provenance_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["python.PackageProvenance"];
+                "multipart/form-data": components["schemas"]["python.PackageProvenance"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    content_python_yanks_list: {
+        parameters: {
+            query?: {
+                added_between?: string[];
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /**
+                 * @description Ordering
+                 *
+                 *     * `pk` - Pk
+                 *     * `-pk` - Pk (descending)
+                 */
+                ordering?: ("-pk" | "pk")[];
+                /** @description Minutes Content has been orphaned for. -1 uses ORPHAN_PROTECTION_TIME. */
+                orphaned_for?: number;
+                /** @description Multiple values may be separated by commas. */
+                prn__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_href__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_id__in?: string[];
+                /** @description Filter labels by search string */
+                pulp_label_select?: string;
+                /** @description Filter results by using NOT, AND and OR operations on other filters */
+                q?: string;
+                removed_between?: string[];
+                repository_version?: string;
+                repository_version_added?: string;
+                repository_version_removed?: string;
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginatedpython.PackageYankResponseList"];
+                };
+            };
+        };
+    };
     content_rpm_advisories_list: {
         parameters: {
             query?: {
@@ -37615,21 +49603,27 @@ export interface operations {
                  *
                  *     * `core.artifact` - core.artifact
                  *     * `core.openpgp` - core.openpgp
+                 *     * `container.pull-through` - container.pull-through
+                 *     * `container.container` - container.container
                  *     * `file.file` - file.file
                  *     * `deb.apt-distribution` - deb.apt-distribution
                  *     * `rpm.rpm` - rpm.rpm
+                 *     * `python.python` - python.python
                  */
-                pulp_type?: "core.artifact" | "core.openpgp" | "deb.apt-distribution" | "file.file" | "rpm.rpm";
+                pulp_type?: "container.container" | "container.pull-through" | "core.artifact" | "core.openpgp" | "deb.apt-distribution" | "file.file" | "python.python" | "rpm.rpm";
                 /**
                  * @description Multiple values may be separated by commas.
                  *
                  *     * `core.artifact` - core.artifact
                  *     * `core.openpgp` - core.openpgp
+                 *     * `container.pull-through` - container.pull-through
+                 *     * `container.container` - container.container
                  *     * `file.file` - file.file
                  *     * `deb.apt-distribution` - deb.apt-distribution
                  *     * `rpm.rpm` - rpm.rpm
+                 *     * `python.python` - python.python
                  */
-                pulp_type__in?: ("core.artifact" | "core.openpgp" | "deb.apt-distribution" | "file.file" | "rpm.rpm")[];
+                pulp_type__in?: ("container.container" | "container.pull-through" | "core.artifact" | "core.openpgp" | "deb.apt-distribution" | "file.file" | "python.python" | "rpm.rpm")[];
                 /** @description Filter results by using NOT, AND and OR operations on other filters */
                 q?: string;
                 repository?: string;
@@ -37652,6 +49646,263 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaginatedDistributionResponseList"];
+                };
+            };
+        };
+    };
+    distributions_container_container_list: {
+        parameters: {
+            query?: {
+                /** @description Filter results where base_path matches value */
+                base_path?: string;
+                /** @description Filter results where base_path contains value */
+                base_path__contains?: string;
+                /** @description Filter results where base_path contains value */
+                base_path__icontains?: string;
+                /** @description Filter results where base_path is in a comma-separated list of values */
+                base_path__in?: string[];
+                /** @description Filter results where checkpoint matches value */
+                checkpoint?: boolean;
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description Filter results where name matches value */
+                name?: string;
+                /** @description Filter results where name contains value */
+                name__contains?: string;
+                /** @description Filter results where name contains value */
+                name__icontains?: string;
+                /** @description Filter results where name matches value */
+                name__iexact?: string;
+                /** @description Filter results where name is in a comma-separated list of values */
+                name__in?: string[];
+                /** @description Filter results where name matches regex value */
+                name__iregex?: string;
+                /** @description Filter results where name starts with value */
+                name__istartswith?: string;
+                /** @description Filter results where name matches regex value */
+                name__regex?: string;
+                /** @description Filter results where name starts with value */
+                name__startswith?: string;
+                namespace__name?: string;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /**
+                 * @description Ordering
+                 *
+                 *     * `pulp_id` - Pulp id
+                 *     * `-pulp_id` - Pulp id (descending)
+                 *     * `pulp_created` - Pulp created
+                 *     * `-pulp_created` - Pulp created (descending)
+                 *     * `pulp_last_updated` - Pulp last updated
+                 *     * `-pulp_last_updated` - Pulp last updated (descending)
+                 *     * `pulp_type` - Pulp type
+                 *     * `-pulp_type` - Pulp type (descending)
+                 *     * `name` - Name
+                 *     * `-name` - Name (descending)
+                 *     * `pulp_labels` - Pulp labels
+                 *     * `-pulp_labels` - Pulp labels (descending)
+                 *     * `base_path` - Base path
+                 *     * `-base_path` - Base path (descending)
+                 *     * `hidden` - Hidden
+                 *     * `-hidden` - Hidden (descending)
+                 *     * `checkpoint` - Checkpoint
+                 *     * `-checkpoint` - Checkpoint (descending)
+                 *     * `private` - Private
+                 *     * `-private` - Private (descending)
+                 *     * `description` - Description
+                 *     * `-description` - Description (descending)
+                 *     * `pk` - Pk
+                 *     * `-pk` - Pk (descending)
+                 */
+                ordering?: ("-base_path" | "-checkpoint" | "-description" | "-hidden" | "-name" | "-pk" | "-private" | "-pulp_created" | "-pulp_id" | "-pulp_labels" | "-pulp_last_updated" | "-pulp_type" | "base_path" | "checkpoint" | "description" | "hidden" | "name" | "pk" | "private" | "pulp_created" | "pulp_id" | "pulp_labels" | "pulp_last_updated" | "pulp_type")[];
+                /** @description Multiple values may be separated by commas. */
+                prn__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_href__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_id__in?: string[];
+                /** @description Filter labels by search string */
+                pulp_label_select?: string;
+                /** @description Filter results by using NOT, AND and OR operations on other filters */
+                q?: string;
+                repository?: string;
+                repository__in?: string[];
+                /** @description Filter distributions based on the content served by them */
+                with_content?: string;
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginatedcontainer.ContainerDistributionResponseList"];
+                };
+            };
+        };
+    };
+    distributions_container_container_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["container.ContainerDistribution"];
+                "application/x-www-form-urlencoded": components["schemas"]["container.ContainerDistribution"];
+                "multipart/form-data": components["schemas"]["container.ContainerDistribution"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    distributions_container_pull_through_list: {
+        parameters: {
+            query?: {
+                /** @description Filter results where base_path matches value */
+                base_path?: string;
+                /** @description Filter results where base_path contains value */
+                base_path__contains?: string;
+                /** @description Filter results where base_path contains value */
+                base_path__icontains?: string;
+                /** @description Filter results where base_path is in a comma-separated list of values */
+                base_path__in?: string[];
+                /** @description Filter results where checkpoint matches value */
+                checkpoint?: boolean;
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description Filter results where name matches value */
+                name?: string;
+                /** @description Filter results where name contains value */
+                name__contains?: string;
+                /** @description Filter results where name contains value */
+                name__icontains?: string;
+                /** @description Filter results where name matches value */
+                name__iexact?: string;
+                /** @description Filter results where name is in a comma-separated list of values */
+                name__in?: string[];
+                /** @description Filter results where name matches regex value */
+                name__iregex?: string;
+                /** @description Filter results where name starts with value */
+                name__istartswith?: string;
+                /** @description Filter results where name matches regex value */
+                name__regex?: string;
+                /** @description Filter results where name starts with value */
+                name__startswith?: string;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /**
+                 * @description Ordering
+                 *
+                 *     * `pulp_id` - Pulp id
+                 *     * `-pulp_id` - Pulp id (descending)
+                 *     * `pulp_created` - Pulp created
+                 *     * `-pulp_created` - Pulp created (descending)
+                 *     * `pulp_last_updated` - Pulp last updated
+                 *     * `-pulp_last_updated` - Pulp last updated (descending)
+                 *     * `pulp_type` - Pulp type
+                 *     * `-pulp_type` - Pulp type (descending)
+                 *     * `name` - Name
+                 *     * `-name` - Name (descending)
+                 *     * `pulp_labels` - Pulp labels
+                 *     * `-pulp_labels` - Pulp labels (descending)
+                 *     * `base_path` - Base path
+                 *     * `-base_path` - Base path (descending)
+                 *     * `hidden` - Hidden
+                 *     * `-hidden` - Hidden (descending)
+                 *     * `checkpoint` - Checkpoint
+                 *     * `-checkpoint` - Checkpoint (descending)
+                 *     * `pk` - Pk
+                 *     * `-pk` - Pk (descending)
+                 */
+                ordering?: ("-base_path" | "-checkpoint" | "-hidden" | "-name" | "-pk" | "-pulp_created" | "-pulp_id" | "-pulp_labels" | "-pulp_last_updated" | "-pulp_type" | "base_path" | "checkpoint" | "hidden" | "name" | "pk" | "pulp_created" | "pulp_id" | "pulp_labels" | "pulp_last_updated" | "pulp_type")[];
+                /** @description Multiple values may be separated by commas. */
+                prn__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_href__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_id__in?: string[];
+                /** @description Filter labels by search string */
+                pulp_label_select?: string;
+                /** @description Filter results by using NOT, AND and OR operations on other filters */
+                q?: string;
+                repository?: string;
+                repository__in?: string[];
+                /** @description Filter distributions based on the content served by them */
+                with_content?: string;
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginatedcontainer.ContainerPullThroughDistributionResponseList"];
+                };
+            };
+        };
+    };
+    distributions_container_pull_through_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["container.ContainerPullThroughDistribution"];
+                "application/x-www-form-urlencoded": components["schemas"]["container.ContainerPullThroughDistribution"];
+                "multipart/form-data": components["schemas"]["container.ContainerPullThroughDistribution"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
                 };
             };
         };
@@ -38090,6 +50341,132 @@ export interface operations {
                 "application/json": components["schemas"]["file.FileDistribution"];
                 "application/x-www-form-urlencoded": components["schemas"]["file.FileDistribution"];
                 "multipart/form-data": components["schemas"]["file.FileDistribution"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    distributions_python_pypi_list: {
+        parameters: {
+            query?: {
+                /** @description Filter results where base_path matches value */
+                base_path?: string;
+                /** @description Filter results where base_path contains value */
+                base_path__contains?: string;
+                /** @description Filter results where base_path contains value */
+                base_path__icontains?: string;
+                /** @description Filter results where base_path is in a comma-separated list of values */
+                base_path__in?: string[];
+                /** @description Filter results where checkpoint matches value */
+                checkpoint?: boolean;
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description Filter results where name matches value */
+                name?: string;
+                /** @description Filter results where name contains value */
+                name__contains?: string;
+                /** @description Filter results where name contains value */
+                name__icontains?: string;
+                /** @description Filter results where name matches value */
+                name__iexact?: string;
+                /** @description Filter results where name is in a comma-separated list of values */
+                name__in?: string[];
+                /** @description Filter results where name matches regex value */
+                name__iregex?: string;
+                /** @description Filter results where name starts with value */
+                name__istartswith?: string;
+                /** @description Filter results where name matches regex value */
+                name__regex?: string;
+                /** @description Filter results where name starts with value */
+                name__startswith?: string;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /**
+                 * @description Ordering
+                 *
+                 *     * `pulp_id` - Pulp id
+                 *     * `-pulp_id` - Pulp id (descending)
+                 *     * `pulp_created` - Pulp created
+                 *     * `-pulp_created` - Pulp created (descending)
+                 *     * `pulp_last_updated` - Pulp last updated
+                 *     * `-pulp_last_updated` - Pulp last updated (descending)
+                 *     * `pulp_type` - Pulp type
+                 *     * `-pulp_type` - Pulp type (descending)
+                 *     * `name` - Name
+                 *     * `-name` - Name (descending)
+                 *     * `pulp_labels` - Pulp labels
+                 *     * `-pulp_labels` - Pulp labels (descending)
+                 *     * `base_path` - Base path
+                 *     * `-base_path` - Base path (descending)
+                 *     * `hidden` - Hidden
+                 *     * `-hidden` - Hidden (descending)
+                 *     * `checkpoint` - Checkpoint
+                 *     * `-checkpoint` - Checkpoint (descending)
+                 *     * `pk` - Pk
+                 *     * `-pk` - Pk (descending)
+                 */
+                ordering?: ("-base_path" | "-checkpoint" | "-hidden" | "-name" | "-pk" | "-pulp_created" | "-pulp_id" | "-pulp_labels" | "-pulp_last_updated" | "-pulp_type" | "base_path" | "checkpoint" | "hidden" | "name" | "pk" | "pulp_created" | "pulp_id" | "pulp_labels" | "pulp_last_updated" | "pulp_type")[];
+                /** @description Multiple values may be separated by commas. */
+                prn__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_href__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_id__in?: string[];
+                /** @description Filter labels by search string */
+                pulp_label_select?: string;
+                /** @description Filter results by using NOT, AND and OR operations on other filters */
+                q?: string;
+                repository?: string;
+                repository__in?: string[];
+                /** @description Filter distributions based on the content served by them */
+                with_content?: string;
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginatedpython.PythonDistributionResponseList"];
+                };
+            };
+        };
+    };
+    distributions_python_pypi_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["python.PythonDistribution"];
+                "application/x-www-form-urlencoded": components["schemas"]["python.PythonDistribution"];
+                "multipart/form-data": components["schemas"]["python.PythonDistribution"];
             };
         };
         responses: {
@@ -39100,8 +51477,9 @@ export interface operations {
                  *     * `deb.verbatim-publication` - deb.verbatim-publication
                  *     * `deb.apt-publication` - deb.apt-publication
                  *     * `rpm.rpm` - rpm.rpm
+                 *     * `python.python` - python.python
                  */
-                pulp_type?: "deb.apt-publication" | "deb.verbatim-publication" | "file.file" | "rpm.rpm";
+                pulp_type?: "deb.apt-publication" | "deb.verbatim-publication" | "file.file" | "python.python" | "rpm.rpm";
                 /**
                  * @description Multiple values may be separated by commas.
                  *
@@ -39109,8 +51487,9 @@ export interface operations {
                  *     * `deb.verbatim-publication` - deb.verbatim-publication
                  *     * `deb.apt-publication` - deb.apt-publication
                  *     * `rpm.rpm` - rpm.rpm
+                 *     * `python.python` - python.python
                  */
-                pulp_type__in?: ("deb.apt-publication" | "deb.verbatim-publication" | "file.file" | "rpm.rpm")[];
+                pulp_type__in?: ("deb.apt-publication" | "deb.verbatim-publication" | "file.file" | "python.python" | "rpm.rpm")[];
                 /** @description Filter results by using NOT, AND and OR operations on other filters */
                 q?: string;
                 /** @description Repository referenced by HREF/PRN */
@@ -39469,6 +51848,117 @@ export interface operations {
             };
         };
     };
+    publications_python_pypi_list: {
+        parameters: {
+            query?: {
+                /** @description Filter results where checkpoint matches value */
+                checkpoint?: boolean;
+                /** @description Content Unit referenced by HREF/PRN */
+                content?: string;
+                /** @description Multiple values may be separated by commas. */
+                content__in?: string[];
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /**
+                 * @description Ordering
+                 *
+                 *     * `pulp_id` - Pulp id
+                 *     * `-pulp_id` - Pulp id (descending)
+                 *     * `pulp_created` - Pulp created
+                 *     * `-pulp_created` - Pulp created (descending)
+                 *     * `pulp_last_updated` - Pulp last updated
+                 *     * `-pulp_last_updated` - Pulp last updated (descending)
+                 *     * `pulp_type` - Pulp type
+                 *     * `-pulp_type` - Pulp type (descending)
+                 *     * `complete` - Complete
+                 *     * `-complete` - Complete (descending)
+                 *     * `pass_through` - Pass through
+                 *     * `-pass_through` - Pass through (descending)
+                 *     * `checkpoint` - Checkpoint
+                 *     * `-checkpoint` - Checkpoint (descending)
+                 *     * `pk` - Pk
+                 *     * `-pk` - Pk (descending)
+                 */
+                ordering?: ("-checkpoint" | "-complete" | "-pass_through" | "-pk" | "-pulp_created" | "-pulp_id" | "-pulp_last_updated" | "-pulp_type" | "checkpoint" | "complete" | "pass_through" | "pk" | "pulp_created" | "pulp_id" | "pulp_last_updated" | "pulp_type")[];
+                /** @description Multiple values may be separated by commas. */
+                prn__in?: string[];
+                /** @description Filter results where pulp_created matches value */
+                pulp_created?: string;
+                /** @description Filter results where pulp_created is greater than value */
+                pulp_created__gt?: string;
+                /** @description Filter results where pulp_created is greater than or equal to value */
+                pulp_created__gte?: string;
+                /** @description Filter results where pulp_created has a null value */
+                pulp_created__isnull?: boolean;
+                /** @description Filter results where pulp_created is less than value */
+                pulp_created__lt?: string;
+                /** @description Filter results where pulp_created is less than or equal to value */
+                pulp_created__lte?: string;
+                /** @description Filter results where pulp_created is between two comma separated values */
+                pulp_created__range?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_href__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_id__in?: string[];
+                /** @description Filter results by using NOT, AND and OR operations on other filters */
+                q?: string;
+                /** @description Repository referenced by HREF/PRN */
+                repository?: string;
+                repository_version?: string;
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginatedpython.PythonPublicationResponseList"];
+                };
+            };
+        };
+    };
+    publications_python_pypi_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["python.PythonPublication"];
+                "application/x-www-form-urlencoded": components["schemas"]["python.PythonPublication"];
+                "multipart/form-data": components["schemas"]["python.PythonPublication"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
     publications_rpm_rpm_list: {
         parameters: {
             query?: {
@@ -39576,6 +52066,108 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    pulp_container_namespaces_list: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description Filter results where name matches value */
+                name?: string;
+                /** @description Filter results where name contains value */
+                name__contains?: string;
+                /** @description Filter results where name contains value */
+                name__icontains?: string;
+                /** @description Filter results where name matches value */
+                name__iexact?: string;
+                /** @description Filter results where name is in a comma-separated list of values */
+                name__in?: string[];
+                /** @description Filter results where name matches regex value */
+                name__iregex?: string;
+                /** @description Filter results where name starts with value */
+                name__istartswith?: string;
+                /** @description Filter results where name matches regex value */
+                name__regex?: string;
+                /** @description Filter results where name starts with value */
+                name__startswith?: string;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /**
+                 * @description Ordering
+                 *
+                 *     * `pulp_id` - Pulp id
+                 *     * `-pulp_id` - Pulp id (descending)
+                 *     * `pulp_created` - Pulp created
+                 *     * `-pulp_created` - Pulp created (descending)
+                 *     * `pulp_last_updated` - Pulp last updated
+                 *     * `-pulp_last_updated` - Pulp last updated (descending)
+                 *     * `name` - Name
+                 *     * `-name` - Name (descending)
+                 *     * `pulp_labels` - Pulp labels
+                 *     * `-pulp_labels` - Pulp labels (descending)
+                 *     * `pk` - Pk
+                 *     * `-pk` - Pk (descending)
+                 */
+                ordering?: ("-name" | "-pk" | "-pulp_created" | "-pulp_id" | "-pulp_labels" | "-pulp_last_updated" | "name" | "pk" | "pulp_created" | "pulp_id" | "pulp_labels" | "pulp_last_updated")[];
+                /** @description Multiple values may be separated by commas. */
+                prn__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_href__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_id__in?: string[];
+                /** @description Filter results by using NOT, AND and OR operations on other filters */
+                q?: string;
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginatedcontainer.ContainerNamespaceResponseList"];
+                };
+            };
+        };
+    };
+    pulp_container_namespaces_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["container.ContainerNamespace"];
+                "application/x-www-form-urlencoded": components["schemas"]["container.ContainerNamespace"];
+                "multipart/form-data": components["schemas"]["container.ContainerNamespace"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ContainerNamespaceResponse"];
                 };
             };
         };
@@ -39691,23 +52283,29 @@ export interface operations {
                 /**
                  * @description Pulp type
                  *
+                 *     * `container.container` - container.container
+                 *     * `container.pull-through` - container.pull-through
                  *     * `file.file` - file.file
                  *     * `file.git` - file.git
                  *     * `deb.apt-remote` - deb.apt-remote
                  *     * `rpm.rpm` - rpm.rpm
                  *     * `rpm.uln` - rpm.uln
+                 *     * `python.python` - python.python
                  */
-                pulp_type?: "deb.apt-remote" | "file.file" | "file.git" | "rpm.rpm" | "rpm.uln";
+                pulp_type?: "container.container" | "container.pull-through" | "deb.apt-remote" | "file.file" | "file.git" | "python.python" | "rpm.rpm" | "rpm.uln";
                 /**
                  * @description Multiple values may be separated by commas.
                  *
+                 *     * `container.container` - container.container
+                 *     * `container.pull-through` - container.pull-through
                  *     * `file.file` - file.file
                  *     * `file.git` - file.git
                  *     * `deb.apt-remote` - deb.apt-remote
                  *     * `rpm.rpm` - rpm.rpm
                  *     * `rpm.uln` - rpm.uln
+                 *     * `python.python` - python.python
                  */
-                pulp_type__in?: ("deb.apt-remote" | "file.file" | "file.git" | "rpm.rpm" | "rpm.uln")[];
+                pulp_type__in?: ("container.container" | "container.pull-through" | "deb.apt-remote" | "file.file" | "file.git" | "python.python" | "rpm.rpm" | "rpm.uln")[];
                 /** @description Filter results by using NOT, AND and OR operations on other filters */
                 q?: string;
             };
@@ -39726,6 +52324,322 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaginatedGenericRemoteResponseList"];
+                };
+            };
+        };
+    };
+    remotes_container_container_list: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description Filter results where name matches value */
+                name?: string;
+                /** @description Filter results where name contains value */
+                name__contains?: string;
+                /** @description Filter results where name contains value */
+                name__icontains?: string;
+                /** @description Filter results where name matches value */
+                name__iexact?: string;
+                /** @description Filter results where name is in a comma-separated list of values */
+                name__in?: string[];
+                /** @description Filter results where name matches regex value */
+                name__iregex?: string;
+                /** @description Filter results where name starts with value */
+                name__istartswith?: string;
+                /** @description Filter results where name matches regex value */
+                name__regex?: string;
+                /** @description Filter results where name starts with value */
+                name__startswith?: string;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /**
+                 * @description Ordering
+                 *
+                 *     * `pulp_id` - Pulp id
+                 *     * `-pulp_id` - Pulp id (descending)
+                 *     * `pulp_created` - Pulp created
+                 *     * `-pulp_created` - Pulp created (descending)
+                 *     * `pulp_last_updated` - Pulp last updated
+                 *     * `-pulp_last_updated` - Pulp last updated (descending)
+                 *     * `pulp_type` - Pulp type
+                 *     * `-pulp_type` - Pulp type (descending)
+                 *     * `name` - Name
+                 *     * `-name` - Name (descending)
+                 *     * `pulp_labels` - Pulp labels
+                 *     * `-pulp_labels` - Pulp labels (descending)
+                 *     * `url` - Url
+                 *     * `-url` - Url (descending)
+                 *     * `ca_cert` - Ca cert
+                 *     * `-ca_cert` - Ca cert (descending)
+                 *     * `client_cert` - Client cert
+                 *     * `-client_cert` - Client cert (descending)
+                 *     * `client_key` - Client key
+                 *     * `-client_key` - Client key (descending)
+                 *     * `tls_validation` - Tls validation
+                 *     * `-tls_validation` - Tls validation (descending)
+                 *     * `username` - Username
+                 *     * `-username` - Username (descending)
+                 *     * `password` - Password
+                 *     * `-password` - Password (descending)
+                 *     * `proxy_url` - Proxy url
+                 *     * `-proxy_url` - Proxy url (descending)
+                 *     * `proxy_username` - Proxy username
+                 *     * `-proxy_username` - Proxy username (descending)
+                 *     * `proxy_password` - Proxy password
+                 *     * `-proxy_password` - Proxy password (descending)
+                 *     * `download_concurrency` - Download concurrency
+                 *     * `-download_concurrency` - Download concurrency (descending)
+                 *     * `max_retries` - Max retries
+                 *     * `-max_retries` - Max retries (descending)
+                 *     * `policy` - Policy
+                 *     * `-policy` - Policy (descending)
+                 *     * `total_timeout` - Total timeout
+                 *     * `-total_timeout` - Total timeout (descending)
+                 *     * `connect_timeout` - Connect timeout
+                 *     * `-connect_timeout` - Connect timeout (descending)
+                 *     * `sock_connect_timeout` - Sock connect timeout
+                 *     * `-sock_connect_timeout` - Sock connect timeout (descending)
+                 *     * `sock_read_timeout` - Sock read timeout
+                 *     * `-sock_read_timeout` - Sock read timeout (descending)
+                 *     * `headers` - Headers
+                 *     * `-headers` - Headers (descending)
+                 *     * `rate_limit` - Rate limit
+                 *     * `-rate_limit` - Rate limit (descending)
+                 *     * `pk` - Pk
+                 *     * `-pk` - Pk (descending)
+                 */
+                ordering?: ("-ca_cert" | "-client_cert" | "-client_key" | "-connect_timeout" | "-download_concurrency" | "-headers" | "-max_retries" | "-name" | "-password" | "-pk" | "-policy" | "-proxy_password" | "-proxy_url" | "-proxy_username" | "-pulp_created" | "-pulp_id" | "-pulp_labels" | "-pulp_last_updated" | "-pulp_type" | "-rate_limit" | "-sock_connect_timeout" | "-sock_read_timeout" | "-tls_validation" | "-total_timeout" | "-url" | "-username" | "ca_cert" | "client_cert" | "client_key" | "connect_timeout" | "download_concurrency" | "headers" | "max_retries" | "name" | "password" | "pk" | "policy" | "proxy_password" | "proxy_url" | "proxy_username" | "pulp_created" | "pulp_id" | "pulp_labels" | "pulp_last_updated" | "pulp_type" | "rate_limit" | "sock_connect_timeout" | "sock_read_timeout" | "tls_validation" | "total_timeout" | "url" | "username")[];
+                /** @description Multiple values may be separated by commas. */
+                prn__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_href__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_id__in?: string[];
+                /** @description Filter labels by search string */
+                pulp_label_select?: string;
+                /** @description Filter results where pulp_last_updated matches value */
+                pulp_last_updated?: string;
+                /** @description Filter results where pulp_last_updated is greater than value */
+                pulp_last_updated__gt?: string;
+                /** @description Filter results where pulp_last_updated is greater than or equal to value */
+                pulp_last_updated__gte?: string;
+                /** @description Filter results where pulp_last_updated has a null value */
+                pulp_last_updated__isnull?: boolean;
+                /** @description Filter results where pulp_last_updated is less than value */
+                pulp_last_updated__lt?: string;
+                /** @description Filter results where pulp_last_updated is less than or equal to value */
+                pulp_last_updated__lte?: string;
+                /** @description Filter results where pulp_last_updated is between two comma separated values */
+                pulp_last_updated__range?: string[];
+                /** @description Filter results by using NOT, AND and OR operations on other filters */
+                q?: string;
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginatedcontainer.ContainerRemoteResponseList"];
+                };
+            };
+        };
+    };
+    remotes_container_container_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["container.ContainerRemote"];
+                "application/x-www-form-urlencoded": components["schemas"]["container.ContainerRemote"];
+                "multipart/form-data": components["schemas"]["container.ContainerRemote"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ContainerRemoteResponse"];
+                };
+            };
+        };
+    };
+    remotes_container_pull_through_list: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description Filter results where name matches value */
+                name?: string;
+                /** @description Filter results where name contains value */
+                name__contains?: string;
+                /** @description Filter results where name contains value */
+                name__icontains?: string;
+                /** @description Filter results where name matches value */
+                name__iexact?: string;
+                /** @description Filter results where name is in a comma-separated list of values */
+                name__in?: string[];
+                /** @description Filter results where name matches regex value */
+                name__iregex?: string;
+                /** @description Filter results where name starts with value */
+                name__istartswith?: string;
+                /** @description Filter results where name matches regex value */
+                name__regex?: string;
+                /** @description Filter results where name starts with value */
+                name__startswith?: string;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /**
+                 * @description Ordering
+                 *
+                 *     * `pulp_id` - Pulp id
+                 *     * `-pulp_id` - Pulp id (descending)
+                 *     * `pulp_created` - Pulp created
+                 *     * `-pulp_created` - Pulp created (descending)
+                 *     * `pulp_last_updated` - Pulp last updated
+                 *     * `-pulp_last_updated` - Pulp last updated (descending)
+                 *     * `pulp_type` - Pulp type
+                 *     * `-pulp_type` - Pulp type (descending)
+                 *     * `name` - Name
+                 *     * `-name` - Name (descending)
+                 *     * `pulp_labels` - Pulp labels
+                 *     * `-pulp_labels` - Pulp labels (descending)
+                 *     * `url` - Url
+                 *     * `-url` - Url (descending)
+                 *     * `ca_cert` - Ca cert
+                 *     * `-ca_cert` - Ca cert (descending)
+                 *     * `client_cert` - Client cert
+                 *     * `-client_cert` - Client cert (descending)
+                 *     * `client_key` - Client key
+                 *     * `-client_key` - Client key (descending)
+                 *     * `tls_validation` - Tls validation
+                 *     * `-tls_validation` - Tls validation (descending)
+                 *     * `username` - Username
+                 *     * `-username` - Username (descending)
+                 *     * `password` - Password
+                 *     * `-password` - Password (descending)
+                 *     * `proxy_url` - Proxy url
+                 *     * `-proxy_url` - Proxy url (descending)
+                 *     * `proxy_username` - Proxy username
+                 *     * `-proxy_username` - Proxy username (descending)
+                 *     * `proxy_password` - Proxy password
+                 *     * `-proxy_password` - Proxy password (descending)
+                 *     * `download_concurrency` - Download concurrency
+                 *     * `-download_concurrency` - Download concurrency (descending)
+                 *     * `max_retries` - Max retries
+                 *     * `-max_retries` - Max retries (descending)
+                 *     * `policy` - Policy
+                 *     * `-policy` - Policy (descending)
+                 *     * `total_timeout` - Total timeout
+                 *     * `-total_timeout` - Total timeout (descending)
+                 *     * `connect_timeout` - Connect timeout
+                 *     * `-connect_timeout` - Connect timeout (descending)
+                 *     * `sock_connect_timeout` - Sock connect timeout
+                 *     * `-sock_connect_timeout` - Sock connect timeout (descending)
+                 *     * `sock_read_timeout` - Sock read timeout
+                 *     * `-sock_read_timeout` - Sock read timeout (descending)
+                 *     * `headers` - Headers
+                 *     * `-headers` - Headers (descending)
+                 *     * `rate_limit` - Rate limit
+                 *     * `-rate_limit` - Rate limit (descending)
+                 *     * `pk` - Pk
+                 *     * `-pk` - Pk (descending)
+                 */
+                ordering?: ("-ca_cert" | "-client_cert" | "-client_key" | "-connect_timeout" | "-download_concurrency" | "-headers" | "-max_retries" | "-name" | "-password" | "-pk" | "-policy" | "-proxy_password" | "-proxy_url" | "-proxy_username" | "-pulp_created" | "-pulp_id" | "-pulp_labels" | "-pulp_last_updated" | "-pulp_type" | "-rate_limit" | "-sock_connect_timeout" | "-sock_read_timeout" | "-tls_validation" | "-total_timeout" | "-url" | "-username" | "ca_cert" | "client_cert" | "client_key" | "connect_timeout" | "download_concurrency" | "headers" | "max_retries" | "name" | "password" | "pk" | "policy" | "proxy_password" | "proxy_url" | "proxy_username" | "pulp_created" | "pulp_id" | "pulp_labels" | "pulp_last_updated" | "pulp_type" | "rate_limit" | "sock_connect_timeout" | "sock_read_timeout" | "tls_validation" | "total_timeout" | "url" | "username")[];
+                /** @description Multiple values may be separated by commas. */
+                prn__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_href__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_id__in?: string[];
+                /** @description Filter labels by search string */
+                pulp_label_select?: string;
+                /** @description Filter results where pulp_last_updated matches value */
+                pulp_last_updated?: string;
+                /** @description Filter results where pulp_last_updated is greater than value */
+                pulp_last_updated__gt?: string;
+                /** @description Filter results where pulp_last_updated is greater than or equal to value */
+                pulp_last_updated__gte?: string;
+                /** @description Filter results where pulp_last_updated has a null value */
+                pulp_last_updated__isnull?: boolean;
+                /** @description Filter results where pulp_last_updated is less than value */
+                pulp_last_updated__lt?: string;
+                /** @description Filter results where pulp_last_updated is less than or equal to value */
+                pulp_last_updated__lte?: string;
+                /** @description Filter results where pulp_last_updated is between two comma separated values */
+                pulp_last_updated__range?: string[];
+                /** @description Filter results by using NOT, AND and OR operations on other filters */
+                q?: string;
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginatedcontainer.ContainerPullThroughRemoteResponseList"];
+                };
+            };
+        };
+    };
+    remotes_container_pull_through_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["container.ContainerPullThroughRemote"];
+                "application/x-www-form-urlencoded": components["schemas"]["container.ContainerPullThroughRemote"];
+                "multipart/form-data": components["schemas"]["container.ContainerPullThroughRemote"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ContainerPullThroughRemoteResponse"];
                 };
             };
         };
@@ -40204,6 +53118,191 @@ export interface operations {
             };
         };
     };
+    remotes_python_python_list: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description Filter results where name matches value */
+                name?: string;
+                /** @description Filter results where name contains value */
+                name__contains?: string;
+                /** @description Filter results where name contains value */
+                name__icontains?: string;
+                /** @description Filter results where name matches value */
+                name__iexact?: string;
+                /** @description Filter results where name is in a comma-separated list of values */
+                name__in?: string[];
+                /** @description Filter results where name matches regex value */
+                name__iregex?: string;
+                /** @description Filter results where name starts with value */
+                name__istartswith?: string;
+                /** @description Filter results where name matches regex value */
+                name__regex?: string;
+                /** @description Filter results where name starts with value */
+                name__startswith?: string;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /**
+                 * @description Ordering
+                 *
+                 *     * `pulp_id` - Pulp id
+                 *     * `-pulp_id` - Pulp id (descending)
+                 *     * `pulp_created` - Pulp created
+                 *     * `-pulp_created` - Pulp created (descending)
+                 *     * `pulp_last_updated` - Pulp last updated
+                 *     * `-pulp_last_updated` - Pulp last updated (descending)
+                 *     * `pulp_type` - Pulp type
+                 *     * `-pulp_type` - Pulp type (descending)
+                 *     * `name` - Name
+                 *     * `-name` - Name (descending)
+                 *     * `pulp_labels` - Pulp labels
+                 *     * `-pulp_labels` - Pulp labels (descending)
+                 *     * `url` - Url
+                 *     * `-url` - Url (descending)
+                 *     * `ca_cert` - Ca cert
+                 *     * `-ca_cert` - Ca cert (descending)
+                 *     * `client_cert` - Client cert
+                 *     * `-client_cert` - Client cert (descending)
+                 *     * `client_key` - Client key
+                 *     * `-client_key` - Client key (descending)
+                 *     * `tls_validation` - Tls validation
+                 *     * `-tls_validation` - Tls validation (descending)
+                 *     * `username` - Username
+                 *     * `-username` - Username (descending)
+                 *     * `password` - Password
+                 *     * `-password` - Password (descending)
+                 *     * `proxy_url` - Proxy url
+                 *     * `-proxy_url` - Proxy url (descending)
+                 *     * `proxy_username` - Proxy username
+                 *     * `-proxy_username` - Proxy username (descending)
+                 *     * `proxy_password` - Proxy password
+                 *     * `-proxy_password` - Proxy password (descending)
+                 *     * `download_concurrency` - Download concurrency
+                 *     * `-download_concurrency` - Download concurrency (descending)
+                 *     * `max_retries` - Max retries
+                 *     * `-max_retries` - Max retries (descending)
+                 *     * `policy` - Policy
+                 *     * `-policy` - Policy (descending)
+                 *     * `total_timeout` - Total timeout
+                 *     * `-total_timeout` - Total timeout (descending)
+                 *     * `connect_timeout` - Connect timeout
+                 *     * `-connect_timeout` - Connect timeout (descending)
+                 *     * `sock_connect_timeout` - Sock connect timeout
+                 *     * `-sock_connect_timeout` - Sock connect timeout (descending)
+                 *     * `sock_read_timeout` - Sock read timeout
+                 *     * `-sock_read_timeout` - Sock read timeout (descending)
+                 *     * `headers` - Headers
+                 *     * `-headers` - Headers (descending)
+                 *     * `rate_limit` - Rate limit
+                 *     * `-rate_limit` - Rate limit (descending)
+                 *     * `pk` - Pk
+                 *     * `-pk` - Pk (descending)
+                 */
+                ordering?: ("-ca_cert" | "-client_cert" | "-client_key" | "-connect_timeout" | "-download_concurrency" | "-headers" | "-max_retries" | "-name" | "-password" | "-pk" | "-policy" | "-proxy_password" | "-proxy_url" | "-proxy_username" | "-pulp_created" | "-pulp_id" | "-pulp_labels" | "-pulp_last_updated" | "-pulp_type" | "-rate_limit" | "-sock_connect_timeout" | "-sock_read_timeout" | "-tls_validation" | "-total_timeout" | "-url" | "-username" | "ca_cert" | "client_cert" | "client_key" | "connect_timeout" | "download_concurrency" | "headers" | "max_retries" | "name" | "password" | "pk" | "policy" | "proxy_password" | "proxy_url" | "proxy_username" | "pulp_created" | "pulp_id" | "pulp_labels" | "pulp_last_updated" | "pulp_type" | "rate_limit" | "sock_connect_timeout" | "sock_read_timeout" | "tls_validation" | "total_timeout" | "url" | "username")[];
+                /** @description Multiple values may be separated by commas. */
+                prn__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_href__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_id__in?: string[];
+                /** @description Filter labels by search string */
+                pulp_label_select?: string;
+                /** @description Filter results where pulp_last_updated matches value */
+                pulp_last_updated?: string;
+                /** @description Filter results where pulp_last_updated is greater than value */
+                pulp_last_updated__gt?: string;
+                /** @description Filter results where pulp_last_updated is greater than or equal to value */
+                pulp_last_updated__gte?: string;
+                /** @description Filter results where pulp_last_updated has a null value */
+                pulp_last_updated__isnull?: boolean;
+                /** @description Filter results where pulp_last_updated is less than value */
+                pulp_last_updated__lt?: string;
+                /** @description Filter results where pulp_last_updated is less than or equal to value */
+                pulp_last_updated__lte?: string;
+                /** @description Filter results where pulp_last_updated is between two comma separated values */
+                pulp_last_updated__range?: string[];
+                /** @description Filter results by using NOT, AND and OR operations on other filters */
+                q?: string;
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginatedpython.PythonRemoteResponseList"];
+                };
+            };
+        };
+    };
+    remotes_python_python_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["python.PythonRemote"];
+                "application/x-www-form-urlencoded": components["schemas"]["python.PythonRemote"];
+                "multipart/form-data": components["schemas"]["python.PythonRemote"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["python.PythonRemoteResponse"];
+                };
+            };
+        };
+    };
+    remotes_python_python_from_bandersnatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["PythonBanderRemote"];
+                "multipart/form-data": components["schemas"]["PythonBanderRemote"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["python.PythonRemoteResponse"];
+                };
+            };
+        };
+    };
     remotes_rpm_rpm_list: {
         parameters: {
             query?: {
@@ -40620,20 +53719,26 @@ export interface operations {
                  * @description Pulp type
                  *
                  *     * `core.openpgp` - core.openpgp
+                 *     * `container.container` - container.container
+                 *     * `container.container-push` - container.container-push
                  *     * `file.file` - file.file
                  *     * `deb.deb` - deb.deb
                  *     * `rpm.rpm` - rpm.rpm
+                 *     * `python.python` - python.python
                  */
-                pulp_type?: "core.openpgp" | "deb.deb" | "file.file" | "rpm.rpm";
+                pulp_type?: "container.container" | "container.container-push" | "core.openpgp" | "deb.deb" | "file.file" | "python.python" | "rpm.rpm";
                 /**
                  * @description Multiple values may be separated by commas.
                  *
                  *     * `core.openpgp` - core.openpgp
+                 *     * `container.container` - container.container
+                 *     * `container.container-push` - container.container-push
                  *     * `file.file` - file.file
                  *     * `deb.deb` - deb.deb
                  *     * `rpm.rpm` - rpm.rpm
+                 *     * `python.python` - python.python
                  */
-                pulp_type__in?: ("core.openpgp" | "deb.deb" | "file.file" | "rpm.rpm")[];
+                pulp_type__in?: ("container.container" | "container.container-push" | "core.openpgp" | "deb.deb" | "file.file" | "python.python" | "rpm.rpm")[];
                 /** @description Filter results by using NOT, AND and OR operations on other filters */
                 q?: string;
                 remote?: string;
@@ -40687,6 +53792,284 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaginatedRepositoryResponseList"];
+                };
+            };
+        };
+    };
+    repositories_container_container_push_list: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                /** @description Content Unit referenced by HREF/PRN */
+                latest_with_content?: string;
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description Filter results where name matches value */
+                name?: string;
+                /** @description Filter results where name contains value */
+                name__contains?: string;
+                /** @description Filter results where name contains value */
+                name__icontains?: string;
+                /** @description Filter results where name matches value */
+                name__iexact?: string;
+                /** @description Filter results where name is in a comma-separated list of values */
+                name__in?: string[];
+                /** @description Filter results where name matches regex value */
+                name__iregex?: string;
+                /** @description Filter results where name starts with value */
+                name__istartswith?: string;
+                /** @description Filter results where name matches regex value */
+                name__regex?: string;
+                /** @description Filter results where name starts with value */
+                name__startswith?: string;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /**
+                 * @description Ordering
+                 *
+                 *     * `pulp_id` - Pulp id
+                 *     * `-pulp_id` - Pulp id (descending)
+                 *     * `pulp_created` - Pulp created
+                 *     * `-pulp_created` - Pulp created (descending)
+                 *     * `pulp_last_updated` - Pulp last updated
+                 *     * `-pulp_last_updated` - Pulp last updated (descending)
+                 *     * `pulp_type` - Pulp type
+                 *     * `-pulp_type` - Pulp type (descending)
+                 *     * `name` - Name
+                 *     * `-name` - Name (descending)
+                 *     * `pulp_labels` - Pulp labels
+                 *     * `-pulp_labels` - Pulp labels (descending)
+                 *     * `description` - Description
+                 *     * `-description` - Description (descending)
+                 *     * `next_version` - Next version
+                 *     * `-next_version` - Next version (descending)
+                 *     * `retain_repo_versions` - Retain repo versions
+                 *     * `-retain_repo_versions` - Retain repo versions (descending)
+                 *     * `retain_checkpoints` - Retain checkpoints
+                 *     * `-retain_checkpoints` - Retain checkpoints (descending)
+                 *     * `user_hidden` - User hidden
+                 *     * `-user_hidden` - User hidden (descending)
+                 *     * `pk` - Pk
+                 *     * `-pk` - Pk (descending)
+                 */
+                ordering?: ("-description" | "-name" | "-next_version" | "-pk" | "-pulp_created" | "-pulp_id" | "-pulp_labels" | "-pulp_last_updated" | "-pulp_type" | "-retain_checkpoints" | "-retain_repo_versions" | "-user_hidden" | "description" | "name" | "next_version" | "pk" | "pulp_created" | "pulp_id" | "pulp_labels" | "pulp_last_updated" | "pulp_type" | "retain_checkpoints" | "retain_repo_versions" | "user_hidden")[];
+                /** @description Multiple values may be separated by commas. */
+                prn__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_href__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_id__in?: string[];
+                /** @description Filter labels by search string */
+                pulp_label_select?: string;
+                /** @description Filter results by using NOT, AND and OR operations on other filters */
+                q?: string;
+                remote?: string;
+                /** @description Filter results where retain_checkpoints matches value */
+                retain_checkpoints?: number;
+                /** @description Filter results where retain_checkpoints is greater than value */
+                retain_checkpoints__gt?: number;
+                /** @description Filter results where retain_checkpoints is greater than or equal to value */
+                retain_checkpoints__gte?: number;
+                /** @description Filter results where retain_checkpoints has a null value */
+                retain_checkpoints__isnull?: boolean;
+                /** @description Filter results where retain_checkpoints is less than value */
+                retain_checkpoints__lt?: number;
+                /** @description Filter results where retain_checkpoints is less than or equal to value */
+                retain_checkpoints__lte?: number;
+                /** @description Filter results where retain_checkpoints not equal to value */
+                retain_checkpoints__ne?: number;
+                /** @description Filter results where retain_checkpoints is between two comma separated values */
+                retain_checkpoints__range?: number[];
+                /** @description Filter results where retain_repo_versions matches value */
+                retain_repo_versions?: number;
+                /** @description Filter results where retain_repo_versions is greater than value */
+                retain_repo_versions__gt?: number;
+                /** @description Filter results where retain_repo_versions is greater than or equal to value */
+                retain_repo_versions__gte?: number;
+                /** @description Filter results where retain_repo_versions has a null value */
+                retain_repo_versions__isnull?: boolean;
+                /** @description Filter results where retain_repo_versions is less than value */
+                retain_repo_versions__lt?: number;
+                /** @description Filter results where retain_repo_versions is less than or equal to value */
+                retain_repo_versions__lte?: number;
+                /** @description Filter results where retain_repo_versions not equal to value */
+                retain_repo_versions__ne?: number;
+                /** @description Filter results where retain_repo_versions is between two comma separated values */
+                retain_repo_versions__range?: number[];
+                /** @description Content Unit referenced by HREF/PRN */
+                with_content?: string;
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginatedcontainer.ContainerPushRepositoryResponseList"];
+                };
+            };
+        };
+    };
+    repositories_container_container_list: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                /** @description Content Unit referenced by HREF/PRN */
+                latest_with_content?: string;
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description Filter results where name matches value */
+                name?: string;
+                /** @description Filter results where name contains value */
+                name__contains?: string;
+                /** @description Filter results where name contains value */
+                name__icontains?: string;
+                /** @description Filter results where name matches value */
+                name__iexact?: string;
+                /** @description Filter results where name is in a comma-separated list of values */
+                name__in?: string[];
+                /** @description Filter results where name matches regex value */
+                name__iregex?: string;
+                /** @description Filter results where name starts with value */
+                name__istartswith?: string;
+                /** @description Filter results where name matches regex value */
+                name__regex?: string;
+                /** @description Filter results where name starts with value */
+                name__startswith?: string;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /**
+                 * @description Ordering
+                 *
+                 *     * `pulp_id` - Pulp id
+                 *     * `-pulp_id` - Pulp id (descending)
+                 *     * `pulp_created` - Pulp created
+                 *     * `-pulp_created` - Pulp created (descending)
+                 *     * `pulp_last_updated` - Pulp last updated
+                 *     * `-pulp_last_updated` - Pulp last updated (descending)
+                 *     * `pulp_type` - Pulp type
+                 *     * `-pulp_type` - Pulp type (descending)
+                 *     * `name` - Name
+                 *     * `-name` - Name (descending)
+                 *     * `pulp_labels` - Pulp labels
+                 *     * `-pulp_labels` - Pulp labels (descending)
+                 *     * `description` - Description
+                 *     * `-description` - Description (descending)
+                 *     * `next_version` - Next version
+                 *     * `-next_version` - Next version (descending)
+                 *     * `retain_repo_versions` - Retain repo versions
+                 *     * `-retain_repo_versions` - Retain repo versions (descending)
+                 *     * `retain_checkpoints` - Retain checkpoints
+                 *     * `-retain_checkpoints` - Retain checkpoints (descending)
+                 *     * `user_hidden` - User hidden
+                 *     * `-user_hidden` - User hidden (descending)
+                 *     * `pk` - Pk
+                 *     * `-pk` - Pk (descending)
+                 */
+                ordering?: ("-description" | "-name" | "-next_version" | "-pk" | "-pulp_created" | "-pulp_id" | "-pulp_labels" | "-pulp_last_updated" | "-pulp_type" | "-retain_checkpoints" | "-retain_repo_versions" | "-user_hidden" | "description" | "name" | "next_version" | "pk" | "pulp_created" | "pulp_id" | "pulp_labels" | "pulp_last_updated" | "pulp_type" | "retain_checkpoints" | "retain_repo_versions" | "user_hidden")[];
+                /** @description Multiple values may be separated by commas. */
+                prn__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_href__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_id__in?: string[];
+                /** @description Filter labels by search string */
+                pulp_label_select?: string;
+                /** @description Filter results by using NOT, AND and OR operations on other filters */
+                q?: string;
+                remote?: string;
+                /** @description Filter results where retain_checkpoints matches value */
+                retain_checkpoints?: number;
+                /** @description Filter results where retain_checkpoints is greater than value */
+                retain_checkpoints__gt?: number;
+                /** @description Filter results where retain_checkpoints is greater than or equal to value */
+                retain_checkpoints__gte?: number;
+                /** @description Filter results where retain_checkpoints has a null value */
+                retain_checkpoints__isnull?: boolean;
+                /** @description Filter results where retain_checkpoints is less than value */
+                retain_checkpoints__lt?: number;
+                /** @description Filter results where retain_checkpoints is less than or equal to value */
+                retain_checkpoints__lte?: number;
+                /** @description Filter results where retain_checkpoints not equal to value */
+                retain_checkpoints__ne?: number;
+                /** @description Filter results where retain_checkpoints is between two comma separated values */
+                retain_checkpoints__range?: number[];
+                /** @description Filter results where retain_repo_versions matches value */
+                retain_repo_versions?: number;
+                /** @description Filter results where retain_repo_versions is greater than value */
+                retain_repo_versions__gt?: number;
+                /** @description Filter results where retain_repo_versions is greater than or equal to value */
+                retain_repo_versions__gte?: number;
+                /** @description Filter results where retain_repo_versions has a null value */
+                retain_repo_versions__isnull?: boolean;
+                /** @description Filter results where retain_repo_versions is less than value */
+                retain_repo_versions__lt?: number;
+                /** @description Filter results where retain_repo_versions is less than or equal to value */
+                retain_repo_versions__lte?: number;
+                /** @description Filter results where retain_repo_versions not equal to value */
+                retain_repo_versions__ne?: number;
+                /** @description Filter results where retain_repo_versions is between two comma separated values */
+                retain_repo_versions__range?: number[];
+                /** @description Content Unit referenced by HREF/PRN */
+                with_content?: string;
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginatedcontainer.ContainerRepositoryResponseList"];
+                };
+            };
+        };
+    };
+    repositories_container_container_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["container.ContainerRepository"];
+                "application/x-www-form-urlencoded": components["schemas"]["container.ContainerRepository"];
+                "multipart/form-data": components["schemas"]["container.ContainerRepository"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["container.ContainerRepositoryResponse"];
                 };
             };
         };
@@ -41146,6 +54529,159 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["file.FileRepositoryResponse"];
+                };
+            };
+        };
+    };
+    repositories_python_python_list: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                /** @description Content Unit referenced by HREF/PRN */
+                latest_with_content?: string;
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description Filter results where name matches value */
+                name?: string;
+                /** @description Filter results where name contains value */
+                name__contains?: string;
+                /** @description Filter results where name contains value */
+                name__icontains?: string;
+                /** @description Filter results where name matches value */
+                name__iexact?: string;
+                /** @description Filter results where name is in a comma-separated list of values */
+                name__in?: string[];
+                /** @description Filter results where name matches regex value */
+                name__iregex?: string;
+                /** @description Filter results where name starts with value */
+                name__istartswith?: string;
+                /** @description Filter results where name matches regex value */
+                name__regex?: string;
+                /** @description Filter results where name starts with value */
+                name__startswith?: string;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /**
+                 * @description Ordering
+                 *
+                 *     * `pulp_id` - Pulp id
+                 *     * `-pulp_id` - Pulp id (descending)
+                 *     * `pulp_created` - Pulp created
+                 *     * `-pulp_created` - Pulp created (descending)
+                 *     * `pulp_last_updated` - Pulp last updated
+                 *     * `-pulp_last_updated` - Pulp last updated (descending)
+                 *     * `pulp_type` - Pulp type
+                 *     * `-pulp_type` - Pulp type (descending)
+                 *     * `name` - Name
+                 *     * `-name` - Name (descending)
+                 *     * `pulp_labels` - Pulp labels
+                 *     * `-pulp_labels` - Pulp labels (descending)
+                 *     * `description` - Description
+                 *     * `-description` - Description (descending)
+                 *     * `next_version` - Next version
+                 *     * `-next_version` - Next version (descending)
+                 *     * `retain_repo_versions` - Retain repo versions
+                 *     * `-retain_repo_versions` - Retain repo versions (descending)
+                 *     * `retain_checkpoints` - Retain checkpoints
+                 *     * `-retain_checkpoints` - Retain checkpoints (descending)
+                 *     * `user_hidden` - User hidden
+                 *     * `-user_hidden` - User hidden (descending)
+                 *     * `pk` - Pk
+                 *     * `-pk` - Pk (descending)
+                 */
+                ordering?: ("-description" | "-name" | "-next_version" | "-pk" | "-pulp_created" | "-pulp_id" | "-pulp_labels" | "-pulp_last_updated" | "-pulp_type" | "-retain_checkpoints" | "-retain_repo_versions" | "-user_hidden" | "description" | "name" | "next_version" | "pk" | "pulp_created" | "pulp_id" | "pulp_labels" | "pulp_last_updated" | "pulp_type" | "retain_checkpoints" | "retain_repo_versions" | "user_hidden")[];
+                /** @description Multiple values may be separated by commas. */
+                prn__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_href__in?: string[];
+                /** @description Multiple values may be separated by commas. */
+                pulp_id__in?: string[];
+                /** @description Filter labels by search string */
+                pulp_label_select?: string;
+                /** @description Filter results by using NOT, AND and OR operations on other filters */
+                q?: string;
+                remote?: string;
+                /** @description Filter results where retain_checkpoints matches value */
+                retain_checkpoints?: number;
+                /** @description Filter results where retain_checkpoints is greater than value */
+                retain_checkpoints__gt?: number;
+                /** @description Filter results where retain_checkpoints is greater than or equal to value */
+                retain_checkpoints__gte?: number;
+                /** @description Filter results where retain_checkpoints has a null value */
+                retain_checkpoints__isnull?: boolean;
+                /** @description Filter results where retain_checkpoints is less than value */
+                retain_checkpoints__lt?: number;
+                /** @description Filter results where retain_checkpoints is less than or equal to value */
+                retain_checkpoints__lte?: number;
+                /** @description Filter results where retain_checkpoints not equal to value */
+                retain_checkpoints__ne?: number;
+                /** @description Filter results where retain_checkpoints is between two comma separated values */
+                retain_checkpoints__range?: number[];
+                /** @description Filter results where retain_repo_versions matches value */
+                retain_repo_versions?: number;
+                /** @description Filter results where retain_repo_versions is greater than value */
+                retain_repo_versions__gt?: number;
+                /** @description Filter results where retain_repo_versions is greater than or equal to value */
+                retain_repo_versions__gte?: number;
+                /** @description Filter results where retain_repo_versions has a null value */
+                retain_repo_versions__isnull?: boolean;
+                /** @description Filter results where retain_repo_versions is less than value */
+                retain_repo_versions__lt?: number;
+                /** @description Filter results where retain_repo_versions is less than or equal to value */
+                retain_repo_versions__lte?: number;
+                /** @description Filter results where retain_repo_versions not equal to value */
+                retain_repo_versions__ne?: number;
+                /** @description Filter results where retain_repo_versions is between two comma separated values */
+                retain_repo_versions__range?: number[];
+                /** @description Content Unit referenced by HREF/PRN */
+                with_content?: string;
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Paginatedpython.PythonRepositoryResponseList"];
+                };
+            };
+        };
+    };
+    repositories_python_python_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["python.PythonRepository"];
+                "application/x-www-form-urlencoded": components["schemas"]["python.PythonRepository"];
+                "multipart/form-data": components["schemas"]["python.PythonRepository"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["python.PythonRepositoryResponse"];
                 };
             };
         };
@@ -42570,6 +56106,384 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["PaginatedWorkerResponseList"];
                 };
+            };
+        };
+    };
+    pypi_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SummaryResponse"];
+                };
+            };
+        };
+    };
+    pypi_integrity_provenance_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                filename: string;
+                package: string;
+                path: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    pypi_legacy_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["PackageUpload"];
+                "multipart/form-data": components["schemas"]["PackageUpload"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackageUploadTaskResponse"];
+                };
+            };
+        };
+    };
+    pypi_pypi_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                meta: string;
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackageMetadataResponse"];
+                };
+            };
+        };
+    };
+    "pypi_rss_packages.xml_packages": {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "pypi_rss_project_releases.xml_project_releases": {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                package: string;
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    "pypi_rss_updates.xml_updates": {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    pypi_simple_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                format?: "html" | "json";
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    pypi_simple_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["PackageUpload"];
+                "multipart/form-data": components["schemas"]["PackageUpload"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PackageUploadTaskResponse"];
+                };
+            };
+        };
+    };
+    pypi_simple_package_read: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+                format?: "html" | "json";
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                package: string;
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    pypi_unyank_unyank: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Yank"];
+                "application/x-www-form-urlencoded": components["schemas"]["Yank"];
+                "multipart/form-data": components["schemas"]["Yank"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    pypi_yank_yank: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path: {
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Yank"];
+                "application/x-www-form-urlencoded": components["schemas"]["Yank"];
+                "multipart/form-data": components["schemas"]["Yank"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AsyncOperationResponse"];
+                };
+            };
+        };
+    };
+    token_get: {
+        parameters: {
+            query?: {
+                /** @description A list of fields to exclude from the response. */
+                exclude_fields?: string[];
+                /** @description A list of fields to include in the response. */
+                fields?: string[];
+            };
+            header?: {
+                /** @description List of profilers to use on tasks. */
+                "X-Task-Diagnostics"?: string[];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
