@@ -1,4 +1,5 @@
 import { type PulpClient, unwrap } from './client.js';
+import { type DistributionServes, distributionMode } from './distributionMode.js';
 import { UnsupportedRepoTypeError } from './repoEndpoints.js';
 import { waitForPulpTask } from './tasks.js';
 
@@ -101,6 +102,10 @@ interface RepositoryBody {
 interface Found {
   pulp_href?: string;
 }
+interface DistributionBody {
+  base_path: string;
+  repository?: string;
+}
 
 /**
  * The calls of one repository type. Pulp's schema gives every type its own endpoints; each
@@ -116,10 +121,12 @@ interface TypeEndpoints<RemoteBody> {
   ): Promise<(Found & { description?: string | null; remote?: string | null }) | undefined>;
   createRepository(body: RepositoryBody): Promise<Found>;
   patchRepository(href: string, body: RepositoryBody): Promise<unknown>;
-  findDistribution(name: string): Promise<(Found & { base_path: string }) | undefined>;
-  /** Returns the task that creates the distribution. */
-  createDistribution(name: string, basePath: string): Promise<{ task: string }>;
-  patchDistribution(href: string, basePath: string): Promise<unknown>;
+  findDistribution(name: string): Promise<(Found & DistributionServes & { base_path: string }) | undefined>;
+  /** Returns the task that creates the distribution, following the repository. */
+  createDistribution(
+    body: DistributionBody & { name: string; repository: string },
+  ): Promise<{ task: string }>;
+  patchDistribution(href: string, body: DistributionBody): Promise<unknown>;
 }
 
 function genericRemote(remote: RemoteSpec): GenericRemoteBody {
@@ -157,13 +164,12 @@ function rpmEndpoints(client: PulpClient): TypeEndpoints<GenericRemoteBody> {
       ),
     findDistribution: async (name) =>
       first(await unwrap(client.GET('/pulp/api/v3/distributions/rpm/rpm/', byName(name)))),
-    createDistribution: (name, base_path) =>
-      unwrap(client.POST('/pulp/api/v3/distributions/rpm/rpm/', { body: { name, base_path } })),
-    patchDistribution: (href, base_path) =>
+    createDistribution: (body) => unwrap(client.POST('/pulp/api/v3/distributions/rpm/rpm/', { body })),
+    patchDistribution: (href, body) =>
       unwrap(
         client.PATCH('{rpm_rpm_distribution_href}', {
           params: { path: { rpm_rpm_distribution_href: href } },
-          body: { base_path },
+          body,
         }),
       ),
   };
@@ -191,13 +197,12 @@ function debEndpoints(client: PulpClient): TypeEndpoints<DebRemoteBody> {
       ),
     findDistribution: async (name) =>
       first(await unwrap(client.GET('/pulp/api/v3/distributions/deb/apt/', byName(name)))),
-    createDistribution: (name, base_path) =>
-      unwrap(client.POST('/pulp/api/v3/distributions/deb/apt/', { body: { name, base_path } })),
-    patchDistribution: (href, base_path) =>
+    createDistribution: (body) => unwrap(client.POST('/pulp/api/v3/distributions/deb/apt/', { body })),
+    patchDistribution: (href, body) =>
       unwrap(
         client.PATCH('{deb_apt_distribution_href}', {
           params: { path: { deb_apt_distribution_href: href } },
-          body: { base_path },
+          body,
         }),
       ),
   };
@@ -225,13 +230,12 @@ function fileEndpoints(client: PulpClient): TypeEndpoints<GenericRemoteBody> {
       ),
     findDistribution: async (name) =>
       first(await unwrap(client.GET('/pulp/api/v3/distributions/file/file/', byName(name)))),
-    createDistribution: (name, base_path) =>
-      unwrap(client.POST('/pulp/api/v3/distributions/file/file/', { body: { name, base_path } })),
-    patchDistribution: (href, base_path) =>
+    createDistribution: (body) => unwrap(client.POST('/pulp/api/v3/distributions/file/file/', { body })),
+    patchDistribution: (href, body) =>
       unwrap(
         client.PATCH('{file_file_distribution_href}', {
           params: { path: { file_file_distribution_href: href } },
-          body: { base_path },
+          body,
         }),
       ),
   };
@@ -304,12 +308,24 @@ async function ensureWith<RemoteBody extends object>(
   const dist = await api.findDistribution(name);
   if (dist?.pulp_href) {
     out.distributionHref = dist.pulp_href;
-    if (dist.base_path !== spec.basePath) {
-      await settle(client, await api.patchDistribution(dist.pulp_href, spec.basePath));
+    // A distribution that serves nothing starts following its repository; one pinned to a
+    // publication or a version, or following another repository, is the operator's choice.
+    const follow = distributionMode(dist).kind === 'none' ? { repository: out.repoHref } : {};
+    if (dist.base_path !== spec.basePath || 'repository' in follow) {
+      await settle(
+        client,
+        await api.patchDistribution(dist.pulp_href, { base_path: spec.basePath, ...follow }),
+      );
       note('distribution', false);
     }
   } else {
-    const { task } = await api.createDistribution(name, spec.basePath);
+    // As the original created them: following the repository, so each new publication of its
+    // latest version is served without touching the distribution.
+    const { task } = await api.createDistribution({
+      name,
+      base_path: spec.basePath,
+      repository: out.repoHref,
+    });
     out.distributionHref = (await waitForPulpTask(client, task)).created_resources?.[0] ?? '';
     note('distribution', true);
   }

@@ -7,6 +7,7 @@ export interface PulpRepoEntry {
   name: string;
   repoType: RepoType;
   repoHref: string;
+  description: string | null;
   latestVersionHref: string | null;
   remoteHref: string | null;
   remoteFeed: string | null;
@@ -43,6 +44,7 @@ export async function readServerInventory(client: PulpClient): Promise<PulpRepoE
       name: r.name,
       repoType,
       repoHref,
+      description: r.description ?? null,
       latestVersionHref: r.latest_version_href ?? null,
       remoteHref: r.remote ?? null,
       remoteFeed: r.remote ? (feedByRemote.get(r.remote) ?? null) : null,

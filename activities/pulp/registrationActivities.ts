@@ -33,7 +33,8 @@ export function createRegistrationActivities(clients: PulpServerClients, setting
     /**
      * Registers on a secondary every repository of its primary whose name matches: a remote
      * pointing at the primary's content URL of the repository's distribution, the repository
-     * and a distribution at the same base path.
+     * with the primary's description (as the original copied it) and a distribution at the same
+     * base path that follows the repository.
      */
     async registerReposFromPrimary(input: {
       server: string;
@@ -72,6 +73,7 @@ export function createRegistrationActivities(clients: PulpServerClients, setting
               spec = {
                 name: e.name,
                 repoType: 'deb',
+                description: e.description,
                 basePath: e.basePath ?? e.name,
                 remote: {
                   url: base,
@@ -85,6 +87,7 @@ export function createRegistrationActivities(clients: PulpServerClients, setting
               spec = {
                 name: e.name,
                 repoType: e.repoType as 'rpm' | 'file',
+                description: e.description,
                 basePath: e.basePath ?? e.name,
                 remote: { url: e.repoType === 'file' ? `${base}PULP_MANIFEST` : base, ...common },
               };

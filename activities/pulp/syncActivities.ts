@@ -1,11 +1,16 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { isInternalUrl } from '../../domain/internalDomains.js';
 import type { PulpClient } from '../../pulp/client.js';
+import {
+  type DistributionMode,
+  distributionUpdateAfterPublish,
+  patchDistribution,
+  readDistributionMode,
+} from '../../pulp/distributionMode.js';
 import type { RepoType } from '../../pulp/hrefs.js';
 import {
   debRemoteIsFlat,
   findBannedContent,
-  pointDistributionAt,
   readRepository,
   readVersionChanges,
   removeContent,
@@ -79,7 +84,10 @@ export interface RemoveBannedInput {
 
 export interface PublishResult {
   publicationHref: string;
+  /** The distribution was PATCHed (pinned to the new publication, or set to follow its repository). */
   distributionUpdated: boolean;
+  /** What the distribution served before the publish (see DistributionMode); null without one. */
+  distributionMode?: DistributionMode['kind'] | null;
 }
 
 /**
@@ -203,7 +211,10 @@ export function createRepoSyncSteps(clients: PulpServerClients, settings: Pipeli
       return { skippedReason: null, removed, newVersionHref, undoesSync };
     },
 
-    /** Publishes a version and points the repository's distribution at the publication. */
+    /**
+     * Publishes a version, then updates the repository's distribution as its mode asks
+     * (distributionUpdateAfterPublish): one that follows its repository is left alone.
+     */
     async publish(steps: PulpTaskSteps, input: PublishInput): Promise<PublishResult> {
       const client = await clients.forServer(input.server);
       let signingServiceHref: string | undefined;
@@ -231,19 +242,29 @@ export function createRepoSyncSteps(clients: PulpServerClients, settings: Pipeli
         );
       }
       let distributionUpdated = false;
+      let distributionMode: DistributionMode['kind'] | null = null;
       if (input.distributionHref) {
         const distributionHref = input.distributionHref;
-        const resumed = steps.progress.tasks.distribution;
-        const updateTask =
-          resumed ??
-          (await steps.withHeartbeat(() =>
-            pointDistributionAt(client, input.repoType, distributionHref, publicationHref),
-          ));
+        let updateTask = steps.progress.tasks.distribution;
+        if (updateTask) {
+          distributionMode = steps.value<DistributionMode['kind']>('distributionMode') ?? null;
+        } else {
+          const mode = await steps.withHeartbeat(() => readDistributionMode(client, distributionHref));
+          distributionMode = mode.kind;
+          steps.remember('distributionMode', mode.kind);
+          const patch = distributionUpdateAfterPublish(mode, publicationHref, repoHref);
+          if (patch) {
+            updateTask = await steps.withHeartbeat(() => patchDistribution(client, distributionHref, patch));
+            distributionUpdated = true;
+          }
+        }
         // Pulp answers some distribution PATCHes at once (200) and others with a task (202).
-        if (updateTask) await steps.run('distribution', { kind: 'update' }, async () => updateTask);
-        distributionUpdated = true;
+        if (updateTask) {
+          await steps.run('distribution', { kind: 'update' }, async () => updateTask);
+          distributionUpdated = true;
+        }
       }
-      return { publicationHref, distributionUpdated };
+      return { publicationHref, distributionUpdated, distributionMode };
     },
   };
 }
