@@ -51,9 +51,19 @@ export interface SnapshotPage extends RepoPage<SnapshotSource> {
   excluded?: { count: number; first: SnapshotSelection['excluded'] };
 }
 
-/** Why a matching repo is not snapshotted, or undefined when it is. */
-function snapshotExclusion(r: ServerRepoRow, prefix: string): string | undefined {
+export const NO_REMOTE_REASON = 'has no remote (internal repositories and snapshots are not snapshotted)';
+
+/**
+ * Why a matching repo is not snapshotted, or undefined when it is. As in the original, only
+ * repos with a remote are: internal (uploaded) repos and earlier snapshots have none, which keeps
+ * a snapshot from taking snapshots of snapshots (`snap-B-snap-A-…`).
+ */
+export function snapshotExclusion(
+  r: Pick<ServerRepoRow, 'name' | 'repoType' | 'remoteHref'>,
+  prefix: string,
+): string | undefined {
   if (r.name.startsWith(prefix)) return 'is a snapshot with this prefix';
+  if (!r.remoteHref) return NO_REMOTE_REASON;
   if (!(SNAPSHOT_REPO_TYPES as readonly string[]).includes(r.repoType))
     return `${r.repoType} repositories are not snapshotted`;
   return undefined;
@@ -123,13 +133,10 @@ export function createRepoSelectionActivities(db: Database) {
       const out: SnapshotSelection = { repos: [], excluded: [] };
       for (const r of await listServerRepos(db, input.server)) {
         if (!matches(r.name)) continue;
-        if (r.name.startsWith(input.snapshotPrefix)) {
-          out.excluded.push({ name: r.name, reason: 'is a snapshot with this prefix' });
-        } else if (!(SNAPSHOT_REPO_TYPES as readonly string[]).includes(r.repoType)) {
-          out.excluded.push({ name: r.name, reason: `${r.repoType} repositories are not snapshotted` });
-        } else {
+        const reason = snapshotExclusion(r, input.snapshotPrefix);
+        if (reason === undefined)
           out.repos.push({ id: r.serverRepoId, name: r.name, repoType: r.repoType as RepoType });
-        }
+        else out.excluded.push({ name: r.name, reason });
       }
       return out;
     },
