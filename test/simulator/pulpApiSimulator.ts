@@ -167,6 +167,15 @@ class HttpError extends Error {
 }
 
 const badRequest = (field: string, reason: string) => new HttpError(400, { [field]: [reason] });
+/** As Pulp (pulpcore 3.123) validates a distribution: it serves a repository or a publication. */
+function refuseRepositoryAndPublication(fields: Record<string, unknown>) {
+  if (fields.repository && fields.publication) {
+    throw badRequest(
+      'non_field_errors',
+      "Only one of the attributes 'repository' and 'publication' may be used simultaneously.",
+    );
+  }
+}
 const notFound = () => new HttpError(404, { detail: 'Not found.' });
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -703,6 +712,7 @@ export async function startPulpSimulator(options: SimulatorOptions = {}): Promis
         }
       }
       if (collection === 'distributions') {
+        refuseRepositoryAndPublication(body);
         const task = startTask('create', body.name, [], () => [
           newObject(collection, typePath, body).fields.pulp_href as string,
         ]);
@@ -716,6 +726,7 @@ export async function startPulpSimulator(options: SimulatorOptions = {}): Promis
       const name = obj.fields.name as string;
       if (method === 'GET') return { status: 200, body: view(obj) };
       if (method === 'PATCH' || method === 'PUT') {
+        if (collection === 'distributions') refuseRepositoryAndPublication({ ...obj.fields, ...body });
         const task = startTask('update', name, [objHref], () => {
           Object.assign(obj.fields, body);
           return [];
