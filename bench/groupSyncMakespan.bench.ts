@@ -292,7 +292,8 @@ const timelineText = ({ timeline: t }: CaseResult) =>
   `(last child end to next run's first start: ${t.handoverS.map((s) => `${round(s, 1)} s`).join(', ') || 'none'}); ` +
   `final tail ${round(t.tailLaneSPerRepo, 2)} s per repo, then ${round(t.closeS, 1)} s to close; within a run a lane ` +
   `is refilled ${round(t.refillMeanS, 3)} s after its child's end event, a child's start takes ` +
-  `${round(t.childStartMeanS, 3)} s, and its close reaches the parent's history after ${round(t.closeToParentMeanS, 3)} s.`;
+  `${round(t.childStartMeanS, 3)} s, and its close reaches the parent's history after ${round(t.closeToParentMeanS, 3)} s; ` +
+  `${t.workflowTaskFailures} failed workflow tasks of the group.`;
 
 const cpuPerRepoText = (r: CaseResult) =>
   cpuPerRepoMs(r)

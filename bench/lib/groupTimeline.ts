@@ -29,6 +29,8 @@ export interface GroupTimeline {
   childStartMeanS: number;
   /** Mean seconds from a child's close (visibility) to its end event in the parent's history. */
   closeToParentMeanS: number;
+  /** Workflow tasks of the group that failed (e.g. a continue-as-new refused for new events: a replay). */
+  workflowTaskFailures: number;
 }
 
 const at = (e: HistoryEvent) => tsToMs(e.eventTime);
@@ -71,6 +73,7 @@ export async function groupTimeline(
   }[] = [];
   let runId: string | undefined = firstRunId;
   const childStartLatencies: number[] = [];
+  let workflowTaskFailures = 0;
   while (runId) {
     const history: temporal.api.history.v1.IHistory = await client.workflow
       .getHandle(workflowId, runId)
@@ -80,6 +83,7 @@ export async function groupTimeline(
     const ends: { t: number; id: string }[] = [];
     const initiated = new Map<number, number>();
     for (const e of events) {
+      if (e.workflowTaskFailedEventAttributes) workflowTaskFailures++;
       if (e.startChildWorkflowExecutionInitiatedEventAttributes) {
         starts.push(at(e));
         initiated.set(Number(e.eventId), at(e));
@@ -142,6 +146,7 @@ export async function groupTimeline(
     refillMeanS: mean(refills) / 1000,
     childStartMeanS: mean(childStartLatencies) / 1000,
     closeToParentMeanS: mean(closeToParent) / 1000,
+    workflowTaskFailures,
   };
 }
 
