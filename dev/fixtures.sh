@@ -2,14 +2,20 @@
 # Fixture UPSTREAM repositories for the local stack: what Pulp syncs from in dev and e2e tests.
 #
 #   dev/fixtures.sh build        build packages + repos + repo-config git (only when sources changed)
-#   dev/fixtures.sh start        build, then serve $FIXTURES_WWW on 127.0.0.1:$FIXTURES_HTTP_PORT
+#   dev/fixtures.sh start        build, then serve $FIXTURES_WWW on 127.0.0.1:$FIXTURES_HTTP_PORT and
+#                                an OCI registry on 127.0.0.1:$FIXTURES_REGISTRY_PORT (pm/hello)
 #   dev/fixtures.sh stop|status
-#   dev/fixtures.sh add-version  publish pm-hello 1.1 (rpm, deb, deb-flat) + file/hello-1.1.txt
+#   dev/fixtures.sh add-version  publish pm-hello 1.1 (rpm, deb, deb-flat, python, container tag
+#                                1.1) + file/hello-1.1.txt
 #   dev/fixtures.sh reset        back to the initial content
 #
-# Sources live in dev/fixtures/ (spec files, deb control files, plain files, repo-config JSON);
-# everything generated lives in $FIXTURES_DIR. Packages are built with the real tools (rpmbuild,
-# dpkg-deb), metadata with createrepo_c and apt-ftparchive, all pinned to SOURCE_DATE_EPOCH.
+# Sources live in dev/fixtures/ (spec files, deb control files, plain files, python package list,
+# container layer files, repo-config JSON); everything generated lives in $FIXTURES_DIR. Packages
+# are built with the real tools (rpmbuild, dpkg-deb), metadata with createrepo_c and
+# apt-ftparchive, all pinned to SOURCE_DATE_EPOCH. Python wheels and the PyPI-compatible tree
+# (simple + JSON API, what pulp_python syncs) come from dev/fixtures-pypi.py, no network.
+# Container images are pushed with crane (go-containerregistry, built once from the Go module
+# proxy) into `crane registry serve`, whose manifests live in memory: every start pushes them.
 # The served tree is a symlink swapped atomically, so a running sync never sees half a repo.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -23,7 +29,13 @@ FIXTURES_EPOCH=1704067200                               # 2024-01-01: reproducib
 FIXTURES_RELEASE_DATE="$(LC_ALL=C date -u -d "@$FIXTURES_EPOCH" '+%a, %d %b %Y %H:%M:%S UTC')"
 FIXTURES_PYTHON="${FIXTURES_PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}"
 # Paths below $FIXTURES_URL that each prove one repo is served.
-FIXTURES_PROBES=(rpm/repodata/repomd.xml deb/dists/stable/Release deb-flat/Release file/PULP_MANIFEST iso/PULP_MANIFEST)
+FIXTURES_PROBES=(rpm/repodata/repomd.xml deb/dists/stable/Release deb-flat/Release file/PULP_MANIFEST iso/PULP_MANIFEST
+  python/simple/pm-hello/ python/pypi/pm-hello/json)
+FIXTURES_REGISTRY="$PM_HOST:$FIXTURES_REGISTRY_PORT"
+FIXTURES_IMAGE="pm/hello"                               # upstream_name of the container fixture
+CRANE_VERSION=v0.22.1                                   # github.com/google/go-containerregistry
+CRANE_HOME="$PM_CACHE/crane-$CRANE_VERSION"
+CRANE="$CRANE_HOME/bin/crane"
 FLAT_DEBS=(pm-hello pm-tools)                           # the flat repo carries only these
 
 mkdir -p "$FIXTURES_DIR"
@@ -34,10 +46,19 @@ ensure_tools() {
     cmd="${pair%%:*}"; pkg="${pair#*:}"
     command -v "$cmd" >/dev/null || missing+=("$pkg")
   done
+  [[ -x "$CRANE" ]] || timed "crane $CRANE_VERSION (go install)" install_crane
   ((${#missing[@]} == 0)) && return 0
   # Another stack script may be running apt already: wait for it instead of failing on the lock.
   while pgrep -x apt-get >/dev/null || pgrep -x dpkg >/dev/null; do log "waiting for a running apt-get/dpkg"; sleep 3; done
   apt_install "${missing[@]}"
+}
+
+install_crane() {
+  command -v go >/dev/null || die "go is required to build crane (container fixture registry)"
+  mkdir -p "$CRANE_HOME/bin" "$PM_CACHE/go"
+  env GOBIN="$CRANE_HOME/bin" GOMODCACHE="$PM_CACHE/go/mod" GOCACHE="$PM_CACHE/go/build" GOFLAGS=-mod=mod \
+    go install "github.com/google/go-containerregistry/cmd/crane@$CRANE_VERSION" >"$PM_LOGS/crane-install.log" 2>&1 \
+    || { tail -20 "$PM_LOGS/crane-install.log"; die "go install crane failed (log: $PM_LOGS/crane-install.log)"; }
 }
 
 # Hash of everything that shapes the output: sources, this script, the port baked into URLs.
@@ -45,7 +66,8 @@ source_hash() {
   {
     (cd "$FIXTURES_SRC" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
     sha256sum < "${BASH_SOURCE[0]}"
-    echo "port=$FIXTURES_HTTP_PORT"
+    sha256sum < "$DEV_DIR/fixtures-pypi.py"
+    echo "port=$FIXTURES_HTTP_PORT registry=$FIXTURES_REGISTRY_PORT"
   } | sha256sum | cut -c1-16
 }
 
@@ -85,6 +107,15 @@ build_debs() { # SRC_DIR OUT_DIR
   rm -rf "$tmp"
 }
 
+build_layers() { # SRC_DIR OUT_DIR: one reproducible layer tarball per level (base.tar, next.tar)
+  local src="$1" out="$2" level
+  mkdir -p "$out"
+  for level in base next; do
+    tar --sort=name --mtime="@$FIXTURES_EPOCH" --owner=0 --group=0 --numeric-owner --mode=a+rX,go-w \
+      -C "$src/$level" -cf "$out/$level.tar" .
+  done
+}
+
 build_packages() {
   local tmp="$FIXTURES_DIR/pkgs.tmp"
   rm -rf "$tmp"
@@ -92,6 +123,7 @@ build_packages() {
   build_rpms "$FIXTURES_SRC/rpm-next" "$tmp/rpm-next"
   build_debs "$FIXTURES_SRC/deb" "$tmp/deb"
   build_debs "$FIXTURES_SRC/deb-next" "$tmp/deb-next"
+  build_layers "$FIXTURES_SRC/container" "$tmp/container"
   rm -rf "$FIXTURES_DIR/pkgs"; mv "$tmp" "$FIXTURES_DIR/pkgs"
 }
 
@@ -156,6 +188,11 @@ publish_deb_flat() { # DIR LEVEL: flat repo, deb http://host/deb-flat/ ./ (pulp_
     . > ../Release.flat.tmp && mv ../Release.flat.tmp Release)
 }
 
+publish_python() { # DIR LEVEL: PyPI-compatible tree, remote url http://host/python/
+  "$FIXTURES_PYTHON" "$DEV_DIR/fixtures-pypi.py" "$FIXTURES_SRC/python/packages.json" "$2" "$1/python" "$FIXTURES_URL/python" \
+    || die "building the python fixture upstream failed"
+}
+
 publish_files() { # DIR LEVEL
   mkdir -p "$1/file" "$1/iso"
   cp -r "$FIXTURES_SRC/file/." "$1/file/"
@@ -173,6 +210,7 @@ publish() {
   publish_deb "$gen" "$level"
   publish_deb_flat "$gen" "$level"
   publish_files "$gen" "$level"
+  publish_python "$gen" "$level"
   # The server doubles as an HTTP forward proxy for remotes with proxy=$FIXTURES_URL: a proxied
   # request arrives as "GET http://127.0.0.1:PORT/x", which http.server maps to
   # <www>/http:/127.0.0.1:PORT/x, so these links point back at the root (and the log shows
@@ -240,19 +278,46 @@ cmd_build() {
 
 probe() { curl -fsS -o /dev/null --max-time 5 "$FIXTURES_URL/$1" 2>/dev/null; }
 
+# push_images LEVEL: pm/hello:1.0 (one layer), plus 1.1 (a second layer) at level next;
+# latest follows the newest. Same layers and config every time, so the digests are stable.
+push_images() {
+  local level="$1" layers="$FIXTURES_DIR/pkgs/container" ref="$FIXTURES_REGISTRY/$FIXTURES_IMAGE"
+  "$CRANE" append --insecure --oci-empty-base -f "$layers/base.tar" -t "$ref:1.0" >/dev/null 2>>"$PM_LOGS/fixtures-registry.log" \
+    || die "crane could not push $ref:1.0 (log: $PM_LOGS/fixtures-registry.log)"
+  if [[ "$level" == next ]]; then
+    "$CRANE" append --insecure -b "$ref:1.0" -f "$layers/next.tar" -t "$ref:1.1" >/dev/null 2>>"$PM_LOGS/fixtures-registry.log" \
+      || die "crane could not push $ref:1.1 (log: $PM_LOGS/fixtures-registry.log)"
+    "$CRANE" tag --insecure "$ref:1.1" latest 2>>"$PM_LOGS/fixtures-registry.log"
+  else
+    "$CRANE" delete --insecure "$ref:1.1" 2>/dev/null || true
+    "$CRANE" tag --insecure "$ref:1.0" latest 2>>"$PM_LOGS/fixtures-registry.log"
+  fi
+  log "fixtures: pushed $ref ($("$CRANE" ls --insecure "$ref" | tr '\n' ' '))"
+}
+
+start_registry() {
+  if ! pid_alive fixtures-registry && port_open "$FIXTURES_REGISTRY_PORT"; then
+    die "$FIXTURES_REGISTRY is taken by a process not started by dev/fixtures.sh"
+  fi
+  mkdir -p "$FIXTURES_DIR/registry-blobs"
+  start_bg fixtures-registry "$CRANE" registry serve --address "$FIXTURES_REGISTRY" --disk "$FIXTURES_DIR/registry-blobs"
+  wait_http "http://$FIXTURES_REGISTRY/v2/" fixtures-registry 30
+  push_images "$(current_level)"
+}
+
 cmd_start() {
   cmd_build
   release_lock
   if ! pid_alive fixtures-http && port_open "$FIXTURES_HTTP_PORT"; then
     die "127.0.0.1:$FIXTURES_HTTP_PORT is taken by a process not started by dev/fixtures.sh"
   fi
-  start_bg fixtures-http "$FIXTURES_PYTHON" -m http.server "$FIXTURES_HTTP_PORT" \
-    --bind "$PM_HOST" --directory "$FIXTURES_WWW"
+  start_bg fixtures-http "$FIXTURES_PYTHON" "$DEV_DIR/fixtures-http.py" "$FIXTURES_HTTP_PORT" "$PM_HOST" "$FIXTURES_WWW"
   wait_http "$FIXTURES_URL/fixtures.json" fixtures-http 30
-  log "fixtures served at $FIXTURES_URL/{rpm,deb,deb-flat,file,iso}/ (repo config: $FIXTURES_REPO_CONFIG_GIT)"
+  start_registry
+  log "fixtures served at $FIXTURES_URL/{rpm,deb,deb-flat,file,iso,python}/ and registry $FIXTURES_REGISTRY/$FIXTURES_IMAGE (repo config: $FIXTURES_REPO_CONFIG_GIT)"
 }
 
-cmd_stop() { stop_bg fixtures-http; }
+cmd_stop() { stop_bg fixtures-http; stop_bg fixtures-registry; }
 
 cmd_status() {
   local ok=0 p
@@ -260,6 +325,13 @@ cmd_status() {
   else echo "fixtures-http: not running"; ok=1; fi
   for p in "${FIXTURES_PROBES[@]}"; do
     if probe "$p"; then echo "  ok   $FIXTURES_URL/$p"; else echo "  FAIL $FIXTURES_URL/$p"; ok=1; fi
+  done
+  if pid_alive fixtures-registry; then echo "fixtures-registry: running (pid $(cat "$PM_RUN/fixtures-registry.pid")) at http://$FIXTURES_REGISTRY/v2/"
+  else echo "fixtures-registry: not running"; ok=1; fi
+  local tag; for tag in 1.0 latest; do
+    if [[ -x "$CRANE" ]] && "$CRANE" digest --insecure "$FIXTURES_REGISTRY/$FIXTURES_IMAGE:$tag" >/dev/null 2>&1; then
+      echo "  ok   $FIXTURES_REGISTRY/$FIXTURES_IMAGE:$tag"
+    else echo "  FAIL $FIXTURES_REGISTRY/$FIXTURES_IMAGE:$tag"; ok=1; fi
   done
   echo "level: $(current_level)  stamp: $(cat "$FIXTURES_DIR/stamp" 2>/dev/null || echo none)  repo config: $FIXTURES_REPO_CONFIG_GIT"
   return $ok
@@ -269,6 +341,7 @@ cmd_set_level() { # LEVEL
   cmd_build
   with_lock
   publish "$1"
+  if pid_alive fixtures-registry; then push_images "$1"; fi
 }
 
 case "${1:-}" in
