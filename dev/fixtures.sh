@@ -241,8 +241,8 @@ build_repo_config() {
   fi
   rm -rf "$work/repo_config"; mkdir -p "$work/repo_config"
   cp -r "$FIXTURES_SRC/repo-config/." "$work/repo_config/"
-  # Sources say :18800 (stack.env); follow the port if it ever changes.
-  find "$work/repo_config" -name '*.json' -exec sed -i "s/:18800\\b/:$FIXTURES_HTTP_PORT/g" {} +
+  # Sources say :18800 / :18801 (stack.env); follow the ports if they ever change.
+  find "$work/repo_config" -name '*.json' -exec sed -i -e "s/:18800\\b/:$FIXTURES_HTTP_PORT/g" -e "s/:18801\\b/:$FIXTURES_REGISTRY_PORT/g" {} +
   "${git[@]}" -C "$work" add -A
   if ! git -C "$work" rev-parse -q --verify HEAD >/dev/null || ! git -C "$work" diff --cached --quiet; then
     "${git[@]}" -C "$work" commit -q -m "repo config fixtures from dev/fixtures/repo-config ($(source_hash))"
