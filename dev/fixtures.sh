@@ -296,6 +296,7 @@ push_images() {
 }
 
 start_registry() {
+  [[ -x "$CRANE" ]] || timed "crane $CRANE_VERSION (go install)" install_crane
   if ! pid_alive fixtures-registry && port_open "$FIXTURES_REGISTRY_PORT"; then
     die "$FIXTURES_REGISTRY is taken by a process not started by dev/fixtures.sh"
   fi

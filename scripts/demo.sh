@@ -108,6 +108,18 @@ check "Temporal Web UI" "http://127.0.0.1:$TEMPORAL_UI_PORT/"
 check "exporter metrics" "http://127.0.0.1:$PM_METRICS_PORT/metrics"
 check "worker SDK metrics" "http://127.0.0.1:$PM_WORKER_METRICS_PORT/metrics"
 check "secondary serves synced content" "http://$SECONDARY/pulp/content/files/ext-fixture-file/hello.txt"
+# python and container repos (dev/fixtures/repo-config/remote/fixture-{python,container}.json): the
+# secondary's PyPI simple API (pip installs from it) and its OCI registry serve what the primary synced.
+check "secondary PyPI simple API (python)" "http://$SECONDARY/pypi/python/ext-fixture-python/simple/pm-hello/"
+rm -rf "$DEMO_DIR/pip"
+if python3 -m pip download -q --no-deps --no-cache-dir --disable-pip-version-check -d "$DEMO_DIR/pip" \
+    --index-url "http://$SECONDARY/pypi/python/ext-fixture-python/simple/" pm-hello >/dev/null 2>&1; then
+  echo "  ok   pip download pm-hello from the secondary: $(ls "$DEMO_DIR/pip" | tr '\n' ' ')"
+else echo "  FAIL pip download pm-hello --index-url http://$SECONDARY/pypi/python/ext-fixture-python/simple/"; bad=1; fi
+manifest="http://$SECONDARY/v2/containers/ext-fixture-container/manifests/latest"
+if curl -fsS -o /dev/null --max-time 10 -H 'Accept: application/vnd.oci.image.manifest.v1+json' "$manifest"; then
+  echo "  ok   secondary OCI registry (container): $manifest"
+else echo "  FAIL secondary OCI registry (container): $manifest"; bad=1; fi
 ((bad == 0)) || die "some demo URLs do not answer"
 
 step "screenshots of the Temporal Web UI (docs/)"
@@ -127,5 +139,7 @@ Worker, API and exporter are running (logs: $PM_LOGS/pm-worker.log, $PM_LOGS/pm-
   Temporal Web UI:       http://127.0.0.1:$TEMPORAL_UI_PORT
   Metrics:               http://127.0.0.1:$PM_METRICS_PORT/metrics (worker: :$PM_WORKER_METRICS_PORT/metrics)
   Primary content:       http://$PRIMARY/pulp/content/
+  Secondary PyPI:        pip download --index-url http://$SECONDARY/pypi/python/ext-fixture-python/simple/ pm-hello
+  Secondary registry:    http://$SECONDARY/v2/containers/ext-fixture-container/tags/list
   Stop everything:       make stack-down
 MSG
