@@ -3,7 +3,8 @@ import type { Database } from '../db/client.js';
 import type { TaskError } from '../db/schema.js';
 import { closeOrphanedTask, finishTask, linkTaskToServerRepo, upsertStage } from '../db/taskRecords.js';
 import { repoSyncTaskStart } from '../domain/repoSyncTask.js';
-import type { SyncOptions } from '../pulp/repoEndpoints.js';
+import type { RepoType } from '../pulp/hrefs.js';
+import type { SyncOptions } from '../pulp/syncOptions.js';
 import type { createServerRepoActivities } from './db/serverRepoActivities.js';
 import { classifySqlError } from './db/sqlFailures.js';
 import type { createTaskActivities, StartTaskInput } from './db/taskActivities.js';
@@ -21,6 +22,11 @@ export interface RepoSyncPipelineInput {
 }
 
 export type RepoSyncOutcome = 'published' | 'unchanged';
+
+/** Types Pulp serves through a publication; the others' distributions serve a repository version. */
+function publishes(repoType: RepoType): boolean {
+  return repoType !== 'container';
+}
 
 /** Stage positions and names of a repo sync's Task (the API shows them). */
 export const REPO_SYNC_STAGES = {
@@ -93,16 +99,41 @@ export function createRepoSyncPipeline(deps: PipelineDeps) {
           pulp_task: sync.taskHref,
           new_version: sync.createdVersionHref,
           adopted_running_sync: sync.adopted,
+          sync_options: sync.sentOptions ?? {},
+          ...(sync.ignoredOptions?.length
+            ? {
+                sync_options_ignored: sync.ignoredOptions,
+                sync_options_ignored_reason: `not taken by ${repoType} syncs`,
+              }
+            : {}),
         });
         steps.remember('syncResult', sync);
       }
       let version = sync.createdVersionHref ?? sync.latestVersionHref;
-      if (repoType === 'container' || version === null) return finish('unchanged');
-      if (!sync.createdVersionHref) {
+      if (version === null) return finish('unchanged');
+      if (!publishes(repoType)) {
+        // Pulp serves a container repository's latest version through its distribution: the new
+        // version is live once the sync completes, as in the original.
+        await stage('publish', {
+          state: 'skipped',
+          reason: `${repoType} repositories are served without a publication`,
+        });
+        return finish(sync.createdVersionHref ? 'published' : 'unchanged');
+      }
+      if (!sync.createdVersionHref || sync.syncPublishes) {
         const latest = version;
         const published = await steps.withHeartbeat(() =>
           deps.steps.versionHasPublication({ server: input.server, repoType, versionHref: latest }),
         );
+        if (published && sync.syncPublishes && sync.createdVersionHref) {
+          // rpm mirror_complete published the upstream's own metadata: a publication of ours (or
+          // a banned-package removal) would replace it, and the original skipped both likewise.
+          await stage('publish', {
+            state: 'skipped',
+            reason: 'the sync published this version (mirror_complete)',
+          });
+          return finish('published');
+        }
         if (published) return finish('unchanged');
       }
 

@@ -1,10 +1,28 @@
 import { z } from 'zod';
+import type { SyncOptionValue } from '../pulp/syncOptions.js';
 import { cronField, maxRuntimeField, regexField, serverNameField } from './fields.js';
 
 /**
  * pulp_config.yml, in the original system's format: pulp_servers, credentials, repo_groups.
  * Additions are optional keys only, so every file the original accepted is accepted here.
  */
+
+const syncOptionValue: z.ZodType<SyncOptionValue> = z.lazy(() =>
+  z.union([
+    z.string(),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(syncOptionValue),
+    z.record(z.string(), syncOptionValue),
+  ]),
+);
+
+/**
+ * Sent to the sync endpoint of every repository of the group as given (see pulp/syncOptions.ts):
+ * any JSON value, since Pulp takes lists (rpm `skip_types`) and validates the values itself.
+ */
+export const syncOptionsSchema = z.record(z.string(), syncOptionValue);
 
 const repoGroupLinkSchema = z
   .strictObject({
@@ -16,7 +34,7 @@ const repoGroupLinkSchema = z
     pulp_master: z.string().optional(),
     // deb secondaries either keep the primary's signed Release files (verbatim) or re-sign.
     deb_publish_mode: z.enum(['resign', 'verbatim']).optional(),
-    sync_options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    sync_options: syncOptionsSchema.optional(),
   })
   .superRefine((link, ctx) => {
     if (link.max_concurrent_syncs !== undefined && link.max_concurrent_sync !== undefined) {

@@ -51,6 +51,13 @@ export interface RepoConfigRemote {
   components?: string | null;
   architectures?: string | null;
   ignore_missing_package_indices?: boolean;
+  /** container only */
+  upstream_name?: string;
+  include_tags?: string[] | null;
+  exclude_tags?: string[] | null;
+  /** python only */
+  includes?: string[];
+  excludes?: string[];
 }
 
 /** One repository to create or update, derived from one file. Holds no secret values. */
@@ -58,7 +65,7 @@ export interface RepoConfigEntry {
   /** The file it came from, relative to the repo config (e.g. `repo_config/remote/centos.json`). */
   file: string;
   name: string;
-  repoType: 'rpm' | 'deb' | 'file';
+  repoType: 'rpm' | 'deb' | 'file' | 'python' | 'container';
   description: string;
   basePath: string;
   remote?: RepoConfigRemote;
@@ -189,6 +196,16 @@ export function repoConfigEntry(
     // `true` in the file is honoured as well (the original ignored the key).
     remote.ignore_missing_package_indices =
       file.components != null || file.ignore_missing_package_indices === true;
+  }
+  if (repoType === 'container') {
+    remote.upstream_name = file.upstream_name;
+    remote.include_tags = file.include_tags ?? null;
+    remote.exclude_tags = file.exclude_tags ?? null;
+  }
+  if (repoType === 'python') {
+    // Pulp's defaults are empty lists: every project of the index.
+    remote.includes = file.includes ?? [];
+    remote.excludes = file.excludes ?? [];
   }
   entry.remote = remote;
   entry.secrets = file.vault_load_secrets ?? [];

@@ -43,13 +43,16 @@ const debWords = z
   ])
   .transform((v) => (Array.isArray(v) ? v.join(' ') : v));
 
+/** Pulp's list fields of a container or python remote: a list of non-empty strings. */
+const tagList = z.array(z.string().trim().min(1, 'must not be empty'));
+
 const repoConfigFields = {
   name: z
     .string()
     .min(1)
     .regex(/^[^\s/]+$/, 'must not contain whitespace or "/"'),
   // `iso` is the original's name for file repositories.
-  content_repo_type: z.enum(['rpm', 'deb', 'file', 'iso']),
+  content_repo_type: z.enum(['rpm', 'deb', 'file', 'iso', 'python', 'container']),
   description: z.string(),
   owner: z.string(),
   base_url: z
@@ -64,6 +67,14 @@ const repoConfigFields = {
   architectures: debWords.nullish(),
   ignore_missing_package_indices: z.boolean().optional(),
   vault_load_secrets: z.array(vaultSecretRefSchema).optional(),
+  // container only: the image's name on the registry at `url` (Pulp requires it on a container
+  // remote; the original had no key for it) and which of its tags to mirror.
+  upstream_name: z.string().trim().min(1, 'must not be empty').optional(),
+  include_tags: tagList.optional(),
+  exclude_tags: tagList.optional(),
+  // python only: which projects of the index at `url` to mirror (requirement specifiers).
+  includes: tagList.optional(),
+  excludes: tagList.optional(),
 };
 
 /** global.json only: the prefix of repositories without a url in its folder (`pulp.package_prefix`). */
@@ -72,7 +83,15 @@ const globalOnlyFields = {
 };
 
 /** One repository's file after its folder's global.json has been merged in. */
-export const repoConfigFileSchema = z.object(repoConfigFields);
+export const repoConfigFileSchema = z.object(repoConfigFields).superRefine((file, ctx) => {
+  if (file.content_repo_type === 'container' && file.url !== undefined && file.upstream_name === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['upstream_name'],
+      message: 'required for a container repository with a url: the image name on that registry',
+    });
+  }
+});
 export type RepoConfigFile = z.infer<typeof repoConfigFileSchema>;
 
 /** global.json: merged into every file of its folder; a repository's own name is never global. */

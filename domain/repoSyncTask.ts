@@ -1,11 +1,12 @@
 import type { StartTaskInput } from '../activities/db/taskActivities.js';
+import type { SyncOptions } from '../pulp/syncOptions.js';
 
 /** What identifies one repo's sync: the workflow's input, as the pipeline activity gets it too. */
 export interface RepoSyncTaskSubject {
   server: string;
   repoName: string;
   parentTaskId?: number;
-  syncOptions?: Record<string, string | number | boolean>;
+  syncOptions?: SyncOptions;
   debPublishMode: 'resign' | 'verbatim';
 }
 

@@ -23,11 +23,18 @@ export interface RemoteSpec {
   components?: string | null;
   architectures?: string | null;
   ignore_missing_package_indices?: boolean;
+  /** container only: the image's name on the registry at `url`, and which tags to mirror. */
+  upstream_name?: string;
+  include_tags?: string[] | null;
+  exclude_tags?: string[] | null;
+  /** python only: which projects of the index at `url` to mirror (requirement specifiers). */
+  includes?: string[];
+  excludes?: string[];
 }
 
 export interface RepositorySpec {
   name: string;
-  repoType: 'rpm' | 'deb' | 'file';
+  repoType: 'rpm' | 'deb' | 'file' | 'python' | 'container';
   description?: string | null;
   /** Absent for internal repositories (content is uploaded, not synced). */
   remote?: RemoteSpec;
@@ -64,6 +71,8 @@ const WRITE_ONLY_REMOTE_FIELDS = new Set([
 function sameValue(current: unknown, wanted: unknown): boolean {
   // Pulp may add or drop a trailing newline of PEM fields.
   if (typeof current === 'string' && typeof wanted === 'string') return current.trim() === wanted.trim();
+  // List fields (python includes, container include_tags): Pulp keeps them in the order given.
+  if (Array.isArray(wanted)) return JSON.stringify(current ?? []) === JSON.stringify(wanted);
   return (current ?? null) === (wanted ?? null);
 }
 
@@ -89,11 +98,13 @@ function repositoryDiffers(
   return !sameValue(current.description, wanted.description) || (current.remote ?? null) !== wanted.remote;
 }
 
-type GenericRemoteBody = Omit<
-  RemoteSpec,
-  'distributions' | 'components' | 'architectures' | 'ignore_missing_package_indices'
->;
-type DebRemoteBody = RemoteSpec & { distributions: string };
+type DebOnly = 'distributions' | 'components' | 'architectures' | 'ignore_missing_package_indices';
+type ContainerOnly = 'upstream_name' | 'include_tags' | 'exclude_tags';
+type PythonOnly = 'includes' | 'excludes';
+type GenericRemoteBody = Omit<RemoteSpec, DebOnly | ContainerOnly | PythonOnly>;
+type DebRemoteBody = Omit<RemoteSpec, ContainerOnly | PythonOnly> & { distributions: string };
+type ContainerRemoteBody = Omit<RemoteSpec, DebOnly | PythonOnly> & { upstream_name: string };
+type PythonRemoteBody = Omit<RemoteSpec, DebOnly | ContainerOnly>;
 interface RepositoryBody {
   name: string;
   description: string | null;
@@ -129,15 +140,30 @@ interface TypeEndpoints<RemoteBody> {
   patchDistribution(href: string, body: DistributionBody): Promise<unknown>;
 }
 
-function genericRemote(remote: RemoteSpec): GenericRemoteBody {
+/** The remote without the fields of the other types (Pulp refuses fields its type lacks). */
+function withoutTypeFields(remote: RemoteSpec): GenericRemoteBody {
   const {
     distributions: _d,
     components: _c,
     architectures: _a,
     ignore_missing_package_indices: _i,
+    upstream_name: _u,
+    include_tags: _it,
+    exclude_tags: _et,
+    includes: _in,
+    excludes: _ex,
     ...rest
   } = remote;
   return rest;
+}
+const genericRemote = withoutTypeFields;
+
+export class RemoteSpecError extends Error {
+  readonly code = 'REMOTE_SPEC_INVALID';
+  constructor(message: string) {
+    super(message);
+    this.name = 'RemoteSpecError';
+  }
 }
 
 const byName = (name: string) => ({ params: { query: { name } } });
@@ -177,7 +203,16 @@ function rpmEndpoints(client: PulpClient): TypeEndpoints<GenericRemoteBody> {
 
 function debEndpoints(client: PulpClient): TypeEndpoints<DebRemoteBody> {
   return {
-    remoteBody: (remote) => ({ ...remote, distributions: remote.distributions ?? 'stable' }),
+    remoteBody: (remote) => {
+      const { distributions, components, architectures, ignore_missing_package_indices } = remote;
+      return {
+        ...withoutTypeFields(remote),
+        distributions: distributions ?? 'stable',
+        ...(components !== undefined ? { components } : {}),
+        ...(architectures !== undefined ? { architectures } : {}),
+        ...(ignore_missing_package_indices !== undefined ? { ignore_missing_package_indices } : {}),
+      };
+    },
     findRemote: async (name) =>
       first(await unwrap(client.GET('/pulp/api/v3/remotes/deb/apt/', byName(name)))),
     createRemote: (body) => unwrap(client.POST('/pulp/api/v3/remotes/deb/apt/', { body })),
@@ -241,6 +276,99 @@ function fileEndpoints(client: PulpClient): TypeEndpoints<GenericRemoteBody> {
   };
 }
 
+function pythonEndpoints(client: PulpClient): TypeEndpoints<PythonRemoteBody> {
+  return {
+    remoteBody: (remote) => {
+      const { includes, excludes } = remote;
+      return {
+        ...withoutTypeFields(remote),
+        ...(includes !== undefined ? { includes } : {}),
+        ...(excludes !== undefined ? { excludes } : {}),
+      };
+    },
+    findRemote: async (name) =>
+      first(await unwrap(client.GET('/pulp/api/v3/remotes/python/python/', byName(name)))),
+    createRemote: (body) => unwrap(client.POST('/pulp/api/v3/remotes/python/python/', { body })),
+    patchRemote: (href, body) =>
+      unwrap(
+        client.PATCH('{python_python_remote_href}', {
+          params: { path: { python_python_remote_href: href } },
+          body,
+        }),
+      ),
+    findRepository: async (name) =>
+      first(await unwrap(client.GET('/pulp/api/v3/repositories/python/python/', byName(name)))),
+    createRepository: (body) => unwrap(client.POST('/pulp/api/v3/repositories/python/python/', { body })),
+    patchRepository: (href, body) =>
+      unwrap(
+        client.PATCH('{python_python_repository_href}', {
+          params: { path: { python_python_repository_href: href } },
+          body,
+        }),
+      ),
+    findDistribution: async (name) =>
+      first(await unwrap(client.GET('/pulp/api/v3/distributions/python/pypi/', byName(name)))),
+    createDistribution: (body) => unwrap(client.POST('/pulp/api/v3/distributions/python/pypi/', { body })),
+    patchDistribution: (href, body) =>
+      unwrap(
+        client.PATCH('{python_python_distribution_href}', {
+          params: { path: { python_python_distribution_href: href } },
+          body,
+        }),
+      ),
+  };
+}
+
+function containerEndpoints(client: PulpClient): TypeEndpoints<ContainerRemoteBody> {
+  return {
+    remoteBody: (remote) => {
+      if (!remote.upstream_name) {
+        throw new RemoteSpecError(`a container remote needs upstream_name (the image name at ${remote.url})`);
+      }
+      const { upstream_name, include_tags, exclude_tags } = remote;
+      return {
+        ...withoutTypeFields(remote),
+        upstream_name,
+        ...(include_tags !== undefined ? { include_tags } : {}),
+        ...(exclude_tags !== undefined ? { exclude_tags } : {}),
+      };
+    },
+    findRemote: async (name) =>
+      first(await unwrap(client.GET('/pulp/api/v3/remotes/container/container/', byName(name)))),
+    createRemote: (body) => unwrap(client.POST('/pulp/api/v3/remotes/container/container/', { body })),
+    patchRemote: (href, body) =>
+      unwrap(
+        client.PATCH('{container_container_remote_href}', {
+          params: { path: { container_container_remote_href: href } },
+          body,
+        }),
+      ),
+    findRepository: async (name) =>
+      first(await unwrap(client.GET('/pulp/api/v3/repositories/container/container/', byName(name)))),
+    createRepository: (body) =>
+      unwrap(client.POST('/pulp/api/v3/repositories/container/container/', { body })),
+    patchRepository: (href, body) =>
+      unwrap(
+        client.PATCH('{container_container_repository_href}', {
+          params: { path: { container_container_repository_href: href } },
+          body,
+        }),
+      ),
+    findDistribution: async (name) =>
+      first(await unwrap(client.GET('/pulp/api/v3/distributions/container/container/', byName(name)))),
+    // A container distribution serves its repository's latest version: it must follow it.
+    createDistribution: (body) =>
+      unwrap(client.POST('/pulp/api/v3/distributions/container/container/', { body })),
+    patchDistribution: (href, body) =>
+      unwrap(
+        client.PATCH('{container_container_distribution_href}', {
+          params: { path: { container_container_distribution_href: href } },
+          body,
+        }),
+      ),
+  };
+}
+
 /**
  * Creates or updates the remote, the repository and the distribution of one repository so
  * that Pulp matches the spec. Idempotent: only what differs is PATCHed, so running it again
@@ -254,6 +382,10 @@ export async function ensureRepository(client: PulpClient, spec: RepositorySpec)
       return ensureWith(client, debEndpoints(client), spec);
     case 'file':
       return ensureWith(client, fileEndpoints(client), spec);
+    case 'python':
+      return ensureWith(client, pythonEndpoints(client), spec);
+    case 'container':
+      return ensureWith(client, containerEndpoints(client), spec);
     default:
       throw new UnsupportedRepoTypeError(
         String((spec as { repoType: string }).repoType),

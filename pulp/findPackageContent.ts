@@ -22,7 +22,8 @@ export class PackageSearchError extends Error {
 
 /**
  * Package content of a repository version by name / version / sha256 (at least one: versions
- * hold tens of thousands of packages). deb packages are named by `package`, rpm by `name`.
+ * hold tens of thousands of packages). deb packages are named by `package`, rpm and python by
+ * `name`, files by their relative path; container images by tag (name) or manifest digest (sha256).
  */
 export async function findPackageContent(
   client: PulpClient,
@@ -68,6 +69,40 @@ export async function findPackageContent(
         'relative_path',
         'sha256',
       ]);
+    case 'python':
+      return list('/pulp/api/v3/content/python/packages/', name ? { name } : {}, [
+        'pulp_href',
+        'name',
+        'version',
+        'sha256',
+        'filename',
+      ]);
+    case 'container': {
+      // An image is found by its tag (name) or its manifest digest (sha256); it has no version.
+      if (name) {
+        return list('/pulp/api/v3/content/container/tags/', { name }, [
+          'pulp_href',
+          'name',
+          'tagged_manifest',
+        ]);
+      }
+      if (!sha256) return [];
+      return listAll<PackageContent>(
+        (q) =>
+          unwrap(
+            client.GET('/pulp/api/v3/content/container/manifests/', {
+              params: {
+                query: {
+                  ...q,
+                  repository_version: versionHref,
+                  digest: `sha256:${sha256.replace(/^sha256:/, '')}`,
+                  fields: ['pulp_href', 'digest', 'media_type'],
+                } as never,
+              },
+            }),
+          ) as Promise<PulpPage<PackageContent>>,
+      );
+    }
     default:
       throw new UnsupportedRepoTypeError(repoType, 'package search');
   }
@@ -76,4 +111,6 @@ export async function findPackageContent(
 type ContentPath =
   | '/pulp/api/v3/content/rpm/packages/'
   | '/pulp/api/v3/content/deb/packages/'
-  | '/pulp/api/v3/content/file/files/';
+  | '/pulp/api/v3/content/file/files/'
+  | '/pulp/api/v3/content/python/packages/'
+  | '/pulp/api/v3/content/container/tags/';

@@ -1,10 +1,28 @@
 /**
  * Reading a primary's published content the way a secondary's remote will: through the
- * primary's content app (http(s)://<primary>/pulp/content/<base_path>/).
+ * primary's content app (http(s)://<primary>/pulp/content/<base_path>/), its PyPI API or its
+ * registry.
  */
 
 export function contentUrl(primary: string, basePath: string, https: boolean): string {
   return `${https ? 'https' : 'http'}://${primary}/pulp/content/${basePath.replace(/^\/+|\/+$/g, '')}/`;
+}
+
+/**
+ * A python repository as its primary serves it to pip and to a secondary's python remote: the
+ * primary's PyPI API (simple and JSON) at /pypi/<base_path>/, which serves the repository's
+ * latest version whether or not it was published.
+ */
+export function pypiUrl(primary: string, basePath: string, https: boolean): string {
+  return `${https ? 'https' : 'http'}://${primary}/pypi/${basePath.replace(/^\/+|\/+$/g, '')}/`;
+}
+
+/**
+ * The primary's OCI registry (/v2/ on the API origin): a secondary's container remote points at
+ * it, with the primary distribution's base path as the upstream_name.
+ */
+export function registryUrl(primary: string, https: boolean): string {
+  return `${https ? 'https' : 'http'}://${primary}`;
 }
 
 async function fetchText(url: string): Promise<string | undefined> {

@@ -1,14 +1,13 @@
 import { compilePythonRegex, pythonRegexForPostgres } from '../config/pythonRegex.js';
-import { type PulpClient, unwrap } from './client.js';
+import { type PulpClient, type PulpSchemas, unwrap } from './client.js';
 import type { RepoType } from './hrefs.js';
 import { listAll } from './listAll.js';
+import { buildSyncBody, type SyncOptions } from './syncOptions.js';
 
 /**
  * The per-type calls of the sync pipeline. Each repo type has its own endpoints in Pulp's
  * schema; this is the one place that switches on the type, so the rest stays generic.
  */
-
-export type SyncOptions = Record<string, string | number | boolean>;
 
 export class UnsupportedRepoTypeError extends Error {
   readonly code = 'UNSUPPORTED_REPO_TYPE';
@@ -21,7 +20,10 @@ export class UnsupportedRepoTypeError extends Error {
   }
 }
 
-/** Starts a sync of the repository from the remote; returns the Pulp task href. */
+/**
+ * Starts a sync of the repository from the remote; returns the Pulp task href. The body is
+ * built from the group's sync_options by buildSyncBody (the keys this type takes, as given).
+ */
 export async function startSync(
   client: PulpClient,
   repoType: RepoType,
@@ -29,53 +31,58 @@ export async function startSync(
   remoteHref: string,
   options: SyncOptions = {},
 ): Promise<string> {
+  const { body } = buildSyncBody(repoType, remoteHref, options);
+  // Pulp validates the values (this is where a refused key fails the repository, with its
+  // message): the generated types check the keys, in syncOptions.ts.
   switch (repoType) {
-    case 'rpm': {
-      // rpm takes sync_policy; `mirror` is deprecated there.
-      const policy = options.sync_policy;
-      const body = {
-        remote: remoteHref,
-        sync_policy:
-          policy === 'mirror_complete' || policy === 'mirror_content_only' || policy === 'additive'
-            ? policy
-            : 'additive',
-        ...(typeof options.optimize === 'boolean' ? { optimize: options.optimize } : {}),
-      } as const;
-      const r = await unwrap(
-        client.POST('{rpm_rpm_repository_href}sync/', {
-          params: { path: { rpm_rpm_repository_href: repoHref } },
-          body,
-        }),
-      );
-      return r.task;
-    }
-    case 'deb': {
-      const body = { remote: remoteHref, mirror: options.mirror === true, ...optimize(options) };
-      const r = await unwrap(
-        client.POST('{deb_apt_repository_href}sync/', {
-          params: { path: { deb_apt_repository_href: repoHref } },
-          body,
-        }),
-      );
-      return r.task;
-    }
-    case 'file': {
-      const body = { remote: remoteHref, mirror: options.mirror === true, ...optimize(options) };
-      const r = await unwrap(
-        client.POST('{file_file_repository_href}sync/', {
-          params: { path: { file_file_repository_href: repoHref } },
-          body,
-        }),
-      );
-      return r.task;
-    }
+    case 'rpm':
+      return (
+        await unwrap(
+          client.POST('{rpm_rpm_repository_href}sync/', {
+            params: { path: { rpm_rpm_repository_href: repoHref } },
+            body: body as PulpSchemas['RpmRepositorySyncURL'],
+          }),
+        )
+      ).task;
+    case 'deb':
+      return (
+        await unwrap(
+          client.POST('{deb_apt_repository_href}sync/', {
+            params: { path: { deb_apt_repository_href: repoHref } },
+            body: body as PulpSchemas['AptRepositorySyncURL'],
+          }),
+        )
+      ).task;
+    case 'file':
+      return (
+        await unwrap(
+          client.POST('{file_file_repository_href}sync/', {
+            params: { path: { file_file_repository_href: repoHref } },
+            body: body as PulpSchemas['FileRepositorySyncURL'],
+          }),
+        )
+      ).task;
+    case 'python':
+      return (
+        await unwrap(
+          client.POST('{python_python_repository_href}sync/', {
+            params: { path: { python_python_repository_href: repoHref } },
+            body: body as PulpSchemas['RepositorySyncURL'],
+          }),
+        )
+      ).task;
+    case 'container':
+      return (
+        await unwrap(
+          client.POST('{container_container_repository_href}sync/', {
+            params: { path: { container_container_repository_href: repoHref } },
+            body: body as PulpSchemas['ContainerRepositorySyncURL'],
+          }),
+        )
+      ).task;
     default:
       throw new UnsupportedRepoTypeError(repoType, 'sync');
   }
-}
-
-function optimize(options: SyncOptions) {
-  return typeof options.optimize === 'boolean' ? { optimize: options.optimize } : {};
 }
 
 export async function readRepository(client: PulpClient, repoHref: string) {
@@ -111,7 +118,12 @@ export async function versionHasPublication(
       return (
         (await unwrap(client.GET('/pulp/api/v3/publications/file/file/', { params: { query } }))).count > 0
       );
+    case 'python':
+      return (
+        (await unwrap(client.GET('/pulp/api/v3/publications/python/pypi/', { params: { query } }))).count > 0
+      );
     default:
+      // container: the distribution serves the repository version, there are no publications.
       return false;
   }
 }
@@ -201,6 +213,25 @@ export async function removeContent(
           }),
         )
       ).task;
+    case 'python':
+      return (
+        await unwrap(
+          client.POST('{python_python_repository_href}modify/', {
+            params: { path: { python_python_repository_href: repoHref } },
+            body,
+          }),
+        )
+      ).task;
+    case 'container':
+      // pulp_container has no modify/: remove/ takes content_units (a tag takes its manifests along).
+      return (
+        await unwrap(
+          client.POST('{container_container_repository_href}remove/', {
+            params: { path: { container_container_repository_href: repoHref } },
+            body: { content_units: contentHrefs },
+          }),
+        )
+      ).task;
     default:
       throw new UnsupportedRepoTypeError(repoType, 'content removal');
   }
@@ -261,47 +292,18 @@ export async function startPublish(
           }),
         )
       ).task;
+    case 'python':
+      return (
+        await unwrap(
+          client.POST('/pulp/api/v3/publications/python/pypi/', {
+            body: { repository_version: versionHref },
+          }),
+        )
+      ).task;
     default:
+      // container: Pulp serves a container repository version without a publication.
       throw new UnsupportedRepoTypeError(repoType, 'publish');
   }
-}
-
-/**
- * Points a distribution at a publication. Since pulpcore 3.90 the update answers 200 when done
- * at once or 202 with a task; returns the task href in the second case.
- */
-export async function pointDistributionAt(
-  client: PulpClient,
-  repoType: RepoType,
-  distributionHref: string,
-  publicationHref: string,
-): Promise<string | undefined> {
-  const body = { publication: publicationHref };
-  let res: { data?: unknown; response: Response };
-  switch (repoType) {
-    case 'rpm':
-      res = await client.PATCH('{rpm_rpm_distribution_href}', {
-        params: { path: { rpm_rpm_distribution_href: distributionHref } },
-        body,
-      });
-      break;
-    case 'deb':
-      res = await client.PATCH('{deb_apt_distribution_href}', {
-        params: { path: { deb_apt_distribution_href: distributionHref } },
-        body,
-      });
-      break;
-    case 'file':
-      res = await client.PATCH('{file_file_distribution_href}', {
-        params: { path: { file_file_distribution_href: distributionHref } },
-        body,
-      });
-      break;
-    default:
-      throw new UnsupportedRepoTypeError(repoType, 'distribution update');
-  }
-  const data = await unwrap(Promise.resolve(res as { data?: unknown; error?: unknown; response: Response }));
-  return (data as { task?: string } | undefined)?.task;
 }
 
 /** A deb remote whose distribution is "/" (or ends with "/") is a flat repository. */
@@ -351,6 +353,24 @@ export async function readVersionChanges(
         )
       ).content_summary;
       break;
+    case 'python':
+      summary = (
+        await unwrap(
+          client.GET('{python_python_repository_version_href}', {
+            params: { path: { python_python_repository_version_href: versionHref } },
+          }),
+        )
+      ).content_summary;
+      break;
+    case 'container':
+      summary = (
+        await unwrap(
+          client.GET('{container_container_repository_version_href}', {
+            params: { path: { container_container_repository_version_href: versionHref } },
+          }),
+        )
+      ).content_summary;
+      break;
     default:
       throw new UnsupportedRepoTypeError(repoType, 'version read');
   }
@@ -392,6 +412,22 @@ export async function startVersionDelete(
         await unwrap(
           client.DELETE('{file_file_repository_version_href}', {
             params: { path: { file_file_repository_version_href: versionHref } },
+          }),
+        )
+      ).task;
+    case 'python':
+      return (
+        await unwrap(
+          client.DELETE('{python_python_repository_version_href}', {
+            params: { path: { python_python_repository_version_href: versionHref } },
+          }),
+        )
+      ).task;
+    case 'container':
+      return (
+        await unwrap(
+          client.DELETE('{container_container_repository_version_href}', {
+            params: { path: { container_container_repository_version_href: versionHref } },
           }),
         )
       ).task;

@@ -11,7 +11,11 @@
 export const LISTED_NAMES = 100;
 
 export type DebPublishMode = 'resign' | 'verbatim';
-export type SyncOptionValue = string | number | boolean;
+
+/** Any JSON value a type's Pulp sync takes (pulp/syncOptions.ts); type-only, nothing is bundled. */
+import type { SyncOptionValue } from '../pulp/syncOptions.js';
+
+export type { SyncOptionValue };
 
 export interface RepoGroupSyncArgs extends TaskRef {
   /** Pulp server name (host[:port]) the repos live on. */

@@ -6,7 +6,7 @@ import {
   type RepositorySpec,
 } from '../../pulp/ensureRepository.js';
 import { readServerInventory } from '../../pulp/inventory.js';
-import { contentUrl, discoverDebLayout } from '../../pulp/primaryContent.js';
+import { contentUrl, discoverDebLayout, pypiUrl, registryUrl } from '../../pulp/primaryContent.js';
 import { rootCaReader } from '../../pulp/rootCa.js';
 import { withHeartbeatTicker } from '../heartbeat.js';
 import type { PulpServerClients } from './serverClients.js';
@@ -47,12 +47,8 @@ export function createRegistrationActivities(clients: PulpServerClients, setting
         const primary = await clients.forServer(input.sourceServer);
         const secondary = await clients.forServer(input.server);
         const matches = repoNameMatcher(input);
-        const entries = (await readServerInventory(primary)).filter(
-          (e) =>
-            matches(e.name) &&
-            e.basePath &&
-            (e.repoType === 'rpm' || e.repoType === 'deb' || e.repoType === 'file'),
-        );
+        // Every type the primary serves (all five): a repository without a distribution is not served.
+        const entries = (await readServerInventory(primary)).filter((e) => matches(e.name) && e.basePath);
         const result: RegisterFromPrimaryResult = { registered: 0, created: 0, failed: {} };
         for (const e of entries) {
           const base = contentUrl(input.sourceServer, e.basePath ?? '', settings.useHttpsForSync);
@@ -83,10 +79,35 @@ export function createRegistrationActivities(clients: PulpServerClients, setting
                   ...common,
                 },
               };
+            } else if (e.repoType === 'python') {
+              // The primary's PyPI API, not its content app: it serves every project of the
+              // repository (the content app only a publication's simple/ pages).
+              spec = {
+                name: e.name,
+                repoType: 'python',
+                description: e.description,
+                basePath: e.basePath ?? e.name,
+                remote: {
+                  url: pypiUrl(input.sourceServer, e.basePath ?? '', settings.useHttpsForSync),
+                  ...common,
+                },
+              };
+            } else if (e.repoType === 'container') {
+              spec = {
+                name: e.name,
+                repoType: 'container',
+                description: e.description,
+                basePath: e.basePath ?? e.name,
+                remote: {
+                  url: registryUrl(input.sourceServer, settings.useHttpsForSync),
+                  upstream_name: e.basePath ?? e.name,
+                  ...common,
+                },
+              };
             } else {
               spec = {
                 name: e.name,
-                repoType: e.repoType as 'rpm' | 'file',
+                repoType: e.repoType,
                 description: e.description,
                 basePath: e.basePath ?? e.name,
                 remote: { url: e.repoType === 'file' ? `${base}PULP_MANIFEST` : base, ...common },

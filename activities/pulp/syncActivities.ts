@@ -14,13 +14,13 @@ import {
   readRepository,
   readVersionChanges,
   removeContent,
-  type SyncOptions,
   sameCounts,
   startPublish,
   startSync,
   startVersionDelete,
   versionHasPublication,
 } from '../../pulp/repoEndpoints.js';
+import { buildSyncBody, type SyncOptions, syncPublishes } from '../../pulp/syncOptions.js';
 import { createdResource } from '../../pulp/tasks.js';
 import { PulpTaskSteps } from './pulpTaskSteps.js';
 import type { PulpServerClients } from './serverClients.js';
@@ -42,6 +42,11 @@ export interface SyncRepositoryResult {
   latestVersionHref: string | null;
   /** True when a sync already running on the repository was followed instead of starting one. */
   adopted: boolean;
+  /** The group's sync_options as this type's sync got them, and the keys it does not take. */
+  sentOptions?: SyncOptions;
+  ignoredOptions?: string[];
+  /** The sync publishes the version it creates (rpm mirror_complete): no publication of ours. */
+  syncPublishes?: boolean;
 }
 
 export interface BannedRemoval {
@@ -143,12 +148,17 @@ export function createRepoSyncSteps(clients: PulpServerClients, settings: Pipeli
         createdVersionHref ??
         (await steps.withHeartbeat(() => readRepository(client, input.repoHref)))?.latest_version_href ??
         null;
+      const { body, ignored } = buildSyncBody(input.repoType, input.remoteHref, input.syncOptions);
+      const { remote: _remote, ...sentOptions } = body;
       return {
         taskHref: task.pulp_href ?? steps.progress.tasks.sync ?? '',
         baseVersionHref: baseVersionHref ?? null,
         createdVersionHref,
         latestVersionHref,
         adopted: steps.adopted('sync'),
+        sentOptions,
+        ignoredOptions: ignored,
+        syncPublishes: syncPublishes(input.repoType, body),
       };
     },
 

@@ -3,6 +3,7 @@
 // (422) rather than ignored: a misspelt regex_include must not widen a removal.
 import { z } from '@hono/zod-openapi';
 import { maxRuntimeField, regexField, serverNameField } from '../../config/fields.js';
+import { syncOptionsSchema } from '../../config/pulpConfigSchema.js';
 import { debPublishModes } from '../../db/enums.js';
 
 const maxRuntime = maxRuntimeField.openapi({
@@ -30,13 +31,13 @@ export const SyncReposBodySchema = z
       .nullish()
       .transform((v) => v ?? undefined)
       .openapi({ type: 'string', description: 'primary to register and sync the repos from' }),
-    sync_options: z
-      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+    sync_options: syncOptionsSchema
       .nullish()
       .transform((v) => v ?? undefined)
       .openapi({
         type: 'object',
-        description: 'passed to each Pulp sync (e.g. {"sync_policy": "mirror_content_only"})',
+        description:
+          'passed to each Pulp sync, keys of the repository type\'s sync body (e.g. {"sync_policy": "mirror_content_only", "skip_types": ["srpm"]})',
       }),
     deb_publish_mode: z
       .enum(debPublishModes)

@@ -22,10 +22,16 @@ export async function findPackageContent(
   search: PackageSearch,
 ): Promise<PackageContent[]> {
   const repoType = repoTypeFromHref(repoHref);
-  if (repoType !== 'rpm' && repoType !== 'deb' && repoType !== 'file') {
+  if (repoType === undefined) {
     throw invalidInput(
       'path.repo_id',
-      `package search covers rpm, deb and file repositories, not ${repoType ?? repoHref}`,
+      `package search covers rpm, deb, file, python and container repositories, not ${repoHref}`,
+    );
+  }
+  if (repoType === 'container' && search.name === undefined && search.sha256 === undefined) {
+    throw invalidInput(
+      'body.name',
+      'container content is found by tag (name) or manifest digest (sha256); it has no version',
     );
   }
   if (repoType === 'file' && search.version !== undefined) {

@@ -89,6 +89,19 @@ describe('pulp_config.yml', () => {
     );
   });
 
+  it('sync_options keep any JSON value Pulp takes, lists included (rpm skip_types)', () => {
+    const text = edit(
+      '        max_concurrent_sync: 2\n        max_runtime: "6h"\n        pulp_master',
+      '        max_concurrent_sync: 2\n        max_runtime: "6h"\n        sync_options:\n          skip_types: [srpm]\n          mirror: true\n          optimize: false\n        pulp_master',
+    );
+    const cfg = parsePulpConfig(text, FILE);
+    expect(cfg.pulp_servers['pulp3slav1.example.com']?.repo_groups.external_repos?.sync_options).toEqual({
+      skip_types: ['srpm'],
+      mirror: true,
+      optimize: false,
+    });
+  });
+
   it('accepts the dev stack config shipped in dev/config', () => {
     const text = readFileSync(new URL('../../dev/config/pulp_config.yml', import.meta.url), 'utf8');
     expect(() => parsePulpConfig(text, FILE)).not.toThrow();

@@ -223,6 +223,36 @@ describe('repo config entry', () => {
       out: { remote: { ignore_missing_package_indices: true } },
     },
     {
+      case: 'container: the image name and tag filters go to the remote',
+      in: {
+        content_repo_type: 'container' as const,
+        url: 'https://registry.example.org',
+        upstream_name: 'library/busybox',
+        include_tags: ['1.36', 'latest'],
+      },
+      out: {
+        repoType: 'container',
+        remote: {
+          url: 'https://registry.example.org',
+          upstream_name: 'library/busybox',
+          include_tags: ['1.36', 'latest'],
+          exclude_tags: null,
+        },
+      },
+    },
+    {
+      case: 'python: the projects to mirror go to the remote; none listed is every project',
+      in: {
+        content_repo_type: 'python' as const,
+        url: 'https://pypi.example.org/',
+        includes: ['requests>=2'],
+      },
+      out: {
+        repoType: 'python',
+        remote: { url: 'https://pypi.example.org/', includes: ['requests>=2'], excludes: [] },
+      },
+    },
+    {
       case: 'an explicit ignore_missing_package_indices true is honoured without components',
       in: { content_repo_type: 'deb' as const, ignore_missing_package_indices: true },
       out: { remote: { ignore_missing_package_indices: true } },
@@ -461,11 +491,12 @@ describe('reading a repo config folder', () => {
     ['not an object', '[1, 2]', '', /must be a JSON object/],
     ['missing owner', good('x'), 'owner', /expected string/],
     ['wrong type', good('x', { owner: 'o', tls_validation: 'yes' }), 'tls_validation', /expected boolean/],
+    ['unsupported type', good('x', { owner: 'o', content_repo_type: 'helm' }), 'content_repo_type', /.+/],
     [
-      'unsupported type',
+      'container with a url and no upstream_name',
       good('x', { owner: 'o', content_repo_type: 'container' }),
-      'content_repo_type',
-      /.+/,
+      'upstream_name',
+      /required for a container repository with a url/,
     ],
     ['bad url', good('x', { owner: 'o', url: 'mirror.example.org/x' }), 'url', /http\(s\) URL/],
     [
