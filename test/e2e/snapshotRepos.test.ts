@@ -2,7 +2,9 @@ import { gunzipSync } from 'node:zlib';
 import { WorkflowFailedError } from '@temporalio/client';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_REMOTE_REASON } from '../../activities/db/repoSelectionActivities.js';
 import { pulp_server_repo_tasks, pulp_server_repos, repos, task_stages, tasks } from '../../db/schema.js';
+import { ensureRepository } from '../../pulp/ensureRepository.js';
 import type { SnapshotProgress, SnapshotReposInput } from '../../workflows/snapshotRepos.js';
 import { eventually } from '../support/eventually.js';
 import { deleteReposByPrefix, fixtureRepoSpecs, registerFixtureRepos } from '../support/fixtureRepos.js';
@@ -223,5 +225,35 @@ describe('snapshots on the real stack', () => {
       .from(tasks)
       .where(and(eq(tasks.task_type, 'repo_snapshot'), inArray(tasks.state, ['queued', 'running'])));
     expect(running).toEqual([]);
+  });
+
+  it('takes only repos with a remote, as the original did: internal repos and earlier snapshots are left out', async () => {
+    // an internal (upload-only) repo beside the synced one, and the snapshots of the first test
+    await ensureRepository(primary, {
+      name: `ext-${run}-int-rpm`,
+      repoType: 'rpm',
+      basePath: `${run}/int-rpm`,
+    });
+    const workflowId = `snapshot-repos/test-${run}-b`;
+    const result = await snapshot({ snapshotPrefix: `${run}-b`, regexInclude: `-${run}-(int-)?rpm$` }, 'b');
+    expect(result).toMatchObject({ prefix: `snap-${run}-b-`, total: 1, completed: 1, failed: 0 });
+    const stages = await h.db
+      .select()
+      .from(task_stages)
+      .where(eq(task_stages.task_id, (await taskOf(workflowId)).id))
+      .orderBy(asc(task_stages.position));
+    expect(stages.find((s) => s.name === 'find repos to snapshot')?.detail).toMatchObject({
+      repos: [`ext-${run}-rpm`],
+      excluded: [
+        { name: `ext-${run}-int-rpm`, reason: NO_REMOTE_REASON },
+        { name: `${snapPrefix}ext-${run}-rpm`, reason: NO_REMOTE_REASON },
+      ],
+    });
+    expect(await byName('repositories', `snap-${run}-b-ext-${run}-rpm`)).toBeDefined();
+    expect(await byName('repositories', `snap-${run}-b-${snapPrefix}ext-${run}-rpm`)).toBeUndefined();
+    expect(await byName('repositories', `snap-${run}-b-ext-${run}-int-rpm`)).toBeUndefined();
+    // the snapshot's distribution follows the snapshot repository, as the original created it
+    const dist = await byName('distributions', `snap-${run}-b-ext-${run}-rpm`);
+    expect(dist?.repository).toBe((await byName('repositories', `snap-${run}-b-ext-${run}-rpm`))?.pulp_href);
   });
 });
