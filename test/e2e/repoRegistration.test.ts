@@ -214,6 +214,8 @@ describe('repo registration from the git repo config', () => {
       expect(r.repository?.remote ?? null, name).toBeNull();
       expect(r.remote, name).toBeUndefined();
       expect(r.distribution?.base_path, name).toBe(basePath);
+      // upload-only: its distribution follows the repository, so whatever is published is served
+      expect(r.distribution?.repository, name).toBe(r.repository?.pulp_href);
     }
 
     // reconciled into the DB
