@@ -312,6 +312,11 @@ cmd_start() {
   if ! pid_alive fixtures-http && port_open "$FIXTURES_HTTP_PORT"; then
     die "127.0.0.1:$FIXTURES_HTTP_PORT is taken by a process not started by dev/fixtures.sh"
   fi
+  # A server of an older checkout (plain http.server) would serve the python JSON API untyped.
+  if pid_alive fixtures-http && ! tr '\0' ' ' <"/proc/$(cat "$PM_RUN/fixtures-http.pid")/cmdline" | grep -q "$DEV_DIR/fixtures-http.py"; then
+    log "fixtures-http runs an older server: restarting it"
+    stop_bg fixtures-http
+  fi
   start_bg fixtures-http "$FIXTURES_PYTHON" "$DEV_DIR/fixtures-http.py" "$FIXTURES_HTTP_PORT" "$PM_HOST" "$FIXTURES_WWW"
   wait_http "$FIXTURES_URL/fixtures.json" fixtures-http 30
   start_registry

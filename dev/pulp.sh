@@ -4,7 +4,8 @@
 #   venv     only the pinned venv (so a running stack can switch to a new one with one restart).
 #   install  venv (pinned by dev/pulp-requirements.txt), postgres cluster + databases, per-server
 #            settings, migrations, admin password, GPG key + deb signing service. Idempotent.
-#   start    install, then postgres and per server: API, content app, one worker. No-op if up.
+#   start    install, then postgres and per server: API, content app, one worker. No-op if up
+#            (processes started with an older venv/settings are restarted).
 #   restart  install, then restart only the Pulp processes (after a pin/settings change).
 #   stop     stop the Pulp processes and postgres.
 #   status   one line per process; exits non-zero if any is down.
@@ -451,12 +452,38 @@ start_server() {
   ( cd "$(server_dir "$name")" && start_bg "pulp-$name-worker" "${PULP_ENV[@]}" "$PULP_VENV/bin/pulpcore-worker" )
 }
 
+# What the running Pulp processes were started with: venv key + hash of the settings files.
+running_config() {
+  local name
+  { echo "$PULP_VENV_KEY"; for name in "${PULP_SERVERS[@]}"; do sha256sum <"$(server_dir "$name")/settings.py"; done; } \
+    | sha256sum | cut -c1-16
+}
+
+stop_pulp_processes() {
+  local name p pids=()
+  for name in "${PULP_SERVERS[@]}"; do
+    for p in worker content api; do stop_bg "pulp-$name-$p" & pids+=($!); done
+  done
+  ((${#pids[@]})) && wait "${pids[@]}"
+  return 0
+}
+
 cmd_start() {
-  local t0=$SECONDS name
+  local t0=$SECONDS name p want was any=0
   PM_KEEP_PG=1 cmd_install
   start_postgres
+  # Processes still running from before a pin or settings change would keep serving the old
+  # venv (without the new plugins' endpoints) against the freshly migrated databases.
+  want="$(running_config)"; was="$(cat "$PM_RUN/pulp-config" 2>/dev/null || true)"
+  for name in "${PULP_SERVERS[@]}"; do for p in api content worker; do pid_alive "pulp-$name-$p" && any=1; done; done
+  local api_cmd; api_cmd="$(tr '\0' ' ' <"/proc/$(cat "$PM_RUN/pulp-primary-api.pid" 2>/dev/null || echo 0)/cmdline" 2>/dev/null || true)"
+  if ((any)) && { [[ -n "$was" && "$was" != "$want" ]] || [[ -n "$api_cmd" && "$api_cmd" != *"$PULP_VENV/"* ]]; }; then
+    log "pulp processes run an older venv/settings ($was, now $want): restarting them"
+    stop_pulp_processes
+  fi
   for name in "${PULP_SERVERS[@]}"; do start_server "$name"; done
   for name in "${PULP_SERVERS[@]}"; do wait_server_online "$name"; done
+  echo "$want" >"$PM_RUN/pulp-config"
   log "pulp stack up in $((SECONDS - t0))s (admin: $PULP_ADMIN_USER / $PULP_ADMIN_PASSWORD)"
 }
 
@@ -484,11 +511,7 @@ cmd_stop() {
 # processes still serve), then only the Pulp processes restart; postgres keeps running.
 cmd_restart() {
   PM_KEEP_PG=1 cmd_install
-  local name p pids=()
-  for name in "${PULP_SERVERS[@]}"; do
-    for p in worker content api; do stop_bg "pulp-$name-$p" & pids+=($!); done
-  done
-  ((${#pids[@]})) && wait "${pids[@]}"
+  stop_pulp_processes
   cmd_start
 }
 
