@@ -5,8 +5,9 @@ import { type PulpClient, unwrap } from './client.js';
  * What a distribution serves. Pulp refuses a distribution with both a repository and a
  * publication ("Only one of the attributes 'repository' and 'publication' may be used
  * simultaneously", pulpcore 3.123 with pulp_rpm, pulp_deb and pulp_file), so these are exclusive.
- * - repository: follows its repository (the newest publication of its latest version); the
- *   original Pulp Manager created every distribution this way.
+ * - repository: follows its repository: serves its newest publication (a newer version not yet
+ *   published does not interrupt that) or, for types served without one, its latest version;
+ *   the original Pulp Manager created every distribution this way.
  * - publication: pinned by an operator (or by releases before this one) to one publication.
  * - version: pinned to one repository version.
  * - none: serves nothing.
