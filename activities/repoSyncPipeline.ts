@@ -23,9 +23,14 @@ export interface RepoSyncPipelineInput {
 
 export type RepoSyncOutcome = 'published' | 'unchanged';
 
-/** Types Pulp serves through a publication; the others' distributions serve a repository version. */
+/**
+ * Types Pulp serves through a publication. A container distribution serves its repository's
+ * latest version; so does a python one (pulp_python's PyPI API), and there a publication of the
+ * latest version even breaks pip: /pypi/<base_path>/simple/ then redirects to the content app,
+ * which serves the repository version and has no simple/ pages for a following distribution.
+ */
 function publishes(repoType: RepoType): boolean {
-  return repoType !== 'container';
+  return repoType !== 'container' && repoType !== 'python';
 }
 
 /** Stage positions and names of a repo sync's Task (the API shows them). */
@@ -112,8 +117,8 @@ export function createRepoSyncPipeline(deps: PipelineDeps) {
       let version = sync.createdVersionHref ?? sync.latestVersionHref;
       if (version === null) return finish('unchanged');
       if (!publishes(repoType)) {
-        // Pulp serves a container repository's latest version through its distribution: the new
-        // version is live once the sync completes, as in the original.
+        // The distribution serves the repository's latest version: the new version is live once
+        // the sync completes (container as in the original; python see publishes()).
         await stage('publish', {
           state: 'skipped',
           reason: `${repoType} repositories are served without a publication`,
