@@ -11,6 +11,7 @@ import {
 import {
   REPO_CONFIG_FILE_KEYS,
   REPO_CONFIG_GLOBAL_KEYS,
+  type RepoConfigFile,
   type RepoConfigGlobal,
   repoConfigFileSchema,
   repoConfigGlobalSchema,
@@ -243,5 +244,33 @@ function fileEntry(
       message: 'ignored: only a repository with a url has a remote to put secrets in',
     });
   }
+  notices.push(...otherTypeKeyNotices(checked.data, shown));
   return repoConfigEntry(checked.data, global?.value, shown, rules);
+}
+
+/**
+ * Keys of this release read for one repository type only; in another type's file they are not
+ * used. (The original's deb keys stay silent elsewhere, as they were.)
+ */
+const TYPE_ONLY_KEYS: Record<string, readonly RepoConfigFile['content_repo_type'][]> = {
+  upstream_name: ['container'],
+  include_tags: ['container'],
+  exclude_tags: ['container'],
+  includes: ['python'],
+  excludes: ['python'],
+};
+
+function otherTypeKeyNotices(file: RepoConfigFile, shown: string): ConfigIssue[] {
+  return Object.entries(TYPE_ONLY_KEYS)
+    .filter(
+      ([key, types]) =>
+        key in (file as object) &&
+        file[key as keyof RepoConfigFile] != null &&
+        !types.includes(file.content_repo_type),
+    )
+    .map(([key, types]) => ({
+      file: shown,
+      path: key,
+      message: `ignored: read for ${types.join(', ')} repositories only, this one is ${file.content_repo_type}`,
+    }));
 }

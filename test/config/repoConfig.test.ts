@@ -486,6 +486,19 @@ describe('reading a repo config folder', () => {
     ]);
   });
 
+  it("a container or python key in another type's file is a notice, not used", async () => {
+    const r = await read({
+      'remote/a.json': good('a', { owner: 'o', upstream_name: 'x/y', includes: ['pkg'] }),
+      'remote/b.json': good('b', { owner: 'o', content_repo_type: 'python', includes: ['pkg'] }),
+    });
+    expect(r.issues).toEqual([]);
+    expect(r.notices.map(formatIssue).sort()).toEqual([
+      'repo_config/remote/a.json: includes: ignored: read for python repositories only, this one is rpm',
+      'repo_config/remote/a.json: upstream_name: ignored: read for container repositories only, this one is rpm',
+    ]);
+    expect(r.entries.find((e) => e.name === 'ext-a')?.remote).not.toHaveProperty('upstream_name');
+  });
+
   it.each([
     ['invalid JSON', '{"name": "x",', '', /invalid JSON/],
     ['not an object', '[1, 2]', '', /must be a JSON object/],
