@@ -241,6 +241,39 @@ describe('distribution modes on the real stack', () => {
     await h?.close();
   });
 
+  it('Pulp refuses publication= on a distribution that follows its repository (rpm, deb, file)', async () => {
+    // What the release before this one PATCHed after every publish: why publishing must leave
+    // a following distribution alone.
+    for (const [type, plugin, publishBody] of [
+      ['rpm', 'rpm/rpm', {}],
+      ['deb', 'deb/apt', { simple: true }],
+      ['file', 'file/file', {}],
+    ] as const) {
+      const name = `int-${run}-rule-${type}`;
+      const repo = await onPrimary(`/pulp/api/v3/repositories/${plugin}/`, {
+        method: 'POST',
+        json: { name },
+      });
+      const created = await onPrimary<{ task: string }>(`/pulp/api/v3/distributions/${plugin}/`, {
+        method: 'POST',
+        json: { name, base_path: `${run}/rule-${type}`, repository: repo.pulp_href },
+      });
+      const dist = createdResource(await waitForPulpTask(primary, created.task), '/distributions/');
+      const pub = await onPrimary<{ task: string }>(`/pulp/api/v3/publications/${plugin}/`, {
+        method: 'POST',
+        json: { repository: repo.pulp_href, ...publishBody },
+      });
+      const publication = createdResource(await waitForPulpTask(primary, pub.task), '/publications/');
+      const res = await fetch(`${stack.pulp.primary.url}${dist}`, {
+        method: 'PATCH',
+        headers: { Authorization: auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ publication }),
+      });
+      expect(res.status, type).toBe(400);
+      expect(await res.text(), type).toContain("Only one of the attributes 'repository' and 'publication'");
+    }
+  });
+
   it('registration creates distributions that follow their repository', async () => {
     const follow = await distribution('primary', names.follow);
     expect(follow.repository).toBe((await repository('primary', names.follow)).pulp_href);
