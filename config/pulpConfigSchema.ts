@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { PulpSchemas } from '../pulp/client.js';
 import type { SyncOptionValue } from '../pulp/syncOptions.js';
 import { cronField, maxRuntimeField, regexField, serverNameField } from './fields.js';
 
@@ -18,11 +19,41 @@ const syncOptionValue: z.ZodType<SyncOptionValue> = z.lazy(() =>
   ]),
 );
 
+const SKIP_TYPES = ['srpm', 'treeinfo'] as const satisfies readonly PulpSchemas['SkipTypesEnum'][];
+const SYNC_POLICIES = [
+  'additive',
+  'mirror_complete',
+  'mirror_content_only',
+] as const satisfies readonly PulpSchemas['SyncPolicyEnum'][];
+
+/**
+ * The values of the keys some type's sync takes (Pulp's sync body schemas): checked when the
+ * config or the API body is read, so that a wrong one is refused naming the key instead of
+ * failing every repository of the group at its sync.
+ */
+const KNOWN_SYNC_OPTION_VALUES: Record<string, z.ZodType> = {
+  mirror: z.boolean(),
+  optimize: z.boolean(),
+  signed_only: z.boolean(),
+  sync_policy: z.enum(SYNC_POLICIES),
+  skip_types: z.array(z.enum(SKIP_TYPES)),
+};
+
 /**
  * Sent to the sync endpoint of every repository of the group as given (see pulp/syncOptions.ts):
- * any JSON value, since Pulp takes lists (rpm `skip_types`) and validates the values itself.
+ * any JSON value, since Pulp takes lists (rpm `skip_types`); keys Pulp Manager does not know are
+ * left to Pulp to judge.
  */
-export const syncOptionsSchema = z.record(z.string(), syncOptionValue);
+export const syncOptionsSchema = z.record(z.string(), syncOptionValue).superRefine((options, ctx) => {
+  for (const [key, value] of Object.entries(options)) {
+    const known = KNOWN_SYNC_OPTION_VALUES[key];
+    const checked = known?.safeParse(value);
+    if (checked && !checked.success) {
+      for (const issue of checked.error.issues)
+        ctx.addIssue({ code: 'custom', path: [key, ...issue.path], message: issue.message });
+    }
+  }
+});
 
 const repoGroupLinkSchema = z
   .strictObject({

@@ -102,6 +102,21 @@ describe('pulp_config.yml', () => {
     });
   });
 
+  it.each([
+    ['mirror: yes-please', 'mirror', /expected boolean/],
+    ['skip_types: [rpms]', 'skip_types.0', /srpm.*treeinfo/],
+    ['sync_policy: mirror', 'sync_policy', /additive/],
+  ])('refuses sync_options %s naming the key', (line, key, message) => {
+    const issues = issuesOf(
+      edit(
+        '        max_runtime: "6h"\n        pulp_master',
+        `        max_runtime: "6h"\n        sync_options:\n          ${line}\n        pulp_master`,
+      ),
+    );
+    const at = `${FILE}: pulp_servers.pulp3slav1.example.com.repo_groups.external_repos.sync_options.${key}: `;
+    expect(issues.find((i) => i.startsWith(at))).toMatch(message);
+  });
+
   it('accepts the dev stack config shipped in dev/config', () => {
     const text = readFileSync(new URL('../../dev/config/pulp_config.yml', import.meta.url), 'utf8');
     expect(() => parsePulpConfig(text, FILE)).not.toThrow();

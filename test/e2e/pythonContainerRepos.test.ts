@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RepoConfigRegistration } from '../../activities/pulp/repoConfigActivities.js';
-import { task_stages } from '../../db/schema.js';
+import { pulp_server_repos, pulp_servers, repos, task_stages } from '../../db/schema.js';
 import { unwrap } from '../../pulp/client.js';
 import { ensureRepository } from '../../pulp/ensureRepository.js';
 import { findPackageContent } from '../../pulp/findPackageContent.js';
@@ -150,6 +150,14 @@ describe('python and container repositories on the real primary and secondary', 
       .results;
     expect(cRemote).toMatchObject({ upstream_name: 'pm/hello', policy: 'immediate' });
     expect(cDist).toMatchObject({ base_path: containerPath, repository: cRepo?.pulp_href });
+
+    // Registering again changes nothing (list fields included: python includes, container tags).
+    const again = (await h.client.workflow.execute('repoRegistrationWorkflow', {
+      taskQueue: h.taskQueue,
+      workflowId: `repo-registration/${primaryName}/test-${run}-again`,
+      args: [{ server: primaryName, maxRuntimeSeconds: 600, regexInclude: `^${ext}` }],
+    })) as RepoConfigRegistration;
+    expect(again).toMatchObject({ selected: 2, created: [], updated: [], unchanged: 2, failed: {} });
   });
 
   it('primary: a group sync syncs both; each is served by its distribution without a publication', async () => {
@@ -170,6 +178,17 @@ describe('python and container repositories on the real primary and secondary', 
     expect(simple.status).toBe(200);
     expect(await simple.text()).toMatch(/pm[-_]hello-1\.0/);
     expect((await manifest(stack.pulp.primary.url, containerPath, 'latest')).status).toBe(200);
+
+    const health = await h.db
+      .select({ name: repos.name, health: pulp_server_repos.repo_sync_health })
+      .from(pulp_server_repos)
+      .innerJoin(repos, eq(repos.id, pulp_server_repos.repo_id))
+      .innerJoin(pulp_servers, eq(pulp_servers.id, pulp_server_repos.pulp_server_id))
+      .where(and(eq(pulp_servers.name, primaryName), inArray(repos.name, [pythonRepo, containerRepo])));
+    expect(health.sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: containerRepo, health: 'green' },
+      { name: pythonRepo, health: 'green' },
+    ]);
   });
 
   it('secondary: registered from the primary (PyPI API, registry), synced, pip installs and the manifest is served', async () => {

@@ -81,13 +81,15 @@ function edit(path: string, change: (j: Record<string, unknown>) => void) {
 }
 
 const ALL = [
+  `${ext}fixture-container`,
   `${ext}fixture-deb`,
   `${ext}fixture-deb-flat`,
   `${ext}fixture-file`,
   `${ext}fixture-iso`,
+  `${ext}fixture-python`,
   `${ext}fixture-rpm`,
-  `${int}pm-apps`,
-  `${int}pm-tools-el9`,
+  `${int}int-pm-apps`,
+  `${int}int-pm-tools-el9`,
 ];
 
 describe('repo registration from the git repo config', () => {
@@ -145,8 +147,8 @@ describe('repo registration from the git repo config', () => {
   it('creates the repos named as their files (ext- for a url) with their remotes, descriptions and base paths', async () => {
     const result = await register();
     expect(result).toMatchObject({
-      files: 7,
-      selected: 7,
+      files: 9,
+      selected: 9,
       unchanged: 0,
       updated: [],
       failed: {},
@@ -206,8 +208,8 @@ describe('repo registration from the git repo config', () => {
     expect(iso.distribution?.base_path).toBe(`isos/${ext}fixture-iso`);
 
     for (const [name, type, basePath] of [
-      [`${int}pm-apps`, 'deb', `debian-12-amd64/${int}pm-apps`],
-      [`${int}pm-tools-el9`, 'rpm', `el9-x86_64/${int}pm-tools-el9`],
+      [`${int}int-pm-apps`, 'deb', `debian-12-amd64/${int}int-pm-apps`],
+      [`${int}int-pm-tools-el9`, 'rpm', `el9-x86_64/${int}int-pm-tools-el9`],
     ] as const) {
       const r = await pulpRepo(name, type);
       expect(r.repository?.description, name).toMatch(/ - Pulp Manager Dev Platform Team - base_url:/);
@@ -255,7 +257,7 @@ describe('repo registration from the git repo config', () => {
         return id;
       });
       const result = (await h.client.workflow.getHandle(workflowId).result()) as RepoConfigRegistration;
-      expect(result).toMatchObject({ selected: 7, created: [], updated: [], unchanged: 7, failed: {} });
+      expect(result).toMatchObject({ selected: 9, created: [], updated: [], unchanged: 9, failed: {} });
       expect((await taskOf(workflowId)).state).toBe('completed');
     } finally {
       await schedule.delete();
@@ -320,9 +322,9 @@ describe('repo registration from the git repo config', () => {
     expect(task.error?.msg).toContain('repo_config/remote/broken.json');
     expect(task.stages.map((s) => s.name)).toEqual(['register repos from repo config', 'reconcile repos']);
     expect(task.stages[0]?.detail).toMatchObject({
-      selected: 8,
+      selected: 10,
       created: [`${ext}fixture-secret`],
-      unchanged: 5,
+      unchanged: 7,
       failed: {},
     });
     expect((task.stages[0]?.detail as { updated?: string[] } | undefined)?.updated).toEqual([
