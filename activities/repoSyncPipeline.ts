@@ -3,7 +3,7 @@ import type { Database } from '../db/client.js';
 import type { TaskError } from '../db/schema.js';
 import { closeOrphanedTask, finishTask, linkTaskToServerRepo, upsertStage } from '../db/taskRecords.js';
 import { repoSyncTaskStart } from '../domain/repoSyncTask.js';
-import type { RepoType } from '../pulp/hrefs.js';
+import { typePublishes } from '../pulp/repoEndpoints.js';
 import type { SyncOptions } from '../pulp/syncOptions.js';
 import type { createServerRepoActivities } from './db/serverRepoActivities.js';
 import { classifySqlError } from './db/sqlFailures.js';
@@ -22,16 +22,6 @@ export interface RepoSyncPipelineInput {
 }
 
 export type RepoSyncOutcome = 'published' | 'unchanged';
-
-/**
- * Types Pulp serves through a publication. A container distribution serves its repository's
- * latest version; so does a python one (pulp_python's PyPI API), and there a publication of the
- * latest version even breaks pip: /pypi/<base_path>/simple/ then redirects to the content app,
- * which serves the repository version and has no simple/ pages for a following distribution.
- */
-function publishes(repoType: RepoType): boolean {
-  return repoType !== 'container' && repoType !== 'python';
-}
 
 /** Stage positions and names of a repo sync's Task (the API shows them). */
 export const REPO_SYNC_STAGES = {
@@ -116,9 +106,9 @@ export function createRepoSyncPipeline(deps: PipelineDeps) {
       }
       let version = sync.createdVersionHref ?? sync.latestVersionHref;
       if (version === null) return finish('unchanged');
-      if (!publishes(repoType)) {
+      if (!typePublishes(repoType)) {
         // The distribution serves the repository's latest version: the new version is live once
-        // the sync completes (container as in the original; python see publishes()).
+        // the sync completes (container as in the original; python see typePublishes).
         await stage('publish', {
           state: 'skipped',
           reason: `${repoType} repositories are served without a publication`,

@@ -246,6 +246,16 @@ export interface PublishOptions {
   debFlat?: boolean;
 }
 
+/**
+ * Types Pulp serves through a publication. A container distribution serves its repository's
+ * latest version; so does a python one (pulp_python's PyPI API), and there a publication of the
+ * latest version even breaks pip: /pypi/<base_path>/simple/ then redirects to the content app,
+ * which serves the repository version and has no simple/ pages for a following distribution.
+ */
+export function typePublishes(repoType: RepoType): boolean {
+  return repoType !== 'container' && repoType !== 'python';
+}
+
 /** Publishes a repository version; returns the Pulp task href (its created resource is the publication). */
 export async function startPublish(
   client: PulpClient,

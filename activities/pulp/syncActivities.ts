@@ -18,6 +18,7 @@ import {
   startPublish,
   startSync,
   startVersionDelete,
+  typePublishes,
   versionHasPublication,
 } from '../../pulp/repoEndpoints.js';
 import { buildSyncBody, type SyncOptions, syncPublishes } from '../../pulp/syncOptions.js';
@@ -88,7 +89,8 @@ export interface RemoveBannedInput {
 }
 
 export interface PublishResult {
-  publicationHref: string;
+  /** null for a type Pulp serves without a publication (typePublishes): nothing was published. */
+  publicationHref: string | null;
   /** The distribution was PATCHed (pinned to the new publication, or set to follow its repository). */
   distributionUpdated: boolean;
   /** What the distribution served before the publish (see DistributionMode); null without one. */
@@ -226,6 +228,9 @@ export function createRepoSyncSteps(clients: PulpServerClients, settings: Pipeli
      * (distributionUpdateAfterPublish): one that follows its repository is left alone.
      */
     async publish(steps: PulpTaskSteps, input: PublishInput): Promise<PublishResult> {
+      // A content removal publishes its new version too: for these types the distribution
+      // already serves it, and a python publication would break pip (see typePublishes).
+      if (!typePublishes(input.repoType)) return { publicationHref: null, distributionUpdated: false };
       const client = await clients.forServer(input.server);
       let signingServiceHref: string | undefined;
       let debFlat = false;

@@ -255,6 +255,40 @@ describe('python and container repositories on the real primary and secondary', 
     });
     expect(tags).toHaveLength(1);
   });
+
+  it('secondary: content removal takes a python package and a container tag out, publishing nothing', async () => {
+    for (const [repoName, type, search] of [
+      [pythonRepo, 'python', { name: 'pm-hello' }],
+      [containerRepo, 'container', { name: 'latest' }],
+    ] as const) {
+      const [repo] = (
+        await unwrap(secondary.GET('/pulp/api/v3/repositories/', { params: { query: { name: repoName } } }))
+      ).results;
+      const [unit] = await findPackageContent(secondary, type, repo?.latest_version_href ?? '', search);
+      const outcome = (await h.client.workflow.execute('removeRepoContentWorkflow', {
+        taskQueue: h.taskQueue,
+        workflowId: `remove-repo-content/test-${run}-${type}`,
+        args: [
+          {
+            server: secondaryName,
+            repoName,
+            contentHref: unit?.pulp_href,
+            forcePublish: false,
+            maxRuntimeSeconds: 900,
+          },
+        ],
+      })) as { newVersionHref: string | null; publicationHref: string | null };
+      expect(outcome.newVersionHref, type).toMatch(/versions\/\d+\/$/);
+      expect(outcome.publicationHref, type).toBeNull();
+      expect(await findPackageContent(secondary, type, outcome.newVersionHref ?? '', search), type).toEqual(
+        [],
+      );
+    }
+    // The distributions follow the repositories: what was removed is no longer served.
+    expect((await manifest(stack.pulp.secondary.url, containerPath, 'latest')).status).toBe(404);
+    const simple = await fetch(`${stack.pulp.secondary.url}/pypi/${pythonPath}/simple/pm-hello/`);
+    expect(simple.status).toBe(404);
+  });
 });
 
 describe('sync_options reach Pulp as the group gives them', () => {
