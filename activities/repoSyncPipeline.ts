@@ -115,20 +115,41 @@ export function createRepoSyncPipeline(deps: PipelineDeps) {
         });
         return finish(sync.createdVersionHref ? 'published' : 'unchanged');
       }
-      if (!sync.createdVersionHref || sync.syncPublishes) {
+      if (sync.syncPublishes && sync.createdVersionHref) {
+        const created = version;
+        const own = await steps.withHeartbeat(() =>
+          deps.steps.versionPublication({ server: input.server, versionHref: created }),
+        );
+        if (own) {
+          // rpm mirror_complete published the upstream's own metadata: a publication of ours (or
+          // a banned-package removal) would replace it, and the original skipped both likewise.
+          // The distribution is still updated as after any publish (a pinned one moves to it).
+          await stage('publish', { state: 'running' });
+          const served = await deps.steps.publish(steps, {
+            server: input.server,
+            repoType,
+            remoteHref: target.remoteHref,
+            versionHref: created,
+            distributionHref: target.distributionHref,
+            debPublishMode: input.debPublishMode,
+            publicationHref: own,
+          });
+          await stage('publish', {
+            state: 'completed',
+            publication: own,
+            published_by_sync: 'mirror_complete',
+            version: created,
+            distribution_updated: served.distributionUpdated,
+            distribution_mode: served.distributionMode ?? null,
+          });
+          return finish('published');
+        }
+      }
+      if (!sync.createdVersionHref) {
         const latest = version;
         const published = await steps.withHeartbeat(() =>
           deps.steps.versionHasPublication({ server: input.server, repoType, versionHref: latest }),
         );
-        if (published && sync.syncPublishes && sync.createdVersionHref) {
-          // rpm mirror_complete published the upstream's own metadata: a publication of ours (or
-          // a banned-package removal) would replace it, and the original skipped both likewise.
-          await stage('publish', {
-            state: 'skipped',
-            reason: 'the sync published this version (mirror_complete)',
-          });
-          return finish('published');
-        }
         if (published) return finish('unchanged');
       }
 

@@ -128,6 +128,16 @@ export async function versionHasPublication(
   }
 }
 
+/** The newest publication of a repository version, whatever its type (null when it has none). */
+export async function versionPublication(client: PulpClient, versionHref: string): Promise<string | null> {
+  const page = await unwrap(
+    client.GET('/pulp/api/v3/publications/', {
+      params: { query: { repository_version: versionHref, ordering: ['-pulp_created'], limit: 1 } },
+    }),
+  );
+  return page.results[0]?.pulp_href ?? null;
+}
+
 /** Content units of a version whose package name matches the banned regex. */
 export async function findBannedContent(
   client: PulpClient,

@@ -20,6 +20,7 @@ import {
   startVersionDelete,
   typePublishes,
   versionHasPublication,
+  versionPublication,
 } from '../../pulp/repoEndpoints.js';
 import { buildSyncBody, type SyncOptions, syncPublishes } from '../../pulp/syncOptions.js';
 import { createdResource } from '../../pulp/tasks.js';
@@ -70,6 +71,11 @@ export interface PublishInput {
   versionHref: string;
   distributionHref: string | null;
   debPublishMode: 'resign' | 'verbatim';
+  /**
+   * A publication the sync made itself (rpm mirror_complete): served as it is, nothing is
+   * published; the distribution is updated as after any publish.
+   */
+  publicationHref?: string;
 }
 
 export interface PipelineSettings {
@@ -164,6 +170,11 @@ export function createRepoSyncSteps(clients: PulpServerClients, settings: Pipeli
       };
     },
 
+    async versionPublication(input: { server: string; versionHref: string }) {
+      const client = await clients.forServer(input.server);
+      return versionPublication(client, input.versionHref);
+    },
+
     async versionHasPublication(input: { server: string; repoType: RepoType; versionHref: string }) {
       const client = await clients.forServer(input.server);
       return versionHasPublication(client, input.repoType, input.versionHref);
@@ -237,7 +248,7 @@ export function createRepoSyncSteps(clients: PulpServerClients, settings: Pipeli
       const debVerbatim = input.repoType === 'deb' && input.debPublishMode === 'verbatim';
       const signingServiceName = settings.debSigningService;
       const repoHref = input.versionHref.replace(/versions\/\d+\/$/, '');
-      if (input.repoType === 'deb' && !steps.progress.tasks.publish) {
+      if (input.repoType === 'deb' && !steps.progress.tasks.publish && !input.publicationHref) {
         if (input.remoteHref) {
           const remoteHref = input.remoteHref;
           debFlat = await steps.withHeartbeat(() => debRemoteIsFlat(client, remoteHref));
@@ -246,15 +257,22 @@ export function createRepoSyncSteps(clients: PulpServerClients, settings: Pipeli
           signingServiceHref = await findSigningService(steps, input.server, client, signingServiceName);
         }
       }
-      const publishTask = await steps.run('publish', { kind: 'publish', resource: repoHref }, () =>
-        startPublish(client, input.repoType, input.versionHref, { signingServiceHref, debFlat, debVerbatim }),
-      );
-      const publicationHref = createdResource(publishTask, '/publications/');
+      let publicationHref = input.publicationHref;
       if (!publicationHref) {
-        throw ApplicationFailure.nonRetryable(
-          `publish task ${publishTask.pulp_href} created no publication`,
-          'NoPublication',
+        const publishTask = await steps.run('publish', { kind: 'publish', resource: repoHref }, () =>
+          startPublish(client, input.repoType, input.versionHref, {
+            signingServiceHref,
+            debFlat,
+            debVerbatim,
+          }),
         );
+        publicationHref = createdResource(publishTask, '/publications/');
+        if (!publicationHref) {
+          throw ApplicationFailure.nonRetryable(
+            `publish task ${publishTask.pulp_href} created no publication`,
+            'NoPublication',
+          );
+        }
       }
       let distributionUpdated = false;
       let distributionMode: DistributionMode['kind'] | null = null;

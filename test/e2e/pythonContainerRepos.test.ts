@@ -320,9 +320,16 @@ describe('sync_options reach Pulp as the group gives them', () => {
         params: { query: { repository_version: version } },
       }),
     );
+    // … and it is the one served: no second publication, no banned-package removal (as the original).
     expect(pubs.count).toBe(1);
     expect(t.stages.map((s) => s.name)).toEqual(['sync repo', 'publish repo']);
-    expect(t.stages[1]?.detail).toMatchObject({ state: 'skipped' });
+    expect(t.stages[1]?.detail).toMatchObject({
+      state: 'completed',
+      published_by_sync: 'mirror_complete',
+      publication: pubs.results[0]?.pulp_href,
+      distribution_mode: 'repository',
+      distribution_updated: false,
+    });
   });
 
   it('rpm skip_types (a list) reaches Pulp: taken as given, and a value Pulp refuses fails the repo with its message', async () => {
