@@ -123,9 +123,8 @@ describe('content removal and package search on the real stack', () => {
     await expect(findPackageContent(primary, 'rpm', rpmVersion, {})).rejects.toBeInstanceOf(
       PackageSearchError,
     );
-    await expect(findPackageContent(primary, 'container', rpmVersion, { name: 'x' })).rejects.toThrow(
-      /not supported/,
-    );
+    // Every type is searched now (container by tag): an rpm version has no tags.
+    expect(await findPackageContent(primary, 'container', rpmVersion, { name: 'x' })).toEqual([]);
   });
 
   it.each([
