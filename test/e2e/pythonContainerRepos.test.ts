@@ -289,6 +289,19 @@ describe('python and container repositories on the real primary and secondary', 
     const simple = await fetch(`${stack.pulp.secondary.url}/pypi/${pythonPath}/simple/pm-hello/`);
     expect(simple.status).toBe(404);
   });
+
+  it('secondary: repo removal deletes both with their remotes and distributions', async () => {
+    const summary = (await h.client.workflow.execute('repoRemovalWorkflow', {
+      taskQueue: h.taskQueue,
+      workflowId: `repo-removal/test-${run}`,
+      args: [{ server: secondaryName, regexInclude: `^${ext}fixture-(python|container)$`, dryRun: false }],
+    })) as { matched: string[]; removed: number; failed: Record<string, string> };
+    expect(summary).toMatchObject({ matched: [containerRepo, pythonRepo], removed: 2, failed: {} });
+    const q = { params: { query: { name__startswith: ext } } };
+    expect((await unwrap(secondary.GET('/pulp/api/v3/repositories/', q))).count).toBe(0);
+    expect((await unwrap(secondary.GET('/pulp/api/v3/remotes/', q))).count).toBe(0);
+    expect((await unwrap(secondary.GET('/pulp/api/v3/distributions/', q))).count).toBe(0);
+  });
 });
 
 describe('sync_options reach Pulp as the group gives them', () => {
