@@ -364,6 +364,12 @@ describe('sync_options reach Pulp as the group gives them', () => {
     expect(t.state).toBe('failed');
     const syncStage = t.stages.find((s) => s.name === 'sync repo');
     expect(JSON.stringify(syncStage?.error)).toMatch(/skip_types.*bogus.*is not a valid choice/);
+
+    // A key no type's sync takes (a typo) is not dropped: Pulp refuses it, and the repo fails.
+    const typo = await runGroup({ ...only(rpmName), syncOptions: { sync_polcy: 'mirror_content_only' } });
+    expect(typo.result).toMatchObject({ total: 1, failed: 1 });
+    const typoStage = (await typo.stages(rpmName)).stages.find((s) => s.name === 'sync repo');
+    expect(JSON.stringify(typoStage?.error)).toMatch(/sync_polcy.*Unexpected field/);
   });
 
   it('deb mirror: true reaches Pulp: the sync removes what the upstream does not have', async () => {
