@@ -36,9 +36,9 @@ const FIRST_POLL_WAIT_MS = 50;
 
 /**
  * Polls a Pulp task until it reaches a final state. The first waits are short and double (50,
- * 100, 200 ms) because many Pulp tasks finish within a few hundred ms (a distribution update, a
+ * 100 ms) because many Pulp tasks finish within a few hundred ms (a distribution update, a
  * publish, a sync with nothing new); after that the wait grows with the task's age (5% of it,
- * between minIntervalMs and maxIntervalMs): a 2 s publish is seen done within 250 ms, a 10 min
+ * between minIntervalMs and maxIntervalMs): a 2 s publish is seen done within 150 ms, a 10 min
  * sync within 5 s, so the time lost to polling stays a small fraction of Pulp's own work at a
  * handful of requests per task. A fixed backoff to the maximum instead added seconds to every
  * short task, which over thousands of repos dominated the makespan.
@@ -49,7 +49,7 @@ export async function waitForPulpTask(
   taskHref: string,
   opts: WaitOptions = {},
 ): Promise<PulpTask> {
-  const { minIntervalMs = 250, maxIntervalMs = 5000 } = opts;
+  const { minIntervalMs = 150, maxIntervalMs = 5000 } = opts;
   const since = Date.now();
   for (let polls = 1; ; polls++) {
     const task = await readPulpTask(client, taskHref);
