@@ -17,7 +17,7 @@ import proto from '@temporalio/proto';
 import { stack } from '../test/support/stack.js';
 import * as workflows from '../workflows/index.js';
 
-const STATUSES = ['Completed', 'Failed', 'Canceled'] as const;
+const STATUSES = ['Completed', 'Failed', 'Canceled', 'ContinuedAsNew'] as const;
 const outDir = fileURLToPath(new URL('../test/replay/histories/', import.meta.url));
 
 const { values } = parseArgs({
