@@ -1,4 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ConfigError } from '../config/errors.js';
@@ -41,6 +43,22 @@ function checkAuthConfig(deps: ApiDeps, adminGroups: string[]): void {
   if (issues.length > 0) throw new ConfigError(issues);
 }
 
+/** The largest request body any route reads; the biggest real one (a task search) is a few KiB. */
+export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Headers every answer carries: no MIME sniffing of JSON into HTML, no framing of the docs
+ * pages (clickjacking), and a login answer (it holds a token) that no cache keeps.
+ */
+function securityHeaders(): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    await next();
+    c.res.headers.set('X-Content-Type-Options', 'nosniff');
+    c.res.headers.set('Content-Security-Policy', "frame-ancestors 'none'");
+    if (c.req.path === '/v1/auth/login') c.res.headers.set('Cache-Control', 'no-store');
+  };
+}
+
 /** The REST API (routes, OpenAPI document, Swagger UI) over the given dependencies. */
 export function createApp(deps: ApiDeps): ApiApp {
   const logger = deps.logger ?? jsonLogger();
@@ -52,6 +70,15 @@ export function createApp(deps: ApiDeps): ApiApp {
   const app: ApiApp = new OpenAPIHono<ApiEnv>({ strict: false, defaultHook: validationHook });
   app.use(requestId());
   app.use(requestLog(logger));
+  app.use(securityHeaders());
+  // Before any route: an oversized body is refused from Content-Length, or as soon as the
+  // streamed bytes pass the limit, never read whole (unauthenticated routes included).
+  app.use(
+    bodyLimit({
+      maxSize: MAX_REQUEST_BODY_BYTES,
+      onError: (c) => c.json({ detail: `request body larger than ${MAX_REQUEST_BODY_BYTES} bytes` }, 413),
+    }),
+  );
   app.onError((err, c) => {
     const { status, body, serverFault } = httpErrorOf(err, c.get('requestId'));
     if (serverFault) {

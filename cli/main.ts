@@ -8,7 +8,11 @@ import { closeDatabase, createDatabase } from '../db/client.js';
 import { assertMigrated, migrateDatabase } from '../db/migrate.js';
 import { originalConversionReport } from '../db/originalConversionReport.js';
 import { DEFAULT_EXPORTER_HOST, DEFAULT_EXPORTER_PORT, runExporter } from '../metrics/exporter.js';
-import { DEFAULT_WORKER_METRICS_PORT, installWorkerTelemetry } from '../metrics/workerTelemetry.js';
+import {
+  DEFAULT_WORKER_METRICS_HOST,
+  DEFAULT_WORKER_METRICS_PORT,
+  installWorkerTelemetry,
+} from '../metrics/workerTelemetry.js';
 import { connectTemporalClient } from '../temporal/connect.js';
 import { ensureSearchAttributes } from '../temporal/ensureSearchAttributes.js';
 import { connectWorkerConnection, createPulpManagerWorker } from '../temporal/worker.js';
@@ -140,9 +144,12 @@ program
     'serve the Temporal SDK metrics at :<port>/metrics (0: off)',
     String(DEFAULT_WORKER_METRICS_PORT),
   )
-  .action(async (opts: { metricsPort: string }) => {
+  .option('--metrics-host <host>', 'address the SDK metrics listen on', DEFAULT_WORKER_METRICS_HOST)
+  .action(async (opts: { metricsPort: string; metricsHost: string }) => {
     // Runtime.install must precede every NativeConnection/Worker in the process.
-    if (Number(opts.metricsPort) > 0) installWorkerTelemetry(Number(opts.metricsPort));
+    if (Number(opts.metricsPort) > 0) {
+      installWorkerTelemetry(Number(opts.metricsPort), { host: opts.metricsHost });
+    }
     const config = await loadAppConfig();
     await applyAtStartup(config);
     const db = createDatabase(config.database);

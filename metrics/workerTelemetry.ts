@@ -2,6 +2,8 @@ import { type Logger, Runtime, type RuntimeOptions } from '@temporalio/worker';
 
 /** Where the worker serves the Temporal SDK's own metrics (the OpenTelemetry Prometheus default). */
 export const DEFAULT_WORKER_METRICS_PORT = 9464;
+/** All interfaces, as before `--metrics-host` existed; Prometheus scrapes the worker from outside. */
+export const DEFAULT_WORKER_METRICS_HOST = '0.0.0.0';
 
 /**
  * Runtime options that make the SDK core serve its metrics (polls, task slots, schedule-to-start
@@ -28,6 +30,6 @@ export function installWorkerTelemetry(
 ): Runtime {
   return Runtime.install({
     ...(options.logger ? { logger: options.logger } : {}),
-    telemetryOptions: workerTelemetryOptions(`${options.host ?? '0.0.0.0'}:${port}`),
+    telemetryOptions: workerTelemetryOptions(`${options.host ?? DEFAULT_WORKER_METRICS_HOST}:${port}`),
   });
 }

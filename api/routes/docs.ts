@@ -7,10 +7,11 @@ import type { ApiApp } from '../context.js';
 // Swagger UI's page comes from @hono/swagger-ui and its script and stylesheet from the
 // swagger-ui-dist package, served by this API: the machines running it are offline, no CDN.
 const ASSETS_PATH = '/docs/assets';
-const assetTypes: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-};
+// A Map, not an object literal: a file named `__proto__` or `constructor` must be a 404.
+const assetTypes = new Map<string, string>([
+  ['swagger-ui.css', 'text/css; charset=utf-8'],
+  ['swagger-ui-bundle.js', 'text/javascript; charset=utf-8'],
+]);
 
 const swaggerDistDir = () => dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
@@ -69,7 +70,7 @@ export function registerDocRoutes(app: ApiApp): void {
   const cache = new Map<string, Buffer>();
   app.get(`${ASSETS_PATH}/swagger-ui-dist/:file`, async (c) => {
     const file = c.req.param('file');
-    const type = assetTypes[file];
+    const type = assetTypes.get(file);
     if (type === undefined) return c.json({ detail: 'Not found' }, 404);
     let body = cache.get(file);
     if (body === undefined) {

@@ -10,6 +10,8 @@ import { invalidInput, notFound } from '../errors.js';
 
 export type { PackageSearch };
 
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
 /**
  * Package content in the latest version of a repository, by name / version / sha256: the
  * original's aid for "failed validation due to checksum" errors. A direct read of Pulp, so
@@ -21,6 +23,12 @@ export async function findPackageContent(
   repoHref: string,
   search: PackageSearch,
 ): Promise<PackageContent[]> {
+  for (const field of ['name', 'version', 'sha256'] as const) {
+    // A lone UTF-16 surrogate has no UTF-8 form, so it cannot go into Pulp's query string.
+    if (LONE_SURROGATE.test(search[field] ?? '')) {
+      throw invalidInput(`body.${field}`, 'contains a lone UTF-16 surrogate (not valid Unicode text)');
+    }
+  }
   const repoType = repoTypeFromHref(repoHref);
   if (repoType === undefined) {
     throw invalidInput(

@@ -157,6 +157,25 @@ describe('POST /v1/pulp_servers/{id}/repos/{repo_id}/find_package_content', () =
     }
   });
 
+  it('a lone UTF-16 surrogate in a search field is a 422 naming the field, not a 500', async () => {
+    for (const [field, search] of [
+      ['body.name', { name: 'pm-\ud800hello' }],
+      ['body.version', { name: 'pm-hello', version: '1.\udc00' }],
+      ['body.sha256', { sha256: '\ud83d' }],
+    ] as const) {
+      const res = await find(h.seed.servers.primary, rpmRepoId, search);
+      expect(res.status, field).toBe(422);
+      expect(await body(res)).toMatchObject({
+        field,
+        detail: expect.stringContaining('lone UTF-16 surrogate'),
+      });
+    }
+    // A well-formed pair (an emoji) is ordinary text: searched, nothing found.
+    const emoji = await find(h.seed.servers.primary, rpmRepoId, { name: 'pm-\ud83d\ude00' });
+    expect(emoji.status).toBe(201);
+    expect(await body(emoji)).toEqual([]);
+  });
+
   it('answers 404 for a repo the server does not hold', async () => {
     expect((await find(h.seed.servers.beta, rpmRepoId, { name: 'x' })).status).toBe(404);
   });

@@ -44,4 +44,32 @@ describe('worker telemetry (Temporal SDK metrics in Prometheus format)', () => {
     expect(check.stdout + check.stderr).toBe('');
     expect(check.code).toBe(0);
   });
+
+  it('binds where --metrics-host asks: 127.0.0.2 answers, 127.0.0.1 does not', async () => {
+    const port = await closedPort();
+    const { stdout } = await sh(
+      'npx',
+      [
+        'tsx',
+        'test/metrics/fixtures/workerTelemetryProbe.ts',
+        String(port),
+        stack.temporal.address,
+        'default',
+        '127.0.0.2',
+      ],
+      { cwd: root, timeout: 90_000 },
+    );
+    expect(samples(stdout, 'temporal_worker_task_slots_available').size, stdout).toBeGreaterThan(0);
+    expect(stdout).toMatch(/# probe: 127\.0\.0\.1 refused/);
+  });
+
+  it('`pulp-manager worker` takes --metrics-host, all interfaces by default', async () => {
+    const { stdout } = await sh('npx', ['tsx', 'cli/main.ts', 'worker', '--help'], {
+      cwd: root,
+      timeout: 60_000,
+    });
+    expect(stdout).toMatch(
+      /--metrics-host <host>\s+address the SDK metrics listen on \(default: "0\.0\.0\.0"\)/,
+    );
+  });
 });
