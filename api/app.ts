@@ -20,11 +20,24 @@ import { registerScheduleRoutes } from './routes/schedules.js';
 import { registerTaskRoutes } from './routes/tasks.js';
 import { validationHook } from './validation.js';
 
+export const MIN_JWT_SECRET_BYTES = 32;
+
 /** Refuses an [auth] section that would leave mutating routes unusable or open by accident. */
 function checkAuthConfig(deps: ApiDeps, adminGroups: string[]): void {
   const { auth } = deps.config.ini;
-  if (!auth.require_jwt_auth) return;
   const file = deps.config.configPath;
+  const secret = deps.config.jwtSecret;
+  // A short HMAC key can be guessed offline from one token, and then any admin token forged.
+  if (secret && Buffer.byteLength(secret, 'utf8') < MIN_JWT_SECRET_BYTES) {
+    throw new ConfigError([
+      {
+        file: 'environment',
+        path: 'JWT_SECRET',
+        message: `must be at least ${MIN_JWT_SECRET_BYTES} bytes (got ${Buffer.byteLength(secret, 'utf8')}); generate one with: openssl rand -hex 32`,
+      },
+    ]);
+  }
+  if (!auth.require_jwt_auth) return;
   const issues = [];
   if (!deps.config.jwtSecret) {
     issues.push({

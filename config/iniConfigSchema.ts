@@ -56,6 +56,11 @@ const authSection = z.strictObject({
   jwt_token_lifetime_mins: iniInt.default(480),
   admin_group: z.string().optional(),
   require_jwt_auth: iniBool.default(true),
+  // Addition: failed logins per user name and per client address in a window, beyond which
+  // login answers 429 without asking LDAP (no Active Directory lockout by guessing).
+  login_max_failures_per_user: iniInt.default(30),
+  login_max_failures_per_address: iniInt.default(30),
+  login_failure_window_secs: iniInt.default(60),
 });
 
 const pulpSection = z.strictObject({

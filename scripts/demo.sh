@@ -16,7 +16,13 @@ export PULP_MANAGER_CONFIG_PATH="$DEMO_DIR/config.ini"
 export PULP_SYNC_CONFIG_PATH="$REPO_DIR/dev/config/pulp_config.yml"
 export PULP_MANAGER_LOCAL_AUTH=true
 export DB_PASSWORD="$MARIADB_PASSWORD"
-export JWT_SECRET="${JWT_SECRET:-demo-only-jwt-secret-$(hostname)-0123456789}"
+# Random per demo state dir (never derived from the host name, which anyone can guess and forge
+# admin tokens with); kept so tokens stay valid across demo runs.
+if [ -z "${JWT_SECRET:-}" ]; then
+  [ -s "$DEMO_DIR/jwt_secret" ] || (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > "$DEMO_DIR/jwt_secret")
+  JWT_SECRET="$(cat "$DEMO_DIR/jwt_secret")"
+fi
+export JWT_SECRET
 PM=(node --import tsx "$REPO_DIR/cli/main.ts")
 TEMPORAL="$(bash dev/temporal.sh bin)"
 PRIMARY="127.0.0.1:$PULP_PRIMARY_PORT"

@@ -15,7 +15,7 @@ import { ApiError } from '../errors.js';
 import { bindName, groupNamesFromMemberOf, splitLogin, userSearchFilter } from './ldapNames.js';
 
 export interface LdapUser {
-  /** The login without its domain. */
+  /** The name as the directory spells it (the search attribute's value), without domain. */
   username: string;
   /** CNs of the groups the user is a member of. */
   groups: string[];
@@ -54,22 +54,41 @@ export function ldapUrl(server: string, useSsl: boolean): string {
   return /^ldaps?:\/\//i.test(server) ? server : `${useSsl ? 'ldaps' : 'ldap'}://${server}`;
 }
 
-/** The user's groups, read with the bound connection; exactly one entry must match. */
-export async function findUserGroups(
+/** The user's entry as the directory has it: its own spelling of the name, and its groups. */
+export interface DirectoryUser {
+  /** The search attribute's value as returned (`ALICE` logs in as `alice` when that is the entry's). */
+  name: string;
+  groups: string[];
+}
+
+function attributeText(value: unknown): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  if (first === undefined) return undefined;
+  return (Buffer.isBuffer(first) ? first.toString('utf8') : String(first)).trim() || undefined;
+}
+
+/** The user's entry, read with the bound connection; exactly one entry must match. */
+export async function findUser(
   client: Client,
   baseDn: string,
   searchAttribute: string,
   name: string,
-): Promise<string[]> {
+): Promise<DirectoryUser> {
   try {
     const { searchEntries } = await client.search(baseDn, {
       scope: 'sub',
       filter: userSearchFilter(searchAttribute, name),
-      attributes: ['memberOf'],
+      attributes: ['memberOf', searchAttribute],
       sizeLimit: 2,
     });
-    if (searchEntries.length !== 1) throw badLogin();
-    return groupNamesFromMemberOf(searchEntries[0]?.memberOf);
+    const entry = searchEntries[0];
+    if (searchEntries.length !== 1 || entry === undefined) throw badLogin();
+    // ldapts keys attributes as the server names them, which may differ in case from the config.
+    const key = Object.keys(entry).find((k) => k.toLowerCase() === searchAttribute.toLowerCase());
+    return {
+      name: attributeText(key === undefined ? undefined : entry[key]) ?? name,
+      groups: groupNamesFromMemberOf(entry.memberOf),
+    };
   } catch (err) {
     if (err instanceof SizeLimitExceededError) throw badLogin();
     throw err;
@@ -96,7 +115,9 @@ export function createLdapAuthenticator(options: LdapAuthenticatorOptions): Ldap
           'LDAP login is not configured ([auth] ldap_servers, base_dn)',
         );
       }
-      const user = splitLogin(login);
+      // Surrounding blanks are never part of a directory name; the token gets the entry's spelling.
+      const typed = splitLogin(login);
+      const user = { ...typed, name: typed.name.trim() };
       // An empty password is an anonymous bind, which LDAP servers accept: never a login.
       if (user.name === '' || password === '') throw badLogin();
       for (const server of auth.ldap_servers) {
@@ -110,8 +131,8 @@ export function createLdapAuthenticator(options: LdapAuthenticatorOptions): Ldap
         try {
           await client.bind(bindName(user, auth), password);
           bound = true;
-          const groups = await findUserGroups(client, auth.base_dn, auth.user_search_attribute, user.name);
-          return { username: user.name, groups };
+          const found = await findUser(client, auth.base_dn, auth.user_search_attribute, user.name);
+          return { username: found.name, groups: found.groups };
         } catch (err) {
           if (err instanceof ApiError) throw err;
           if (!bound && refusedLogin.some((type) => err instanceof type)) throw badLogin();

@@ -1,6 +1,9 @@
 import { createRoute } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { LoginThrottle } from '../auth/loginThrottle.js';
 import { bearerToken } from '../auth/requireAdmin.js';
 import type { ApiApp, RouteContext } from '../context.js';
+import type { ApiEnv } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { DecodedTokenSchema, LoginSchema, SignedTokenSchema, TokenLookupQuery } from '../schemas/auth.js';
 import { errorResponses, jsonBody, jsonContent } from '../schemas/common.js';
@@ -13,7 +16,10 @@ const loginRoute = createRoute({
   tags,
   summary: 'Log in with LDAP credentials; returns a JWT for the mutating routes',
   request: { body: jsonBody(LoginSchema) },
-  responses: { 200: jsonContent(SignedTokenSchema, 'A signed token'), ...errorResponses(401, 422, 503) },
+  responses: {
+    200: jsonContent(SignedTokenSchema, 'A signed token'),
+    ...errorResponses(401, 422, 429, 503),
+  },
 });
 
 const lookupRoute = createRoute({
@@ -28,7 +34,21 @@ const lookupRoute = createRoute({
   },
 });
 
+/**
+ * The peer address of the connection (@hono/node-server puts the request in `env.incoming`).
+ * X-Forwarded-For is not read: any client could set it to dodge its count.
+ */
+function clientAddress(c: Context<ApiEnv>): string {
+  const env: unknown = c.env;
+  if (typeof env === 'object' && env !== null && 'incoming' in env) {
+    const incoming = env.incoming as { socket?: { remoteAddress?: string } } | undefined;
+    if (incoming?.socket?.remoteAddress) return incoming.socket.remoteAddress;
+  }
+  return 'unknown';
+}
+
 export function registerAuthRoutes(app: ApiApp, ctx: RouteContext): void {
+  const throttle = new LoginThrottle(ctx.deps.config.ini.auth);
   const tokenService = () => {
     if (ctx.tokens === undefined) throw new ApiError('AUTH_NOT_CONFIGURED', 'JWT_SECRET is not set');
     return ctx.tokens;
@@ -37,12 +57,21 @@ export function registerAuthRoutes(app: ApiApp, ctx: RouteContext): void {
   app.openapi(loginRoute, async (c) => {
     const { username, password } = c.req.valid('json');
     const tokens = tokenService();
+    const address = clientAddress(c);
+    const retryAfter = throttle.retryAfterSecs(username, address);
+    if (retryAfter > 0) {
+      ctx.logger.warn('login throttled', { request_id: c.get('requestId'), user: username, address });
+      c.header('Retry-After', String(retryAfter));
+      return c.json({ detail: `too many failed logins; try again in ${retryAfter} s` }, 429);
+    }
     const user = await ctx.deps.ldap.authenticate(username, password).catch((err: unknown) => {
       if (err instanceof ApiError && err.code === 'UNAUTHENTICATED') {
-        ctx.logger.warn('login refused', { request_id: c.get('requestId'), user: username });
+        throttle.failed(username, address);
+        ctx.logger.warn('login refused', { request_id: c.get('requestId'), user: username, address });
       }
       throw err;
     });
+    throttle.succeeded(username);
     const { access_token } = await tokens.issue(user.username, user.groups);
     ctx.logger.info('login', { request_id: c.get('requestId'), user: user.username, groups: user.groups });
     const lifetime = ctx.deps.config.ini.auth.jwt_token_lifetime_mins * 60;

@@ -18,6 +18,7 @@ const errorDescriptions = {
   404: 'Not found',
   409: 'Conflict with the current state',
   422: 'Invalid input; `field` names it',
+  429: 'Too many failed logins; try again after Retry-After seconds',
   502: 'Pulp answered with an error',
   503: 'A dependency (database, Temporal, LDAP, Pulp) is unreachable',
 } as const;

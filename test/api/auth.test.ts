@@ -1,7 +1,7 @@
 import { base64url, SignJWT } from 'jose';
 import { Client as LdapClient } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findUserGroups } from '../../api/auth/ldapAuthenticator.js';
+import { findUser, type LdapAuthenticator } from '../../api/auth/ldapAuthenticator.js';
 import {
   bindName,
   escapeDnValue,
@@ -9,6 +9,8 @@ import {
   splitLogin,
   userSearchFilter,
 } from '../../api/auth/ldapNames.js';
+import { LoginThrottle } from '../../api/auth/loginThrottle.js';
+import { ApiError } from '../../api/errors.js';
 import { stack } from '../support/stack.js';
 import { type ApiHarness, body, JWT_SECRET, jsonRequest, startApiHarness } from './support/apiHarness.js';
 
@@ -61,6 +63,17 @@ describe('POST /v1/auth/login', () => {
     expect(lookup.groups).not.toContain(stack.ldap.adminGroup);
     expect((lookup.groups as string[]).length).toBeGreaterThan(0);
   });
+
+  it.each([alice.name.toUpperCase(), ` ${alice.name} `, `PULPMANAGER\\${alice.name.toUpperCase()}`])(
+    'a login typed as %j gets a token named as the directory spells it',
+    async (typed) => {
+      const res = await login(typed, alice.password);
+      expect(res.status).toBe(200);
+      const { access_token } = await body<{ access_token: string }>(res);
+      const lookup = await body(await h.app.request(`/v1/auth/token_lookup?token=${access_token}`));
+      expect(lookup.username).toBe(alice.name);
+    },
+  );
 
   it('accepts DOMAIN\\user logins, binding with the name part', async () => {
     const res = await login(`PULPMANAGER\\${alice.name}`, alice.password);
@@ -142,14 +155,15 @@ describe('the LDAP search filter against the real directory', () => {
   });
 
   it('finds the user by sAMAccountName and reads group CNs from memberOf', async () => {
-    const groups = await findUserGroups(client, stack.ldap.baseDn, 'sAMAccountName', alice.name);
-    expect(groups).toContain(stack.ldap.adminGroup);
+    const user = await findUser(client, stack.ldap.baseDn, 'sAMAccountName', alice.name.toUpperCase());
+    expect(user.groups).toContain(stack.ldap.adminGroup);
+    expect(user.name).toBe(alice.name);
   });
 
   it.each(['*', 'al*', '*)(sAMAccountName=*', `${alice.name})(objectClass=*`])(
     'treats %j as a literal name: no match, 401',
     async (name) => {
-      await expect(findUserGroups(client, stack.ldap.baseDn, 'sAMAccountName', name)).rejects.toMatchObject({
+      await expect(findUser(client, stack.ldap.baseDn, 'sAMAccountName', name)).rejects.toMatchObject({
         code: 'UNAUTHENTICATED',
       });
     },
@@ -277,8 +291,129 @@ describe('tokens on mutating routes', () => {
     expect(res.status).toBe(422);
   });
 
+  it('refuses a JWT_SECRET shorter than 32 bytes, whether or not tokens are required', () => {
+    const short = 'x'.repeat(31);
+    expect(() => h.appWith({ jwtSecret: short })).toThrow(/JWT_SECRET: must be at least 32 bytes/);
+    expect(() => h.appWith({ jwtSecret: short, ini: { auth: { require_jwt_auth: false } } })).toThrow(
+      /JWT_SECRET/,
+    );
+    expect(() => h.appWith({ jwtSecret: 'x'.repeat(32) })).not.toThrow();
+  });
+
   it('refuses to build an app that requires tokens without JWT_SECRET or admin_group', () => {
     expect(() => h.appWith({ jwtSecret: undefined })).toThrow(/JWT_SECRET/);
     expect(() => h.appWith({ ini: { auth: { admin_group: '' } } })).toThrow(/admin_group/);
+  });
+});
+
+describe('login throttling', () => {
+  // A directory stand-in that counts what it is asked: the throttle must answer before it.
+  function countingDirectory(): LdapAuthenticator & { calls: number } {
+    const dir = {
+      calls: 0,
+      async authenticate(login: string, password: string) {
+        dir.calls += 1;
+        if (password !== 'right') throw new ApiError('UNAUTHENTICATED', 'invalid username or password');
+        return { username: login.trim().toLowerCase(), groups: [] };
+      },
+    };
+    return dir;
+  }
+  const from = (
+    app: ReturnType<ApiHarness['appWith']>,
+    address: string,
+    username: string,
+    password: string,
+  ) =>
+    app.request('/v1/auth/login', jsonRequest('POST', { username, password }), {
+      incoming: { socket: { remoteAddress: address } },
+    });
+
+  it('the 31st wrong password for a user in a minute gets 429 with Retry-After, and LDAP is not asked', async () => {
+    const dir = countingDirectory();
+    const app = h.appWith({ deps: { ldap: dir } });
+    for (let i = 0; i < 30; i++) {
+      // Spread over addresses: the per-user count alone must stop it.
+      expect((await from(app, `10.0.0.${i}`, 'carol', 'wrong')).status).toBe(401);
+    }
+    const res = await from(app, '10.0.1.1', ' CAROL', 'right');
+    expect(res.status).toBe(429);
+    const retryAfter = Number(res.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect((await body(res)).detail).toMatch(/too many failed logins/);
+    expect(dir.calls).toBe(30);
+    // Another user is not held back by carol's count.
+    expect((await from(app, '10.0.1.1', 'dave', 'right')).status).toBe(200);
+  });
+
+  it('counts per client address across user names; a good login there does not clear the count', async () => {
+    const dir = countingDirectory();
+    const app = h.appWith({ deps: { ldap: dir } });
+    for (let i = 0; i < 29; i++) expect((await from(app, '192.0.2.7', `user${i}`, 'wrong')).status).toBe(401);
+    expect((await from(app, '192.0.2.7', 'known', 'right')).status).toBe(200);
+    expect((await from(app, '192.0.2.7', 'user-x', 'wrong')).status).toBe(401);
+    const res = await from(app, '192.0.2.7', 'user-y', 'right');
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(dir.calls).toBe(31);
+    expect((await from(app, '192.0.2.8', 'user-y', 'right')).status).toBe(200);
+  });
+
+  it('takes its limits from [auth]', async () => {
+    expect(h.config.ini.auth).toMatchObject({
+      login_max_failures_per_user: 30,
+      login_max_failures_per_address: 30,
+      login_failure_window_secs: 60,
+    });
+    const app = h.appWith({
+      ini: { auth: { login_max_failures_per_user: 2, login_failure_window_secs: 120 } },
+      deps: { ldap: countingDirectory() },
+    });
+    expect((await from(app, '10.1.0.1', 'erin', 'wrong')).status).toBe(401);
+    expect((await from(app, '10.1.0.2', 'erin', 'wrong')).status).toBe(401);
+    const res = await from(app, '10.1.0.3', 'erin', 'right');
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(60);
+    expect(() => h.appWith({ ini: { auth: { login_failure_window_secs: 0 } } })).toThrow(
+      /auth\.login_failure_window_secs: expected a positive number/,
+    );
+  });
+
+  it('forgets failures after the window and a success clears the user count', () => {
+    let now = 1_000_000;
+    const t = new LoginThrottle(
+      { login_max_failures_per_user: 2, login_max_failures_per_address: 5, login_failure_window_secs: 60 },
+      () => now,
+    );
+    t.failed('frank', 'a');
+    t.failed('FRANK', 'b');
+    expect(t.retryAfterSecs('frank', 'c')).toBe(60);
+    now += 59_500;
+    expect(t.retryAfterSecs('frank', 'c')).toBe(1);
+    now += 500;
+    expect(t.retryAfterSecs('frank', 'c')).toBe(0);
+    t.failed('frank', 'a');
+    t.succeeded('frank');
+    t.failed('frank', 'a');
+    expect(t.retryAfterSecs('frank', 'z')).toBe(0);
+  });
+
+  it('keeps memory bounded under a spray of names and addresses', () => {
+    let now = 0;
+    const t = new LoginThrottle(
+      { login_max_failures_per_user: 3, login_max_failures_per_address: 3, login_failure_window_secs: 60 },
+      () => now,
+      100,
+    );
+    for (let i = 0; i < 5000; i++) {
+      now += 1;
+      t.failed(`user${i}`, `addr${i}`);
+    }
+    expect(t.entries).toBeLessThanOrEqual(200);
+    // The newest counts are the ones kept.
+    t.failed('user4999', 'addr4999');
+    t.failed('user4999', 'addr4999');
+    expect(t.retryAfterSecs('user4999', 'elsewhere')).toBeGreaterThan(0);
   });
 });
