@@ -1,4 +1,6 @@
 import { isInternalUrl } from '../domain/internalDomains.js';
+import type { RemoteSpec } from '../pulp/ensureRepository.js';
+import type { RepoType } from '../pulp/hrefs.js';
 import type { IniConfig } from './iniConfigSchema.js';
 import { compilePythonRegex } from './pythonRegex.js';
 import type { RepoConfigFile, RepoConfigGlobal, VaultSecretRef } from './repoConfigSchema.js';
@@ -38,7 +40,21 @@ export function repoConfigRulesFromIni(ini: IniConfig): RepoConfigRules {
 }
 
 /** The remote of a repository as the repo config asks for it; secrets are added by the worker. */
-export interface RepoConfigRemote {
+/** The type-specific remote fields (deb, container, python) as Pulp takes them. */
+type TypeRemoteFields = Pick<
+  RemoteSpec,
+  | 'distributions'
+  | 'components'
+  | 'architectures'
+  | 'ignore_missing_package_indices'
+  | 'upstream_name'
+  | 'include_tags'
+  | 'exclude_tags'
+  | 'includes'
+  | 'excludes'
+>;
+
+export interface RepoConfigRemote extends TypeRemoteFields {
   url: string;
   proxy_url: string | null;
   tls_validation: boolean;
@@ -47,17 +63,6 @@ export interface RepoConfigRemote {
   sock_connect_timeout: number;
   sock_read_timeout: number;
   policy: 'immediate';
-  distributions?: string;
-  components?: string | null;
-  architectures?: string | null;
-  ignore_missing_package_indices?: boolean;
-  /** container only */
-  upstream_name?: string;
-  include_tags?: string[] | null;
-  exclude_tags?: string[] | null;
-  /** python only */
-  includes?: string[];
-  excludes?: string[];
 }
 
 /** One repository to create or update, derived from one file. Holds no secret values. */
@@ -65,7 +70,7 @@ export interface RepoConfigEntry {
   /** The file it came from, relative to the repo config (e.g. `repo_config/remote/centos.json`). */
   file: string;
   name: string;
-  repoType: 'rpm' | 'deb' | 'file' | 'python' | 'container';
+  repoType: RepoType;
   description: string;
   basePath: string;
   remote?: RepoConfigRemote;

@@ -1,5 +1,6 @@
 import { type PulpClient, unwrap } from './client.js';
 import { type DistributionServes, distributionMode } from './distributionMode.js';
+import type { RepoType } from './hrefs.js';
 import { UnsupportedRepoTypeError } from './repoEndpoints.js';
 import { waitForPulpTask } from './tasks.js';
 
@@ -34,7 +35,7 @@ export interface RemoteSpec {
 
 export interface RepositorySpec {
   name: string;
-  repoType: 'rpm' | 'deb' | 'file' | 'python' | 'container';
+  repoType: RepoType;
   description?: string | null;
   /** Absent for internal repositories (content is uploaded, not synced). */
   remote?: RemoteSpec;
