@@ -125,6 +125,21 @@ const databaseSection = z.strictObject({
   db_name: z.string().optional(),
 });
 
+// Addition: how the exporter keeps its answer ready (metrics/readyExposition.ts). A change
+// probe runs every refresh_check_interval_secs; the text is rebuilt when the probe sees a
+// change (at most every refresh_min_interval_secs) or when it is refresh_max_age_secs old.
+const exporterSection = z
+  .strictObject({
+    refresh_check_interval_secs: iniNumber.default(2),
+    refresh_min_interval_secs: iniNumber.default(5),
+    refresh_max_age_secs: iniNumber.default(15),
+    per_repo_series: iniBool.default(true),
+  })
+  .refine((e) => e.refresh_min_interval_secs <= e.refresh_max_age_secs, {
+    path: ['refresh_min_interval_secs'],
+    message: 'must not be larger than refresh_max_age_secs',
+  });
+
 /** The sections this design reads, each with its keys. */
 export const iniSectionSchemas = {
   ca: caSection,
@@ -135,6 +150,7 @@ export const iniSectionSchemas = {
   paging: pagingSection,
   vault: vaultSection,
   database: databaseSection,
+  exporter: exporterSection,
 } as const;
 
 export type IniSectionName = keyof typeof iniSectionSchemas;
@@ -148,6 +164,7 @@ export const iniConfigSchema = z.strictObject({
   paging: pagingSection.default(pagingSection.parse({})),
   vault: vaultSection.default({}),
   database: databaseSection.default({}),
+  exporter: exporterSection.default(exporterSection.parse({})),
 });
 
 export type IniConfig = z.output<typeof iniConfigSchema>;

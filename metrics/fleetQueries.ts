@@ -153,3 +153,29 @@ export async function readTasksFinishedSince(
 export async function pingDatabase(db: Database): Promise<void> {
   await db.execute(sql`SELECT 1`);
 }
+
+/**
+ * A fingerprint of what the exporter shows, cheap to read every second or two: it changes when
+ * a task is created, starts or finishes, when a repo's or a server's health is recomputed, and
+ * when server repos or servers come and go. Every part is an index edge (MAX on an indexed
+ * column, a loose index scan per server, a count over the small live-state range) or a count
+ * of the small tables, so its cost does not grow with the task history.
+ */
+export async function readChangeMarker(db: Database): Promise<string> {
+  const [rows] = (await db.execute(sql`
+    SELECT
+      (SELECT MAX(${tasks.id}) FROM ${tasks}) AS task_id,
+      (SELECT MAX(${tasks.date_started}) FROM ${tasks}) AS task_started,
+      (SELECT MAX(${tasks.date_finished}) FROM ${tasks}) AS task_finished,
+      (SELECT COUNT(*) FROM ${tasks} WHERE ${inArray(tasks.state, [...liveTaskStates])}) AS live_tasks,
+      (SELECT MAX(d) FROM (
+        SELECT MAX(${pulp_server_repos.repo_sync_health_date}) AS d FROM ${pulp_server_repos}
+        GROUP BY ${pulp_server_repos.pulp_server_id}) AS per_server) AS repo_health,
+      (SELECT COUNT(*) FROM ${pulp_server_repos}) AS server_repos,
+      (SELECT MAX(${pulp_server_repos.id}) FROM ${pulp_server_repos}) AS server_repo_id,
+      (SELECT MAX(${pulp_servers.repo_sync_health_rollup_date}) FROM ${pulp_servers}) AS rollup,
+      (SELECT COUNT(*) FROM ${pulp_servers}) AS servers
+  `)) as unknown as [Record<string, unknown>[]];
+  const row = rows[0] ?? {};
+  return JSON.stringify(Object.values(row).map((v) => (v instanceof Date ? v.toISOString() : String(v))));
+}

@@ -33,6 +33,8 @@ export interface SnapshotSources {
   pulpStatusTimeoutMs: number;
   temporalTimeoutMs: number;
   finalTaskWindowHours: number;
+  /** false: the per-repo rows are not read (the per-repo series are turned off). */
+  readRepos?: boolean;
   onError: (part: string, err: unknown) => void;
 }
 
@@ -61,7 +63,7 @@ export async function collectFleetSnapshot(src: SnapshotSources): Promise<FleetS
     : Promise.resolve(undefined);
   const [servers, repos, taskCounts, observed] = await Promise.all([
     orNull('pulp servers', () => readServerHealth(src.db), src.onError),
-    orNull('server repos', () => readRepoHealth(src.db), src.onError),
+    src.readRepos === false ? [] : orNull('server repos', () => readRepoHealth(src.db), src.onError),
     orNull('task counts', () => readTaskStateCounts(src.db, src.finalTaskWindowHours), src.onError),
     orNull('task durations', () => src.durations.refresh(src.db), src.onError),
   ]);

@@ -4,8 +4,11 @@ import { pulpApiOrigin } from '../activities/pulp/serverClients.js';
 import type { AppConfig } from '../config/loadAppConfig.js';
 import type { Database } from '../db/client.js';
 import { type TaskState, taskStates } from '../db/enums.js';
+import { formatGaugeFamily, type GaugeFamily } from './exposition.js';
+import { type RepoHealthRow, readChangeMarker } from './fleetQueries.js';
 import { collectFleetSnapshot, type FleetSnapshot } from './fleetSnapshot.js';
 import { type PulpStatusProbe, pulpStatusProbe } from './pulpStatus.js';
+import { DEFAULT_REFRESH, ReadyExposition, type RefreshSettings } from './readyExposition.js';
 import { TaskDurationTracker } from './taskDurations.js';
 
 export interface MetricsDeps {
@@ -31,10 +34,28 @@ export interface MetricsOptions {
   durationLookbackMs?: number;
   /** Adds prom-client's process and Node.js metrics (the exporter process itself). */
   defaultMetrics?: boolean;
+  /**
+   * The two series per server repo (health and its age; default true: the alert rules and the
+   * dashboard use them). false leaves them out, for a fleet whose Prometheus only needs the
+   * per-server rollups.
+   */
+  perRepoSeries?: boolean;
+  /** When the served text is rebuilt (default DEFAULT_REFRESH). */
+  refresh?: RefreshSettings;
 }
 
 export interface MetricsRegistry {
+  /**
+   * Everything but the per-server-repo families, which render() writes straight from the rows
+   * (metrics/exposition.ts); registry.metrics() alone therefore lacks them.
+   */
   registry: Registry;
+  /** One collection and the whole exposition text (single flight: concurrent calls share it). */
+  render(): Promise<string>;
+  /** render()'s text kept ready for /metrics; started by its first current() or by start(). */
+  exposition: ReadyExposition;
+  /** Counts a failed part in pulp_manager_exporter_collect_errors_total and logs it. */
+  onError(part: string, err: unknown): void;
   durations: TaskDurationTracker;
   /** The last collection, for /ready and logs. */
   lastSnapshot(): FleetSnapshot | undefined;
@@ -56,9 +77,10 @@ function defaultOnError(part: string, err: unknown): void {
 }
 
 /**
- * The exporter's registry. Every gauge is filled on scrape from one collection shared by the
- * gauges of that scrape (prom-client calls every collect() in the same tick, so they all await
- * the same in-flight collection; the next scrape starts a new one).
+ * The exporter's registry. render() makes one collection and prints it: the prom-client gauges
+ * are filled from it in their collect() (pinned to that collection), the per-server-repo
+ * families are written from its rows. The exporter serves render()'s text from a buffer kept
+ * ready (metrics/readyExposition.ts), so a scrape does not pay for it.
  */
 export function createMetricsRegistry(deps: MetricsDeps, options: MetricsOptions = {}): MetricsRegistry {
   const registry = new Registry();
@@ -120,7 +142,11 @@ export function createMetricsRegistry(deps: MetricsDeps, options: MetricsOptions
 
   let inFlight: Promise<FleetSnapshot> | undefined;
   let last: FleetSnapshot | undefined;
+  // The snapshot render() is printing: registry.metrics() runs every collect() below, which
+  // must print that same snapshot, not start another collection.
+  let pinned: FleetSnapshot | undefined;
   const current = (): Promise<FleetSnapshot> => {
+    if (pinned) return Promise.resolve(pinned);
     inFlight ??= collectFleetSnapshot({
       db: deps.db,
       pulpStatus: deps.pulpStatus ?? pulpStatusProbe((server) => pulpApiOrigin(server, deps.config)),
@@ -129,6 +155,7 @@ export function createMetricsRegistry(deps: MetricsDeps, options: MetricsOptions
       pulpStatusTimeoutMs: options.pulpStatusTimeoutMs ?? 2000,
       temporalTimeoutMs: options.temporalTimeoutMs ?? 3000,
       finalTaskWindowHours: options.finalTaskWindowHours ?? 24,
+      readRepos: options.perRepoSeries ?? true,
       onError,
     })
       .then((s) => {
@@ -176,32 +203,6 @@ export function createMetricsRegistry(deps: MetricsDeps, options: MetricsOptions
     ['pulp_server_name'],
     (g, s) => {
       for (const server of s.servers) g.set({ pulp_server_name: server.name }, server.rollupAgeSeconds ?? -1);
-    },
-  );
-  gauge(
-    'pulp_manager_pulp_server_repo_sync_health',
-    'Pulp server repo sync health of each repo (1 for the current value of repo_sync_health; None when never computed)',
-    ['pulp_server_name', 'repo_name', 'repo_sync_health', 'has_remote'],
-    (g, s) => {
-      for (const r of s.repos)
-        g.set(
-          {
-            pulp_server_name: r.server,
-            repo_name: r.repo,
-            repo_sync_health: r.health ?? HEALTH_NONE,
-            has_remote: r.hasRemote ? '1' : '0',
-          },
-          1,
-        );
-    },
-  );
-  gauge(
-    'pulp_manager_pulp_server_repo_sync_health_last_run_seconds',
-    'Seconds since the repo sync health of each repo was last computed. -1 means never',
-    ['pulp_server_name', 'repo_name'],
-    (g, s) => {
-      for (const r of s.repos)
-        g.set({ pulp_server_name: r.server, repo_name: r.repo }, r.healthAgeSeconds ?? -1);
     },
   );
   for (const state of taskStates) {
@@ -281,5 +282,47 @@ export function createMetricsRegistry(deps: MetricsDeps, options: MetricsOptions
     ])
       registry.removeSingleMetric(name);
   }
-  return { registry, durations, lastSnapshot: () => last };
+  const perRepo = options.perRepoSeries ?? true;
+  let rendering: Promise<string> | undefined;
+  const renderOnce = async (): Promise<string> => {
+    const snapshot = await current();
+    pinned = snapshot;
+    let text: string;
+    try {
+      text = await registry.metrics();
+    } finally {
+      pinned = undefined;
+    }
+    if (!perRepo) return text;
+    // prom-client separates families with a blank line and ends with a newline; so do these.
+    return `${text}\n${formatGaugeFamily(repoHealthFamily, snapshot.repos)}\n\n${formatGaugeFamily(repoHealthAgeFamily, snapshot.repos)}\n`;
+  };
+  const render = (): Promise<string> => {
+    rendering ??= renderOnce().finally(() => {
+      rendering = undefined;
+    });
+    return rendering;
+  };
+  const exposition = new ReadyExposition(
+    { build: render, changeMarker: () => readChangeMarker(deps.db), onError },
+    options.refresh ?? DEFAULT_REFRESH,
+  );
+  return { registry, render, exposition, onError, durations, lastSnapshot: () => last };
 }
+
+/** The original's per-repo health gauge: 1 for the current value, None when never computed. */
+export const repoHealthFamily: GaugeFamily<RepoHealthRow> = {
+  name: 'pulp_manager_pulp_server_repo_sync_health',
+  help: 'Pulp server repo sync health of each repo (1 for the current value of repo_sync_health; None when never computed)',
+  labelNames: ['pulp_server_name', 'repo_name', 'repo_sync_health', 'has_remote'],
+  labels: (r) => [r.server, r.repo, r.health ?? HEALTH_NONE, r.hasRemote ? '1' : '0'],
+  value: () => 1,
+};
+
+export const repoHealthAgeFamily: GaugeFamily<RepoHealthRow> = {
+  name: 'pulp_manager_pulp_server_repo_sync_health_last_run_seconds',
+  help: 'Seconds since the repo sync health of each repo was last computed. -1 means never',
+  labelNames: ['pulp_server_name', 'repo_name'],
+  labels: (r) => [r.server, r.repo],
+  value: (r) => r.healthAgeSeconds ?? -1,
+};

@@ -34,7 +34,7 @@ const ids: Record<string, number> = {};
 
 async function scrape(deps: Partial<MetricsDeps> = {}, options: MetricsOptions = {}) {
   const metrics = createMetricsRegistry({ db, config, ...deps }, { pulpStatusTimeoutMs: 5000, ...options });
-  return metrics.registry.metrics();
+  return metrics.render();
 }
 
 const lines = (text: string) => text.split('\n');
@@ -228,7 +228,7 @@ describe('sync and snapshot duration histograms', () => {
   it('observe each task finished since the exporter started exactly once, however often it is scraped', async () => {
     const startedAt = Date.now();
     const metrics = createMetricsRegistry({ db, config }, { pulpStatusTimeoutMs: 5000 });
-    const scrapeNow = () => metrics.registry.metrics();
+    const scrapeNow = () => metrics.render();
     // The seed's tasks finished before the exporter started: history is not replayed.
     let text = await scrapeNow();
     expect(samples(text, 'pulp_manager_repo_sync_duration_seconds_count').size).toBe(0);
@@ -471,12 +471,9 @@ describe('HTTP endpoints', () => {
     expect(await ready.json()).toEqual({ status: 'ready' });
 
     const unreachable = createDatabase({ ...scratch.settings, port: await closedPort() });
+    const downMetrics = createMetricsRegistry({ db: unreachable, config, onError: () => undefined });
     try {
-      const downApp = createExporterApp(
-        createMetricsRegistry({ db: unreachable, config, onError: () => undefined }),
-        unreachable,
-        2000,
-      );
+      const downApp = createExporterApp(downMetrics, unreachable, 2000);
       const notReady = await downApp.request('/ready');
       expect(notReady.status).toBe(503);
       expect(((await notReady.json()) as { detail: string }).detail).toMatch(/^database: /);
@@ -487,6 +484,8 @@ describe('HTTP endpoints', () => {
       expect(lines(text)).toContain('pulp_manager_exporter_database_up 0');
       expect(samples(text, 'pulp_manager_pulp_server_repo_sync_health').size).toBe(0);
     } finally {
+      downMetrics.exposition.stop();
+      await downMetrics.exposition.settled();
       await closeDatabase(unreachable);
     }
   });

@@ -1,0 +1,205 @@
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+import { Counter, Gauge, Registry } from 'prom-client';
+
+const gzip = promisify(gzipCallback);
+
+/** When the exposition text is rebuilt ([exporter] in config.ini, in seconds there). */
+export interface RefreshSettings {
+  /** How often the change probe runs. */
+  checkIntervalMs: number;
+  /** A change seen by the probe rebuilds the text at most this often (a busy fleet changes constantly). */
+  minIntervalMs: number;
+  /** The text is rebuilt at least this often, changed or not (Pulp status, schedules, ages). */
+  maxAgeMs: number;
+}
+
+export const DEFAULT_REFRESH: RefreshSettings = {
+  checkIntervalMs: 2000,
+  minIntervalMs: 5000,
+  maxAgeMs: 15000,
+};
+
+/** One answer to /metrics, shared by every scrape until the next refresh attempt. */
+export interface Exposition {
+  text: Buffer;
+  /** The same text gzip-compressed: two gzip members (the fleet, then the refresh status). */
+  gzip: Buffer;
+  /** Date.now() of the build whose fleet text this is. */
+  builtAt: number;
+}
+
+export interface ReadyExpositionSources {
+  /** The fleet's whole exposition text (one collection). */
+  build(): Promise<string>;
+  /** A cheap fingerprint of the data; a new value means the text is out of date. */
+  changeMarker(): Promise<string>;
+  onError(part: string, err: unknown): void;
+  now?: () => number;
+}
+
+export class ExpositionNotReadyError extends Error {
+  readonly code = 'EXPORTER_NOT_READY';
+  constructor(cause: unknown) {
+    super(`no metrics built yet: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'ExpositionNotReadyError';
+  }
+}
+
+interface Built {
+  text: Buffer;
+  gzip: Buffer;
+  builtAt: number;
+}
+
+/**
+ * The exposition text kept ready, so that a scrape is a copy of a buffer: a background loop
+ * probes for changes every checkIntervalMs and rebuilds (text and its gzip, compressed once)
+ * when the probe's marker changed or the text reached maxAgeMs. A failed rebuild keeps the last
+ * good text and says so in the refresh status families appended to it
+ * (pulp_manager_exporter_refresh_failures_total, _refresh_age_seconds, _last_refresh_success_
+ * timestamp_seconds), which are re-rendered on every attempt, good or bad.
+ */
+export class ReadyExposition {
+  private built: Built | undefined;
+  private answer: Exposition | undefined;
+  private refreshing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private lastMarker: string | undefined;
+  private lastAttemptAt = Number.NEGATIVE_INFINITY;
+  private lastError: unknown;
+  private readonly now: () => number;
+  private readonly status = new Registry();
+  private readonly failures: Counter;
+  private readonly age: Gauge;
+  private readonly lastSuccess: Gauge;
+
+  constructor(
+    private readonly sources: ReadyExpositionSources,
+    private readonly settings: RefreshSettings = DEFAULT_REFRESH,
+  ) {
+    this.now = sources.now ?? Date.now;
+    const registers = [this.status];
+    this.failures = new Counter({
+      name: 'pulp_manager_exporter_refresh_failures_total',
+      help: 'Rebuilds of the exporter answer that failed (the last good answer is served meanwhile)',
+      registers,
+    });
+    this.age = new Gauge({
+      name: 'pulp_manager_exporter_refresh_age_seconds',
+      help: 'Age of the served fleet metrics at the last refresh attempt (seconds since their build)',
+      registers,
+    });
+    this.lastSuccess = new Gauge({
+      name: 'pulp_manager_exporter_last_refresh_success_timestamp_seconds',
+      help: 'Unix time of the build of the served fleet metrics',
+      registers,
+    });
+  }
+
+  /** Starts the background loop (and a first build). Timers do not hold the process open. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.refresh();
+    this.schedule();
+  }
+
+  stop(): void {
+    this.running = false;
+    clearTimeout(this.timer);
+  }
+
+  /** Waits for the refresh in flight, if any (stop() then settle, or a test's barrier). */
+  async settled(): Promise<void> {
+    await this.refreshing;
+  }
+
+  /**
+   * The answer to serve. Before the first good build it waits for that build (one build for
+   * every waiting scrape); if there never was a good build it throws ExpositionNotReadyError.
+   */
+  async current(): Promise<Exposition> {
+    if (!this.running) this.start();
+    if (this.answer) return this.answer;
+    await this.refresh();
+    if (this.answer) return this.answer;
+    throw new ExpositionNotReadyError(this.lastError);
+  }
+
+  /** One rebuild; concurrent callers share it. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.rebuild().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => {
+      void this.tick().finally(() => this.schedule());
+    }, this.settings.checkIntervalMs);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.refreshing) return;
+    const now = this.now();
+    const sinceAttempt = now - this.lastAttemptAt;
+    const builtAge = this.built ? now - this.built.builtAt : Number.POSITIVE_INFINITY;
+    if (builtAge >= this.settings.maxAgeMs && sinceAttempt >= this.settings.minIntervalMs) {
+      await this.refresh();
+      return;
+    }
+    if (sinceAttempt < this.settings.minIntervalMs) return;
+    let marker: string;
+    try {
+      marker = await this.sources.changeMarker();
+    } catch (err) {
+      // The max age still rebuilds (and a down database shows there as database_up 0).
+      this.sources.onError('change probe', err);
+      return;
+    }
+    if (marker !== this.lastMarker) await this.refresh();
+  }
+
+  private async rebuild(): Promise<void> {
+    const startedAt = this.now();
+    this.lastAttemptAt = startedAt;
+    try {
+      // Read before the build: a change committed while building triggers the next one.
+      const marker = await this.sources.changeMarker().catch((err: unknown) => {
+        this.sources.onError('change probe', err);
+        return undefined;
+      });
+      const text = Buffer.from(await this.sources.build());
+      // Compressed once per build, off the event loop (zlib's thread pool).
+      this.built = { text, gzip: await gzip(text), builtAt: startedAt };
+      this.lastMarker = marker;
+      this.lastError = undefined;
+    } catch (err) {
+      this.failures.inc();
+      this.lastError = err;
+      this.sources.onError('refresh', err);
+    }
+    await this.publish();
+  }
+
+  /** The answer: the last good fleet text followed by the status of this attempt. */
+  private async publish(): Promise<void> {
+    const built = this.built;
+    if (!built) return;
+    this.age.set(Math.max(0, (this.now() - built.builtAt) / 1000));
+    this.lastSuccess.set(built.builtAt / 1000);
+    const status = Buffer.from(`\n${await this.status.metrics()}`);
+    this.answer = {
+      text: Buffer.concat([built.text, status]),
+      // A gzip stream may hold several members; every gunzip (Go's, used by Prometheus, and
+      // zlib's) reads them as one text.
+      gzip: Buffer.concat([built.gzip, await gzip(status)]),
+      builtAt: built.builtAt,
+    };
+  }
+}
