@@ -93,7 +93,8 @@ export function createApp(deps: ApiDeps): ApiApp {
     }),
   );
   app.onError((err, c) => {
-    const { status, body, serverFault } = httpErrorOf(err, c.get('requestId'));
+    const { status, body, serverFault, retryAfterSeconds } = httpErrorOf(err, c.get('requestId'));
+    if (retryAfterSeconds !== undefined) c.header('Retry-After', String(retryAfterSeconds));
     if (serverFault) {
       logger.error('request failed', {
         request_id: c.get('requestId'),

@@ -57,15 +57,24 @@ const statusByCode: Record<ApiErrorCode | ListQueryErrorCode | ForeignCode, numb
   PULP_API_ERROR: 502,
   PULP_CONNECTION_ERROR: 503,
   DB_NOT_MIGRATED: 503,
+  // db/listQuery.ts: a list statement ran past [paging] list_statement_timeout_ms.
+  LIST_STATEMENT_TIMEOUT: 503,
 };
 
-type ForeignCode = 'UNKNOWN_PULP_SERVER' | 'PULP_API_ERROR' | 'PULP_CONNECTION_ERROR' | 'DB_NOT_MIGRATED';
+type ForeignCode =
+  | 'UNKNOWN_PULP_SERVER'
+  | 'PULP_API_ERROR'
+  | 'PULP_CONNECTION_ERROR'
+  | 'DB_NOT_MIGRATED'
+  | 'LIST_STATEMENT_TIMEOUT';
 
 export interface HttpError {
   status: number;
   body: { detail: string; field?: string };
   /** Whether this is the server's fault (logged with the error) rather than the client's. */
   serverFault: boolean;
+  /** Seconds to send as Retry-After, when the error says when to ask again. */
+  retryAfterSeconds?: number;
 }
 
 // mysql2 connection-level error codes: the database is down or unreachable, not the query wrong.
@@ -133,10 +142,12 @@ export function httpErrorOf(err: unknown, requestId: string): HttpError {
   if (code !== undefined && Object.hasOwn(statusByCode, code)) {
     const status = statusByCode[code as keyof typeof statusByCode];
     const detail = err instanceof Error ? err.message : String(err);
+    const retryAfter = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
     return {
       status,
       body: err instanceof ListQueryError ? { detail, field: `query.${err.field}` } : { detail },
       serverFault: status >= 500,
+      ...(typeof retryAfter === 'number' ? { retryAfterSeconds: retryAfter } : {}),
     };
   }
   const dependency = unreachableDependency(err);

@@ -2,6 +2,8 @@
 export const mysqlErrno = {
   noSuchTable: 1146,
   regexpError: 1139,
+  /** ER_STATEMENT_TIMEOUT: max_statement_time exceeded (MariaDB). */
+  statementTimeout: 1969,
 } as const;
 
 /**

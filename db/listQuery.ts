@@ -10,7 +10,8 @@
 //                            took: yes/no, on/off, t/f, y/n, any case), numbers are integers
 //   <field>__match=<regex>   MariaDB REGEXP (PCRE) on string fields, case-insensitive as in
 //                            the original (whose columns had a _ci collation; ours are
-//                            utf8mb4_bin, so the pattern gets a leading (?i))
+//                            utf8mb4_bin, so the pattern gets a leading (?i)); at most 256
+//                            characters, and at most REGEX_MATCH_LIMIT steps per value
 //   <field>__le / __ge       on date fields, ISO 8601 (a date, or a date-time with optional
 //                            seconds, fraction and offset; without an offset it means UTC)
 //   sort_by=<field>          any allow-listed sortable field; ENUM columns sort in their
@@ -18,6 +19,16 @@
 //   order_by=asc|desc        also applies to the default order (primary key) without sort_by
 //   page (>= 1), page_size   page_size above max_page_size is clamped to it, not rejected:
 //                            the response's page_size says what was applied
+//   cursor=<next>            the `next` of the previous answer: the page after it, by an index
+//                            seek on the sort key (db/listCursor.ts); not with `page`
+//
+// Cost does not grow with the table: the total is counted once per filter and reused for
+// total_cache_seconds (db/ttlCache.ts; the answer's total_as_of says when it was counted),
+// deep page numbers seek from boundary keys remembered by the same cache instead of an OFFSET
+// over every row before them, a `__match` with a literal prefix reads an index range first
+// (db/regexPrefix.ts), and every statement runs under max_statement_time
+// (db/statementLimit.ts): past it, a 422 on the `__match` field when a pattern was involved,
+// else ListStatementTimeoutError (503 with Retry-After).
 import { and, asc, count, desc, eq, gte, lte, type SQL, type Subquery, sql } from 'drizzle-orm';
 import {
   getTableConfig,
@@ -29,6 +40,18 @@ import type { MySql2Database } from 'drizzle-orm/mysql2';
 import type { SelectResultFields } from 'drizzle-orm/query-builders/select.types';
 import { z } from 'zod';
 import { mysqlErrno, mysqlErrorNumber } from './driverErrors.js';
+import {
+  afterKey,
+  type CursorState,
+  decodeCursor,
+  encodeCursor,
+  type KeyColumn,
+  type KeyValue,
+  keyValueFits,
+} from './listCursor.js';
+import { prefixPrefilter } from './regexPrefix.js';
+import { withStatementLimit } from './statementLimit.js';
+import { TtlCache } from './ttlCache.js';
 
 export type ListFieldKind = 'string' | 'number' | 'date' | 'enum' | 'boolean';
 
@@ -80,13 +103,30 @@ export type DefinedListSpec<TSelection extends SelectedFields> = ListSpec<TSelec
 export interface ListPaging {
   default_page_size: number;
   max_page_size: number;
+  /** Server-side limit of each list statement in ms; 0 turns it off. Default 500. */
+  list_statement_timeout_ms?: number;
+  /** How long a total (and deep-page boundaries) is reused, in seconds; 0: count every page. Default 5. */
+  total_cache_seconds?: number;
 }
+
+export const LIST_DEFAULTS = { list_statement_timeout_ms: 500, total_cache_seconds: 5 } as const;
+
+/** PCRE2 match limit per value for `__match` (see parseFilter). */
+export const REGEX_MATCH_LIMIT = 1_000_000;
+
+/** The longest `__match` pattern accepted. */
+export const MAX_MATCH_PATTERN_LENGTH = 256;
 
 export interface ListPage<T> {
   items: T[];
   page: number;
   page_size: number;
+  /** Rows matching the filters when they were counted (total_as_of); cached, see total_cache_seconds. */
   total: number;
+  /** When `total` was counted (ISO 8601). */
+  total_as_of: string;
+  /** The cursor of the next page; null on the last page. */
+  next: string | null;
 }
 
 export type ListQueryErrorCode =
@@ -98,6 +138,17 @@ export type ListQueryErrorCode =
   | 'invalid_order_by'
   | 'invalid_page'
   | 'invalid_page_size';
+
+/** A list statement ran past [paging] list_statement_timeout_ms with no pattern to blame. */
+export class ListStatementTimeoutError extends Error {
+  readonly code = 'LIST_STATEMENT_TIMEOUT';
+  /** Seconds a client should wait before asking again. */
+  readonly retryAfterSeconds = 1;
+  constructor(timeoutMs: number) {
+    super(`the list query took longer than ${timeoutMs} ms; try again, or narrow the filters`);
+    this.name = 'ListStatementTimeoutError';
+  }
+}
 
 export class ListQueryError extends Error {
   readonly code: ListQueryErrorCode;
@@ -119,7 +170,7 @@ export type ListQueryInput = Readonly<Record<string, string | undefined>>;
 
 type Database = MySql2Database<Record<string, unknown>>;
 
-const controlKeys = new Set(['page', 'page_size', 'sort_by', 'order_by']);
+const controlKeys = new Set(['page', 'page_size', 'sort_by', 'order_by', 'cursor']);
 
 const positiveInteger = z
   .string()
@@ -188,6 +239,11 @@ interface ParsedQuery {
   sortTable: MySqlTable | undefined;
   regexes: { key: string; pattern: string }[];
   order: SQL[];
+  /** The sort key: the sort_by column, if any, then the tiebreak. */
+  sortKey: KeyColumn[];
+  sortBy: string | null;
+  direction: 'asc' | 'desc';
+  cursor: CursorState | undefined;
   page: number;
   pageSize: number;
 }
@@ -200,7 +256,22 @@ function parseFilter(key: string, value: string, field: ListField): SQL {
   const [, operator] = key.split('__');
   const { column } = field;
   const invalid = (reason: string) => new ListQueryError('invalid_value', key, value, reason);
-  if (operator === 'match') return sql`${column} REGEXP ${`(?i)${value}`}`;
+  if (operator === 'match') {
+    if (value.length > MAX_MATCH_PATTERN_LENGTH) {
+      throw new ListQueryError(
+        'invalid_regex',
+        key,
+        value,
+        `longer than ${MAX_MATCH_PATTERN_LENGTH} characters`,
+      );
+    }
+    // PCRE stops a pattern after this many backtracking steps on one value (MariaDB's default
+    // is 10,000,000, ~0.7 s of one value): the statement time limit is checked between rows,
+    // so this bounds how far a catastrophic pattern can overshoot it (~70 ms).
+    const regexp = sql`${column} REGEXP ${`(*LIMIT_MATCH=${REGEX_MATCH_LIMIT})(?i)${value}`}`;
+    const prefilter = prefixPrefilter(column, value);
+    return prefilter === undefined ? regexp : (and(prefilter, regexp) as SQL);
+  }
   if (field.kind === 'date') {
     const date = parseIsoDate(value);
     if (date === undefined) {
@@ -268,6 +339,7 @@ function parseQuery(
   }
   const by = direction === 'asc' ? asc : desc;
   const order: SQL[] = [];
+  const sortKey: KeyColumn[] = [];
   let sortTable: MySqlTable | undefined;
   const sortBy = query.sort_by;
   if (sortBy !== undefined) {
@@ -277,8 +349,17 @@ function parseQuery(
     }
     order.push(by(field.column));
     sortTable = field.column.table;
+    sortKey.push(
+      field.kind === 'enum'
+        ? { column: field.column, kind: 'enum', enumValues: field.values }
+        : { column: field.column, kind: field.kind },
+    );
   }
   order.push(...spec.tiebreak.map((column) => by(column)));
+  for (const column of spec.tiebreak) {
+    sortKey.push({ column, kind: column.dataType === 'number' ? 'number' : 'string' });
+  }
+  const cursor = parseCursor(query, sortBy ?? null, direction, sortKey);
 
   const page = parsePositive('page', query.page, 1, 'invalid_page');
   const requested = parsePositive(
@@ -291,7 +372,45 @@ function parseQuery(
   if (!Number.isSafeInteger((page - 1) * pageSize)) {
     throw new ListQueryError('invalid_page', 'page', String(page), 'page is out of range');
   }
-  return { conditions, filteredTables, sortTable, regexes, order, page, pageSize };
+  return {
+    conditions,
+    filteredTables,
+    sortTable,
+    regexes,
+    order,
+    sortKey,
+    sortBy: sortBy ?? null,
+    direction,
+    cursor,
+    page: cursor?.page ?? page,
+    pageSize,
+  };
+}
+
+function parseCursor(
+  query: ListQueryInput,
+  sortBy: string | null,
+  direction: 'asc' | 'desc',
+  sortKey: readonly KeyColumn[],
+): CursorState | undefined {
+  const text = query.cursor;
+  if (text === undefined) return undefined;
+  const refuse = (reason: string) => new ListQueryError('invalid_value', 'cursor', text, reason);
+  if (query.page !== undefined) throw refuse('cursor and page exclude each other: send one');
+  const state = decodeCursor(text);
+  if (typeof state === 'string') throw refuse(state);
+  if (state.sortBy !== sortBy || state.order !== direction) {
+    throw refuse(
+      `made for sort_by=${state.sortBy ?? '(none)'} and order_by=${state.order}: send the same sort_by and order_by`,
+    );
+  }
+  if (
+    state.key.length !== sortKey.length ||
+    !sortKey.every((key, i) => keyValueFits(key, state.key[i] ?? null))
+  ) {
+    throw refuse('not a cursor of this list');
+  }
+  return state;
 }
 
 function parsePositive(
@@ -347,6 +466,79 @@ function selectFrom(
   return query;
 }
 
+// Deep page numbers seek from the key of every BOUNDARY_STEP-th row: OFFSET then skips at
+// most BOUNDARY_STEP - 1 index entries (~0.5 ms) however deep the page is.
+const BOUNDARY_STEP = 5000;
+
+/** Boundary keys of one filtered, sorted list: keys[i] is the key of row (i + 1) * STEP - 1. */
+class Boundaries {
+  readonly keys: KeyValue[][] = [];
+  end = false;
+  #chain: Promise<void> = Promise.resolve();
+
+  /** Computes keys up to `count` (fewer at the end of the list), one statement per boundary. */
+  upTo(count: number, next: (after: KeyValue[] | undefined) => Promise<KeyValue[] | undefined>) {
+    const run = this.#chain.then(async () => {
+      while (this.keys.length < count && !this.end) {
+        const key = await next(this.keys.at(-1));
+        if (key === undefined) this.end = true;
+        else this.keys.push(key);
+      }
+    });
+    // A failed step is the caller's error; the next caller starts from the keys computed so far.
+    this.#chain = run.catch(() => undefined);
+    return run;
+  }
+}
+
+interface ListCaches {
+  totals: TtlCache<number>;
+  boundaries: TtlCache<Boundaries>;
+}
+
+const cachesByPool = new WeakMap<object, ListCaches>();
+const specIds = new WeakMap<object, number>();
+let lastSpecId = 0;
+
+function cachesOf(db: Database): ListCaches {
+  const pool = (db as unknown as { $client: object }).$client;
+  let caches = cachesByPool.get(pool);
+  if (caches === undefined) {
+    caches = { totals: new TtlCache(2000), boundaries: new TtlCache(200) };
+    cachesByPool.set(pool, caches);
+  }
+  return caches;
+}
+
+function specId(spec: object): number {
+  let id = specIds.get(spec);
+  if (id === undefined) {
+    lastSpecId += 1;
+    id = lastSpecId;
+    specIds.set(spec, id);
+  }
+  return id;
+}
+
+/** A cache key naming one statement exactly: its text and parameters. */
+function statementKey(spec: object, query: { toSQL(): { sql: string; params: unknown[] } }): string {
+  const { sql: text, params } = query.toSQL();
+  return `${specId(spec)}\n${text}\n${JSON.stringify(params)}`;
+}
+
+const keyAlias = (i: number) => `__key_${i}`;
+
+function keyOfRow(row: Record<string, unknown>, sortKey: readonly KeyColumn[]): KeyValue[] {
+  return sortKey.map((_, i) => (row[keyAlias(i)] ?? null) as KeyValue);
+}
+
+/** Clears every cached total and boundary of `db` (tests; an admin action that must show at once). */
+export function forgetListCaches(db: Database): void {
+  const caches = cachesOf(db);
+  caches.totals.clear();
+  caches.boundaries.clear();
+}
+
 /**
  * One page of `spec`'s rows filtered and sorted by `query` (the request's query string),
  * within `where` (fixed conditions such as the server id from the route).
@@ -359,39 +551,123 @@ export async function listPage<TSelection extends SelectedFields>(
   where: readonly SQL[] = [],
 ): Promise<ListPage<SelectResultFields<TSelection>>> {
   const parsed = parseQuery(spec, query, paging);
-  await checkRegexes(db, parsed.regexes);
+  const timeoutMs = paging.list_statement_timeout_ms ?? LIST_DEFAULTS.list_statement_timeout_ms;
+  const limitedDb = withStatementLimit(
+    db as Parameters<typeof withStatementLimit>[0],
+    timeoutMs,
+  ) as unknown as Database;
+  try {
+    await checkRegexes(limitedDb, parsed.regexes);
+    return await readPage(limitedDb, spec, parsed, paging, where);
+  } catch (err) {
+    if (mysqlErrorNumber(err) !== mysqlErrno.statementTimeout) throw err;
+    const [regex] = parsed.regexes;
+    if (regex === undefined) throw new ListStatementTimeoutError(timeoutMs);
+    throw new ListQueryError(
+      'invalid_regex',
+      regex.key,
+      regex.pattern,
+      `the pattern took longer than ${timeoutMs} ms to evaluate: simplify it or anchor a literal prefix (^name)`,
+    );
+  }
+}
+
+async function readPage<TSelection extends SelectedFields>(
+  db: Database,
+  spec: DefinedListSpec<TSelection>,
+  parsed: ParsedQuery,
+  paging: ListPaging,
+  where: readonly SQL[],
+): Promise<ListPage<SelectResultFields<TSelection>>> {
+  const ttlMs = (paging.total_cache_seconds ?? LIST_DEFAULTS.total_cache_seconds) * 1000;
+  const caches = cachesOf(db);
   const condition = and(...where, ...parsed.conditions);
   const joinsFor = (tables: readonly (MySqlTable | undefined)[]) =>
     (spec.joins ?? []).filter((j) => !j.exactlyOne || tables.includes(j.table));
   const filtered = [...parsed.filteredTables];
+  const keyJoins = joinsFor([...filtered, parsed.sortTable]);
+  const tiebreakFields = Object.fromEntries(spec.tiebreak.map((column) => [column.name, column]));
+  const sortKeyFields = Object.fromEntries(parsed.sortKey.map((key, i) => [keyAlias(i), key.column]));
+  const keysQuery = (seek: SQL | undefined, fields: SelectedFields = tiebreakFields) =>
+    selectFrom(db, fields, spec, keyJoins)
+      .where(and(condition, seek))
+      .orderBy(...parsed.order);
+
+  let seek: SQL | undefined;
+  let offset = (parsed.page - 1) * parsed.pageSize;
+  if (parsed.cursor !== undefined) {
+    seek = afterKey(parsed.sortKey, parsed.cursor.key, parsed.direction);
+    offset = 0;
+  } else if (offset >= BOUNDARY_STEP && ttlMs > 0) {
+    // Deep page numbers: seek from the nearest boundary key below the offset.
+    const wanted = Math.floor(offset / BOUNDARY_STEP);
+    const nextBoundary = async (after: KeyValue[] | undefined) => {
+      const from = after === undefined ? undefined : afterKey(parsed.sortKey, after, parsed.direction);
+      const [row] = (await keysQuery(from, sortKeyFields)
+        .limit(1)
+        .offset(BOUNDARY_STEP - 1)) as Record<string, unknown>[];
+      return row === undefined ? undefined : keyOfRow(row, parsed.sortKey);
+    };
+    const cacheKey = statementKey(spec, keysQuery(undefined, sortKeyFields) as never);
+    const { value: boundaries } = await caches.boundaries.get(cacheKey, ttlMs, async () => {
+      const fresh = new Boundaries();
+      await fresh.upTo(wanted, nextBoundary);
+      return fresh;
+    });
+    await boundaries.upTo(wanted, nextBoundary);
+    const usable = Math.min(wanted, boundaries.keys.length);
+    const from = boundaries.keys[usable - 1];
+    if (from !== undefined) {
+      seek = afterKey(parsed.sortKey, from, parsed.direction);
+      offset -= usable * BOUNDARY_STEP;
+    }
+  }
+
   // The page's keys first, then their rows (a "deferred join"): OFFSET then skips index
-  // entries instead of whole rows (page 1,500 of 100,000 tasks: ~22 ms -> ~10 ms), and the
-  // keys query leaves out the joins it does not need, so the optimizer cannot start from a
-  // joined table and sort everything (the last page of 10,000 server repos: ~27 ms -> ~2 ms).
-  // The rows query repeats the conditions: a one-to-many join then still yields one row per key.
-  const keys = selectFrom(
-    db,
-    Object.fromEntries(spec.tiebreak.map((column) => [column.name, column])),
-    spec,
-    joinsFor([...filtered, parsed.sortTable]),
-  )
-    .where(condition)
-    .orderBy(...parsed.order)
-    .limit(parsed.pageSize)
-    .offset((parsed.page - 1) * parsed.pageSize)
+  // entries instead of whole rows, and the keys query leaves out the joins it does not need,
+  // so the optimizer cannot start from a joined table and sort everything (the last page of
+  // 10,000 server repos: ~27 ms -> ~2 ms). One row more than the page says whether a next
+  // page exists. The rows query repeats the conditions: a one-to-many join then still yields
+  // one row per key.
+  const keys = keysQuery(seek)
+    .limit(parsed.pageSize + 1)
+    .offset(offset)
     .as('page_keys');
-  const [items, totals] = await Promise.all([
-    selectFrom(db, spec.select, spec)
+  const countQuery = selectFrom(db, { total: count() }, spec, joinsFor(filtered)).where(condition);
+  const countRows = async () =>
+    Number((((await countQuery) as { total?: number }[])[0]?.total ?? 0) as number);
+  const [rows, counted] = await Promise.all([
+    selectFrom(db, { ...spec.select, ...sortKeyFields }, spec)
       .innerJoin(keys, and(...spec.tiebreak.map((column) => eq(column, keys[column.name]))) as SQL)
       .where(condition)
-      .orderBy(...parsed.order),
-    selectFrom(db, { total: count() }, spec, joinsFor(filtered)).where(condition),
+      .orderBy(...parsed.order) as unknown as Promise<Record<string, unknown>[]>,
+    ttlMs > 0
+      ? caches.totals.get(statementKey(spec, countQuery as never), ttlMs, countRows)
+      : countRows().then((value) => ({ value, at: Date.now() })),
   ]);
-  const total = Number((totals[0] as { total?: number } | undefined)?.total ?? 0);
+  const hasNext = rows.length > parsed.pageSize;
+  const pageRows = hasNext ? rows.slice(0, parsed.pageSize) : rows;
+  const last = pageRows.at(-1);
+  const next =
+    hasNext && last !== undefined
+      ? encodeCursor({
+          sortBy: parsed.sortBy,
+          order: parsed.direction,
+          key: keyOfRow(last, parsed.sortKey),
+          page: parsed.page + 1,
+        })
+      : null;
+  const items = pageRows.map((row) => {
+    const item = { ...row };
+    for (const alias of Object.keys(sortKeyFields)) delete item[alias];
+    return item;
+  });
   return {
     items: items as SelectResultFields<TSelection>[],
     page: parsed.page,
     page_size: parsed.pageSize,
-    total,
+    total: counted.value,
+    total_as_of: new Date(counted.at).toISOString(),
+    next,
   };
 }

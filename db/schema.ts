@@ -208,6 +208,9 @@ export const tasks = mysqlTable(
     index('tasks__index__date_finished').on(t.date_finished),
     index('tasks__index__parent_task_id').on(t.parent_task_id),
     index('tasks__index__pulp_server_id__state').on(t.pulp_server_id, t.state),
+    // A server's tasks of one type in id order (its group syncs, newest first): (pulp_server_id,
+    // task_type, id), a range read in order instead of every task of the server.
+    index('tasks__index__pulp_server_id__task_type').on(t.pulp_server_id, t.task_type),
     index('tasks__index__worker_name').on(t.worker_name),
     // One task per workflow run and type, so a retried or concurrent start of the same run
     // upserts instead of adding a row (db/taskRecords.ts upsertTaskForRun). The API's queued

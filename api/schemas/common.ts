@@ -52,7 +52,17 @@ export function pageOf<T extends z.ZodType>(item: T, name: string) {
       items: z.array(item),
       page: z.number().int(),
       page_size: z.number().int(),
-      total: z.number().int(),
+      total: z.number().int().openapi({
+        description:
+          'Items matching the filters, counted at total_as_of: a count is reused for [paging] total_cache_seconds (default 5), so it may lag recent writes by that much',
+      }),
+      total_as_of: z.string().openapi({ format: 'date-time', description: 'When `total` was counted' }),
+      next: z
+        .string()
+        .nullable()
+        .openapi({
+          description: 'Pass as `cursor` for the next page (keyset pagination); null on the last page',
+        }),
     })
     .openapi(name);
 }
@@ -100,6 +110,9 @@ export function listQuerySchema(spec: { fields: Readonly<Record<string, ListFiel
     order_by: optionalText('asc or desc'),
     page: optionalText('page number, from 1'),
     page_size: optionalText('items per page, capped by [paging] max_page_size'),
+    cursor: optionalText(
+      'the `next` of the previous answer: the following page, by an index seek (not with `page`; same sort_by and order_by)',
+    ),
   });
 }
 

@@ -1,0 +1,1 @@
+CREATE INDEX `tasks__index__pulp_server_id__task_type` ON `tasks` (`pulp_server_id`,`task_type`);
