@@ -1,10 +1,13 @@
 import { loadavg } from 'node:os';
+import { setTimeout } from 'node:timers/promises';
+import type { WorkflowExecutionInfo } from '@temporalio/client';
 import type { DurationSpec } from '../test/simulator/simulatedDurations.js';
 import { startPipelineHarness } from '../test/support/pipelineHarness.js';
 import { startPrivateTemporal } from '../test/support/privateTemporal.js';
 import { type CpuUsage, stackServicePid, startCpuMeter } from './lib/cpuAccounting.js';
 import { type GroupTimeline, groupTimeline } from './lib/groupTimeline.js';
 import { idealMakespan } from './lib/idealMakespan.js';
+import { MissingMeasurementError, requireEntry, requireNumber, requireValue } from './lib/measured.js';
 import {
   PREVIOUS_RUN_LABEL,
   type PreviousGroupSyncCase,
@@ -176,28 +179,67 @@ async function runCase(c: BenchCase): Promise<CaseResult> {
     for (const t of tasks) {
       if (!t.repoName || t.startedAt === null) continue;
       perRepo.set(t.repoName, (perRepo.get(t.repoName) ?? 0) + t.durationMs);
-      const actual = (t.finishedAt ?? t.startedAt) - t.startedAt;
+      const finishedAt = requireValue(
+        `${caseName(c)}: finish of the simulator's ${t.repoName} task started at ${t.startedAt}`,
+        t.finishedAt,
+      );
+      const actual = finishedAt - t.startedAt;
       actualPerRepo.set(t.repoName, (actualPerRepo.get(t.repoName) ?? 0) + actual);
     }
     const names = [...perRepo.keys()].sort();
+    if (names.length !== c.repos) {
+      throw new MissingMeasurementError(
+        `${caseName(c)}: Pulp work per repo`,
+        `the simulator ran tasks for ${names.length} of ${c.repos} repos`,
+      );
+    }
     const work = names.map((n) => perRepo.get(n) as number);
     const idealMs = idealMakespan(work, c.lanes);
     const lowerBoundMs = Math.max(work.reduce((a, b) => a + b, 0) / c.lanes, Math.max(...work));
 
-    // Child wall time (workflow start to close) from Temporal's visibility.
+    // Child wall time (workflow start to close) from Temporal's visibility, which may lag the
+    // group's result by a moment: wait until every repo's child is listed closed, and refuse the
+    // run if one never is (an open child left out would shorten every figure below).
+    const listChildren = async () => {
+      const all: WorkflowExecutionInfo[] = [];
+      for await (const w of h.client.workflow.list({
+        query: `WorkflowType = 'repoSyncWorkflow' AND WorkflowId STARTS_WITH 'repo-sync/${sim.serverName}/'`,
+      })) {
+        all.push(w);
+      }
+      return all;
+    };
+    let children = await listChildren();
+    const closedRepos = () =>
+      new Set(children.filter((w) => w.closeTime && w.startTime).map((w) => w.workflowId));
+    const listDeadline = Date.now() + 30_000;
+    while (
+      (closedRepos().size < c.repos || children.some((w) => !w.closeTime)) &&
+      Date.now() < listDeadline
+    ) {
+      await setTimeout(1000);
+      children = await listChildren();
+    }
+    const open = children.filter((w) => !w.closeTime || !w.startTime).length;
+    if (closedRepos().size !== c.repos || open > 0) {
+      throw new MissingMeasurementError(
+        `${caseName(c)}: repo sync children`,
+        `${closedRepos().size} of ${c.repos} repos have a closed child in Temporal's visibility after 30 s, ${open} listed open`,
+      );
+    }
     const childDurations: number[] = [];
     const childOverheads: number[] = [];
     let childHistoryEvents = 0;
     const childClose = new Map<string, number>();
-    for await (const w of h.client.workflow.list({
-      query: `WorkflowType = 'repoSyncWorkflow' AND WorkflowId STARTS_WITH 'repo-sync/${sim.serverName}/'`,
-    })) {
-      if (!w.closeTime || !w.startTime) continue;
-      const wall = w.closeTime.getTime() - w.startTime.getTime();
-      childClose.set(w.workflowId, w.closeTime.getTime());
+    for (const w of children) {
+      const closeTime = w.closeTime as Date;
+      const wall = closeTime.getTime() - (w.startTime as Date).getTime();
+      childClose.set(w.workflowId, closeTime.getTime());
       childDurations.push(wall);
       const repo = w.workflowId.slice(w.workflowId.lastIndexOf('/') + 1);
-      childOverheads.push(wall - (actualPerRepo.get(repo) ?? 0));
+      childOverheads.push(
+        wall - requireEntry(`${caseName(c)}: Pulp task time of the repo`, actualPerRepo, repo),
+      );
       childHistoryEvents = Math.max(childHistoryEvents, w.historyLength);
     }
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -209,7 +251,10 @@ async function runCase(c: BenchCase): Promise<CaseResult> {
     for await (const w of h.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
       runs++;
       maxHistoryEvents = Math.max(maxHistoryEvents, w.historyLength);
-      maxHistoryBytes = Math.max(maxHistoryBytes, w.historySize ?? 0);
+      maxHistoryBytes = Math.max(
+        maxHistoryBytes,
+        requireNumber(`${caseName(c)}: history size of run ${w.runId}`, w.historySize),
+      );
     }
     const timeline = await groupTimeline(
       h.client,
@@ -269,7 +314,9 @@ function cpuPerRepoMs(r: CaseResult): [string, number][] {
   ];
 }
 const cpuMsPerRepo = (r: CaseResult, name: string) =>
-  Math.round((1000 * (r.cpu.byProcess[name] ?? 0)) / r.c.repos);
+  Math.round(
+    (1000 * requireValue(`${caseName(r.c)}: CPU seconds of ${name}`, r.cpu.byProcess[name])) / r.c.repos,
+  );
 /** Orchestration CPU per repo: the Temporal server's and the worker's. */
 const orchestrationCpuMs = (r: CaseResult) => cpuMsPerRepo(r, 'temporal') + cpuMsPerRepo(r, 'worker');
 const caseName = (c: BenchCase) => `N=${c.repos.toLocaleString('en-US')}, c=${c.lanes}`;

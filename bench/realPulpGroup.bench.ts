@@ -8,6 +8,7 @@ import { stackPulpClient } from '../test/support/pulp.js';
 import { stack } from '../test/support/stack.js';
 import { type CpuUsage, stackServicePid, startCpuMeter } from './lib/cpuAccounting.js';
 import { idealMakespan } from './lib/idealMakespan.js';
+import { MissingMeasurementError, requireEntry, requireNumber, requireValue } from './lib/measured.js';
 import { PREVIOUS_REAL_PULP, PREVIOUS_RUN_LABEL } from './lib/previousFigures.js';
 import { type PulpApiRequests, startPulpApiLogWindow } from './lib/pulpApiLog.js';
 import { type BenchResult, type BenchTarget, round, writeBenchResult } from './lib/results.js';
@@ -44,7 +45,7 @@ interface RunMeasure {
 }
 
 const cpuMs = (m: RunMeasure, name: string, repos: number) =>
-  Math.round((1000 * (m.cpu.byProcess[name] ?? 0)) / repos);
+  Math.round((1000 * requireValue(`${m.label}: CPU seconds of ${name}`, m.cpu.byProcess[name])) / repos);
 
 async function pulpTaskSecondsByRepo(since: Date, repos: Map<string, string>) {
   const tasks = await listAll((q) =>
@@ -80,11 +81,13 @@ const started = new Date();
 const specs = Array.from({ length: COPIES }, (_, i) => fixtureRepoSpecs(`${run}${i}`)).flat();
 const h = await startPipelineHarness();
 const measures: RunMeasure[] = [];
-let workers = 1;
+let workers: number | undefined;
 try {
   await registerFixtureRepos(client, specs);
   const status = await unwrap(client.GET('/pulp/api/v3/status/'));
-  workers = Math.max(1, status.online_workers?.length ?? 1);
+  // Pulp runs one task per worker: the ideal schedule needs the real count, never a guess.
+  workers = requireNumber('online Pulp workers (GET /pulp/api/v3/status/)', status.online_workers?.length);
+  if (workers < 1) throw new MissingMeasurementError('online Pulp workers', 'the status lists none');
   const repoPrns = new Map<string, string>();
   for (const r of await listAll((q) =>
     unwrap(
@@ -92,7 +95,8 @@ try {
     ),
   )) {
     // The uuid identifies the repository in both hrefs and PRNs of reserved resources.
-    repoPrns.set(r.name, (r.pulp_href ?? '').split('/').at(-2) ?? '');
+    const uuid = requireValue(`pulp_href of repository ${r.name}`, r.pulp_href).split('/').at(-2);
+    repoPrns.set(r.name, requireValue(`uuid in the pulp_href of repository ${r.name}`, uuid || undefined));
   }
 
   for (const [label, previous] of [
@@ -130,7 +134,9 @@ try {
     const api = await apiLog.stop();
     const { byRepo, count, queuedS } = await pulpTaskSecondsByRepo(t0, repoPrns);
     const names = [...repoPrns.keys()].sort();
-    const work = names.map((n) => byRepo.get(n) ?? 0);
+    // Every repo of the group ran Pulp tasks in both runs (at least its sync): a repo without
+    // any is a measurement that went wrong, not zero work.
+    const work = names.map((n) => requireEntry(`${label}: Pulp task seconds`, byRepo, n));
     const pulpTaskS = work.reduce((a, b) => a + b, 0);
     // Pulp runs at most one task per worker: the lanes cannot go faster than its workers.
     const idealS = idealMakespan(work, Math.min(LANES, workers));

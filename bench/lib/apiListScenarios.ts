@@ -2,11 +2,14 @@
 // dashboard) calls it on the seeded fleet, first pages and deep ones, filtered and sorted. Each
 // comes with a full check of one answer (run before the load) and a cheap check of every answer
 // under load, so that an error page or an empty list cannot pass as a fast answer.
+import type autocannon from 'autocannon';
 import type { SeededFleet } from './seedLargeFleet.js';
 
 export interface ApiScenario {
   name: string;
   path: string;
+  /** Requests whose path depends on earlier answers (following `next`); else one GET of `path`. */
+  requests?: autocannon.Request[];
   /** Under load, on the raw body: cheap string checks only (it runs in the load generator). */
   verify(body: string): boolean;
   /** Before the load, on the parsed body: what is wrong with it, or undefined. */
@@ -21,12 +24,11 @@ const costs: Readonly<Record<string, string>> = {
   'server repos: red, by name': 'sorts the ~800 red repos of the server by name through the repos join',
   'server repos: name regex, 100 a page':
     "REGEXP on each of the server's 10,000 repo names, for the page and the count",
-  tasks: 'COUNT of all 100,000 tasks (~8 ms)',
-  'tasks: newest first': 'COUNT of all 100,000 tasks (~8 ms)',
-  'tasks: deep page':
-    'OFFSET 74,950 over the primary key (~10 ms) and the COUNT of all 100,000 tasks (~8 ms)',
+  tasks: 'COUNT of all tasks, unless the total is cached',
+  'tasks: newest first': 'COUNT of all tasks, unless the total is cached',
+  'tasks: deep page': 'the rows before the page (OFFSET or page boundaries) and the COUNT of all tasks',
   'tasks: completed, 500 a page, newest first':
-    'COUNT of the ~82,000 completed tasks (~10 ms) and 500 rows (~300 KB of JSON) per answer',
+    'COUNT of the completed tasks (~84 % of all) and 500 rows (~300 KB of JSON) per answer',
 };
 
 type Row = Record<string, unknown>;
@@ -152,4 +154,88 @@ export function apiScenarios(fleet: SeededFleet, now: Date): ApiScenario[] {
     },
   ];
   return scenarios.map((s) => (costs[s.name] === undefined ? s : { ...s, cost: costs[s.name] }));
+}
+
+/** The cursor of the page after `body`'s, without parsing 30-300 KB of JSON in the load generator. */
+const nextOf = (body: string) => /"next":"([A-Za-z0-9_-]+)"/.exec(body)?.[1];
+
+/** Pages a connection walks by `next` before it starts again from page 1. */
+const WALK_PAGES = 100;
+
+export interface CursorScenarios {
+  scenarios: ApiScenario[];
+  /** Why there are none: the API does not answer `next` (cursor pagination not there). */
+  skipped?: string;
+}
+
+type Get = (path: string) => Promise<{ status: number; text: string }>;
+
+/**
+ * Deep paging by cursor (issue 15), when the API answers a `next`: a deep cursor obtained once
+ * (the `next` of the page before the deep page) and replayed, and a walk that follows each
+ * answer's `next`, newest first, page after page.
+ */
+export async function cursorScenarios(fleet: SeededFleet, get: Get): Promise<CursorScenarios> {
+  const totalTasks = fleet.size.tasks;
+  const deepTaskPage = Math.floor(totalTasks / 50 / 4) * 3;
+  const before = await get(`/v1/tasks?page=${deepTaskPage - 1}`);
+  if (before.status !== 200)
+    throw new Error(`GET /v1/tasks?page=${deepTaskPage - 1}: status ${before.status}`);
+  const json = JSON.parse(before.text) as { next?: unknown };
+  if (!('next' in json)) {
+    return {
+      scenarios: [],
+      skipped: 'the list answers have no `next` field: cursor pagination is not in this build',
+    };
+  }
+  const deepCursor = typeof json.next === 'string' ? json.next : undefined;
+  if (deepCursor === undefined)
+    throw new Error(`page ${deepTaskPage - 1} of /v1/tasks answered next ${String(json.next)}`);
+
+  const start = '/v1/tasks?order_by=desc';
+  const follow = (cursor: string) => `${start}&cursor=${cursor}`;
+  // Each connection: page 1, then the next WALK_PAGES pages by their cursors; context starts
+  // empty again when autocannon loops back to page 1.
+  const remember = (status: number, body: string, context: Record<string, unknown>) => {
+    context.next = status === 200 ? nextOf(body) : undefined;
+  };
+  const walk: autocannon.Request[] = [
+    { method: 'GET', path: start, onResponse: remember as autocannon.Request['onResponse'] },
+    ...Array.from({ length: WALK_PAGES }, () => ({
+      method: 'GET' as const,
+      setupRequest: ((req: autocannon.Request, context: Record<string, unknown>) =>
+        typeof context.next === 'string'
+          ? { ...req, path: follow(context.next) }
+          : undefined) as unknown as autocannon.Request['setupRequest'],
+      onResponse: remember as autocannon.Request['onResponse'],
+    })),
+  ];
+  // The walk's full check: page 2 by cursor continues page 1 without a gap.
+  const first = await get(start);
+  const firstNext = nextOf(first.text);
+  if (firstNext === undefined) throw new Error(`GET ${start}: no next in ${first.text.slice(0, 200)}`);
+  const second = await get(follow(firstNext));
+  const ids = (text: string) => (JSON.parse(text) as { items: { id: number }[] }).items.map((r) => r.id);
+  const lastOfFirst = ids(first.text).at(-1);
+  const firstOfSecond = ids(second.text)[0];
+  if (second.status !== 200 || lastOfFirst === undefined || firstOfSecond !== lastOfFirst - 1) {
+    throw new Error(
+      `following next of ${start}: status ${second.status}, page 2 starts at id ${String(firstOfSecond)} ` +
+        `after ${String(lastOfFirst)}: ${second.text.slice(0, 200)}`,
+    );
+  }
+  return {
+    scenarios: [
+      list('tasks: deep page by cursor (replayed)', `/v1/tasks?cursor=${deepCursor}`, (p) =>
+        expect('first id', p.items[0]?.id, (deepTaskPage - 1) * 50 + 1),
+      ),
+      {
+        name: `tasks: following next, newest first (pages 1-${WALK_PAGES + 1})`,
+        path: `${start} then &cursor=<next> ×${WALK_PAGES}`,
+        requests: walk,
+        verify: nonEmptyPage,
+        check: () => undefined,
+      },
+    ],
+  };
 }

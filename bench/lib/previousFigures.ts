@@ -101,3 +101,40 @@ export const PREVIOUS_REAL_PULP: Readonly<
   first: { overheadPerRepoS: 2.08, ratio: 2.6 },
   second: { overheadPerRepoS: 1.8, ratio: 3.7 },
 };
+
+/**
+ * API latency at 100,000 tasks in the 2 Dec 2026 morning run (before issue 15): p99 ms at 20
+ * connections per query, and the two target rows as BENCHMARKS.md printed them.
+ */
+export const PREVIOUS_API_P99: {
+  eachQuery: string;
+  mixed: string;
+  byQuery: Readonly<Record<string, number>>;
+} = {
+  eachQuery: '3/18 under 100 ms; worst 638 ms',
+  mixed: '296 ms',
+  byQuery: {
+    servers: 36,
+    'server repos': 103,
+    'server repos: red, by name': 162,
+    'server repos: health older than a day, oldest first': 137,
+    'server repos: name regex, 100 a page': 209,
+    'server repos: last page': 124,
+    'server repo groups': 73,
+    'repo tasks: busiest repo, newest first': 176,
+    tasks: 237,
+    'tasks: newest first': 262,
+    'tasks: failed, newest first': 122,
+    'tasks: running': 103,
+    'tasks: group syncs of a server, newest first': 157,
+    'tasks: queued in the last day, newest first': 124,
+    'tasks: children of a group sync': 100,
+    'tasks: deep page': 472,
+    'tasks: completed, 500 a page, newest first': 638,
+    'task with its stages': 34,
+    'mixed: every query in turn': 296,
+  },
+};
+
+/** Exporter scrape at 5 × 10,000 repos and 100,000 tasks, same run (identity encoding, in-process). */
+export const PREVIOUS_EXPORTER = { medianMs: 963, p95Ms: 1169, series: 100_145, kib: 13_935 } as const;

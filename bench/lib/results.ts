@@ -1,5 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { MissingMeasurementError } from './measured.js';
 
 /** A goal from the issue, with what this run measured against it. */
 export interface BenchTarget {
@@ -27,14 +29,75 @@ export interface BenchResult {
   durationSeconds: number;
 }
 
-export const resultsDir = fileURLToPath(new URL('../results/', import.meta.url));
+/** bench/results/, or BENCH_RESULTS_DIR (the report's tests point it at a directory of their own). */
+export const resultsDir = process.env.BENCH_RESULTS_DIR
+  ? `${process.env.BENCH_RESULTS_DIR.replace(/\/$/, '')}/`
+  : fileURLToPath(new URL('../results/', import.meta.url));
 
-export async function writeBenchResult(result: BenchResult): Promise<string> {
+// A figure is present: a finite number or a non-empty string that is not how JavaScript spells
+// a missing value. An empty table cell is a figure nobody measured.
+const missingText = /^(?:|NaN|undefined|null|-?Infinity)$/;
+const presentText = z.string().refine((s) => !missingText.test(s.trim()), 'empty or NaN/undefined/null');
+const figure = z.union([z.number().refine(Number.isFinite, 'not a finite number'), presentText]);
+const benchResultSchema = z.object({
+  id: z.string().min(1),
+  title: z.string().min(1),
+  method: z.string().min(1),
+  table: z.object({ columns: z.array(z.string().min(1)).min(1), rows: z.array(z.array(figure)) }),
+  targets: z.array(
+    z.object({
+      name: z.string().min(1),
+      target: z.string().min(1),
+      measured: presentText,
+      previous: presentText.optional(),
+      met: z.boolean(),
+      gapCause: z.string().min(1).optional(),
+    }),
+  ),
+  notes: z.array(z.string()),
+  startedAt: z.iso.datetime(),
+  durationSeconds: z.number().nonnegative(),
+});
+
+/** Where in a result a figure is missing: `targets[2].measured`, `table row 3 (p99 ms)`. */
+function figurePath(result: unknown, path: readonly PropertyKey[]): string {
+  const [head, row, col] = path;
+  if (head === 'table' && path[1] === 'rows' && typeof path[2] === 'number' && typeof path[3] === 'number') {
+    const columns = (result as { table?: { columns?: unknown[] } }).table?.columns;
+    return `table row ${path[2] + 1} (${String(columns?.[path[3]] ?? `column ${path[3] + 1}`)})`;
+  }
+  if (head === 'targets' && typeof row === 'number') {
+    const name = (result as { targets?: { name?: unknown }[] }).targets?.[row]?.name;
+    return `target "${String(name ?? row + 1)}" ${String(col ?? '')}`.trim();
+  }
+  return path.map(String).join('.');
+}
+
+/**
+ * A result as a benchmark wrote it, or a MissingMeasurementError naming `source` and the first
+ * figure that is missing (so the report never prints a default as a measurement).
+ */
+export function checkBenchResult(value: unknown, source: string): BenchResult {
+  const parsed = benchResultSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+    throw new MissingMeasurementError(`${source}: ${figurePath(value, issue.path)}`, issue.message);
+  }
+  const result = parsed.data as BenchResult;
   const width = result.table.columns.length;
   result.table.rows.forEach((row, i) => {
-    if (row.length !== width)
-      throw new Error(`${result.id}: table row ${i + 1} has ${row.length} cells for ${width} columns`);
+    if (row.length !== width) {
+      throw new MissingMeasurementError(
+        `${source}: table row ${i + 1}`,
+        `${row.length} cells for ${width} columns`,
+      );
+    }
   });
+  return result;
+}
+
+export async function writeBenchResult(result: BenchResult): Promise<string> {
+  checkBenchResult(result, `${result.id} (before writing)`);
   await mkdir(resultsDir, { recursive: true });
   const file = `${resultsDir}${result.id}.json`;
   await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
