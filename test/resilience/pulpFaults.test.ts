@@ -1,21 +1,28 @@
 import { and, desc, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PulpServerClients } from '../../activities/pulp/serverClients.js';
 import { createApp } from '../../api/app.js';
 import { createLdapAuthenticator } from '../../api/auth/ldapAuthenticator.js';
 import { task_stages, tasks } from '../../db/schema.js';
 import { readServerInventory } from '../../pulp/inventory.js';
 import { removeContent } from '../../pulp/repoEndpoints.js';
+import { PULP_TASK_ACTIVITY } from '../../workflows/activityOptions.js';
 import { type PulpSimulator, type SimTaskKind, startPulpSimulator } from '../simulator/pulpApiSimulator.js';
 import { eventually } from '../support/eventually.js';
+import { type FaultProxy, startFaultProxy } from '../support/faultProxy.js';
+import { stagesOf } from '../support/groupSyncRecords.js';
 import { type PipelineHarness, startPipelineHarness } from '../support/pipelineHarness.js';
 import { stack } from '../support/stack.js';
 
 // Pulp faults the real Pulp cannot produce on demand (5xx bursts, hung calls, a task that never
-// ends, a stage held open while an operator cancels), from the Pulp API SIMULATOR (a test double).
-// Temporal, MariaDB, LDAP and the worker are the real ones.
+// ends, a stage held open while an operator cancels), from the Pulp API SIMULATOR (a test double)
+// behind the FAULT PROXY (test/support/faultProxy.ts), which faults exactly the calls a test
+// names. Temporal, MariaDB, LDAP and the worker are the real ones. Every test seeds repositories
+// of its own and every fault is cleared after each test, so each passes alone (`-t`).
 
 let sim: PulpSimulator;
+/** The Pulp server the fleet names: the simulator, through the fault proxy. */
+let proxy: FaultProxy;
 /** An EPEL-sized repository: paging through its packages outlasts a short heartbeat timeout. */
 const LARGE_REPO_PACKAGES = 50_000;
 let h: PipelineHarness;
@@ -52,10 +59,10 @@ const api = async (method: string, path: string, body?: unknown) => {
 async function runGroup(regexInclude: string, maxRuntimeSeconds = 600) {
   const handle = await h.client.workflow.start('repoGroupSyncWorkflow', {
     taskQueue: h.taskQueue,
-    workflowId: `repo-group-sync/${sim.serverName}/${regexInclude}-${Date.now()}`,
+    workflowId: `repo-group-sync/${proxy.serverName}/${regexInclude}-${Date.now()}`,
     args: [
       {
-        server: sim.serverName,
+        server: proxy.serverName,
         regexInclude,
         maxConcurrentSyncs: 3,
         maxRuntimeSeconds,
@@ -76,6 +83,29 @@ async function repoTaskRows(prefix: string) {
   );
 }
 
+async function repoHref(name: string): Promise<string> {
+  const res = await fetch(`${sim.url}/pulp/api/v3/repositories/?name=${encodeURIComponent(name)}`, {
+    headers: { authorization: 'Basic YTpi' },
+  });
+  const href = ((await res.json()) as { results: { pulp_href: string }[] }).results[0]?.pulp_href;
+  if (!href) throw new Error(`the simulator has no repository ${name}`);
+  return href;
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** The sync POST of one repository, by its href. */
+const syncPost = (href: string) => new RegExp(`^${escapeRegExp(href)}sync/$`);
+/** A poll of one Pulp task (GET of a task's href). */
+const TASK_POLL = /^\/pulp\/api\/v3\/tasks\/[^/]+\/$/;
+
+/** The "sync repo" stage of a repo's task row. */
+async function syncStageOf(repo: string) {
+  const row = (await repoTaskRows(repo))[repo];
+  if (!row) throw new Error(`no repo_sync task row for ${repo}`);
+  const stage = (await stagesOf(h.db, row.id)).find((s) => s.name === 'sync repo');
+  return { row, detail: stage?.detail as Record<string, unknown> | undefined };
+}
+
 const running = async () =>
   (await h.db.select({ id: tasks.id }).from(tasks).where(eq(tasks.state, 'running'))).length;
 
@@ -92,10 +122,12 @@ beforeAll(async () => {
   });
   sim.seed({ count: 1, prefix: 'ext-large-', types: ['rpm'] });
   sim.seed({ count: 1, prefix: 'ext-confuse-', types: ['rpm'] });
+  sim.seed({ count: 1, prefix: 'ext-hung-', types: ['rpm'] });
   for (const prefix of ['ext-burst-', 'ext-broken-', 'ext-stuck-']) sim.seed({ count: 4, prefix });
+  proxy = await startFaultProxy(sim.url);
   for (const stage of ['sync', 'modify', 'publish']) sim.seed({ count: 1, prefix: `ext-cancel-${stage}-` });
   h = await startPipelineHarness({
-    pulpConfigYaml: fleet(sim.serverName),
+    pulpConfigYaml: fleet(proxy.serverName),
     configure: (c) => {
       // Hung calls must time out quickly in a test; production default is 60 s.
       c.ini.pulp.api_request_timeout = 1;
@@ -117,12 +149,20 @@ beforeAll(async () => {
   });
   expect(login.status).toBe(200);
   token = ((await login.json()) as { access_token: string }).access_token;
-  const servers = await api('GET', `/v1/pulp_servers?name=${encodeURIComponent(sim.serverName)}`);
+  const servers = await api('GET', `/v1/pulp_servers?name=${encodeURIComponent(proxy.serverName)}`);
   serverId = (servers.body.items as { id: number }[])[0]?.id ?? -1;
+});
+
+// A failed test must not leave its faults to the next one.
+afterEach(() => {
+  proxy?.reset();
+  sim?.setFaults({});
+  sim?.releaseHeld();
 });
 
 afterAll(async () => {
   await h?.close();
+  await proxy?.close();
   await sim?.close();
 });
 
@@ -145,7 +185,7 @@ describe('Pulp faults (Pulp API simulator)', () => {
   it('a content removal running on a repository when its sync starts is not taken for the sync', async () => {
     const repo = 'ext-confuse-00000';
     sim.setFaults({ hold: { repoPattern: `^${repo}$`, kinds: ['modify'] } });
-    const pulp = await new PulpServerClients(h.db, h.config).forServer(sim.serverName);
+    const pulp = await new PulpServerClients(h.db, h.config).forServer(proxy.serverName);
     const [entry] = (await readServerInventory(pulp)).filter((e) => e.name === repo);
     if (!entry) throw new Error(`${repo} not seeded`);
     const removal = await removeContent(pulp, 'rpm', entry.repoHref, [], undefined);
@@ -170,55 +210,108 @@ describe('Pulp faults (Pulp API simulator)', () => {
       adopted_running_sync: false,
     });
     expect(sim.tasks('modify').find((t) => t.href === removal)?.state).toBe('running');
-    sim.releaseHeld();
-    sim.setFaults({});
   });
 
-  it('5xx bursts and hung calls: bounded retries absorb them, every repo completes, no double sync', async () => {
-    sim.setFaults({ errorBurst: 6, errorStatus: 503, hangRate: 0.05, hangMs: 2500 });
+  it('the sync POST hangs (Pulp starts the sync, the answer is lost): exactly one Pulp sync, adopted by the retry', async () => {
+    const repo = 'ext-hung-00000';
+    const href = await repoHref(repo);
+    // Longer than api_request_timeout (1 s): the client gives up, the simulator has started the sync.
+    proxy.setRules([
+      {
+        name: 'sync POST',
+        method: 'POST',
+        path: syncPost(href),
+        occurrences: [1],
+        fault: { kind: 'hang', ms: 3000 },
+      },
+    ]);
+    const { result } = await runGroup(`^${repo}$`);
+    expect(result).toMatchObject({ total: 1, completed: 1, failed: 0 });
+    // The fault hit, once; the retried attempt found the sync instead of POSTing again.
+    expect(proxy.counts('sync POST')).toEqual({ matched: 1, injected: 1 });
+    // Pulp's own task list: one sync of the repository, completed.
+    const syncs = sim.tasks('sync').filter((t) => t.repoName === repo);
+    expect(syncs.map((t) => t.state)).toEqual(['completed']);
+    const { row, detail } = await syncStageOf(repo);
+    expect(row.state).toBe('completed');
+    expect(detail).toMatchObject({
+      state: 'completed',
+      pulp_task: syncs[0]?.href,
+      adopted_running_sync: true,
+    });
+  });
+
+  it('503 bursts and a hung poll are retried inside the call: exact fault counts, every repo completes, no double sync, nothing adopted', async () => {
+    const burstRepo = 'ext-burst-00001';
+    const href = await repoHref(burstRepo);
+    proxy.setRules([
+      // A 503 means Pulp did not take the POST: pulpFetch sends it again (twice here).
+      {
+        name: 'sync POST 503',
+        method: 'POST',
+        path: syncPost(href),
+        occurrences: [1, 2],
+        fault: { kind: 'error', status: 503 },
+      },
+      {
+        name: 'poll 503',
+        method: 'GET',
+        path: TASK_POLL,
+        occurrences: [1, 2, 3],
+        fault: { kind: 'error', status: 503 },
+      },
+      {
+        name: 'poll hang',
+        method: 'GET',
+        path: TASK_POLL,
+        occurrences: [5],
+        fault: { kind: 'hang', ms: 2500 },
+      },
+    ]);
     const { result } = await runGroup('^ext-burst-');
     expect(result).toMatchObject({ total: 4, completed: 4, failed: 0 });
-    const stats = sim.stats();
-    expect(stats.injectedErrors).toBeGreaterThanOrEqual(6);
-    expect(stats.injectedHangs).toBeGreaterThan(0);
-    const syncs = Object.entries(stats.syncsByRepo).filter(([repo]) => repo.startsWith('ext-burst-'));
-    expect(syncs.map(([, n]) => n)).toEqual([1, 1, 1, 1]);
-    const rows = await repoTaskRows('ext-burst-');
-    expect(Object.values(rows).map((t) => t.state)).toEqual([
-      'completed',
-      'completed',
-      'completed',
-      'completed',
-    ]);
-    sim.setFaults({});
+    expect(proxy.counts('sync POST 503')).toEqual({ matched: 3, injected: 2 });
+    expect(proxy.counts('poll 503').injected).toBe(3);
+    expect(proxy.counts('poll hang').injected).toBe(1);
+    // The polls went on after the faults: the 6th onwards were answered.
+    expect(proxy.counts('poll 503').matched).toBeGreaterThan(5);
+    const syncs = sim.tasks('sync').filter((t) => t.repoName?.startsWith('ext-burst-'));
+    expect(syncs.map((t) => [t.repoName, t.state]).sort()).toEqual(
+      ['ext-burst-00000', 'ext-burst-00001', 'ext-burst-00002', 'ext-burst-00003'].map((r) => [
+        r,
+        'completed',
+      ]),
+    );
+    for (const name of ['ext-burst-00000', 'ext-burst-00001', 'ext-burst-00002', 'ext-burst-00003']) {
+      const { row, detail } = await syncStageOf(name);
+      expect(row.state, name).toBe('completed');
+      // Absorbed by pulpFetch's retries: no attempt failed, so none had a sync to adopt.
+      expect(detail, name).toMatchObject({ state: 'completed', adopted_running_sync: false });
+    }
   });
 
   it('persistent 5xx on one repo: bounded retries, then that repo fails with a clear error, its siblings complete', async () => {
-    const before = sim.tasks().length;
-    const res = await fetch(`${sim.url}/pulp/api/v3/repositories/?name=ext-broken-00001`, {
-      headers: { authorization: 'Basic YTpi' },
-    });
-    const href = ((await res.json()) as { results: { pulp_href: string }[] }).results[0]?.pulp_href;
-    sim.setFaults({ pathPattern: `^${href}sync/$`, errorRate: 1, errorStatus: 500 });
+    const broken = 'ext-broken-00001';
+    const href = await repoHref(broken);
+    proxy.setRules([
+      { name: 'sync POST 500', method: 'POST', path: syncPost(href), fault: { kind: 'error', status: 500 } },
+    ]);
     const t0 = Date.now();
     const { result } = await runGroup('^ext-broken-');
     expect(result).toMatchObject({ total: 4, completed: 3, failed: 1 });
-    // PULP_TASK_ACTIVITY: 5 attempts, 5 s doubling: bounded at ~75 s of backoff, not forever.
+    // A 500 to a POST is not resent by pulpFetch (Pulp may have acted): one POST per activity
+    // attempt, and the activity's attempts are bounded.
+    const attempts = PULP_TASK_ACTIVITY.retry?.maximumAttempts ?? Number.NaN;
+    expect(proxy.counts('sync POST 500')).toEqual({ matched: attempts, injected: attempts });
+    // 5 attempts, 5 s doubling: bounded at ~75 s of backoff, not forever.
     expect(Date.now() - t0).toBeLessThan(180_000);
     const rows = await repoTaskRows('ext-broken-');
-    expect(rows['ext-broken-00001']?.state).toBe('failed');
-    expect(JSON.stringify(rows['ext-broken-00001']?.error)).toMatch(/500/);
+    expect(rows[broken]?.state).toBe('failed');
+    expect(JSON.stringify(rows[broken]?.error)).toMatch(/500/);
     for (const name of ['ext-broken-00000', 'ext-broken-00002', 'ext-broken-00003']) {
       expect(rows[name]?.state, name).toBe('completed');
     }
-    expect(
-      sim
-        .tasks()
-        .slice(before)
-        .filter((t) => t.repoName === 'ext-broken-00001'),
-    ).toEqual([]);
-    expect(sim.stats().injectedErrors).toBeGreaterThanOrEqual(5);
-    sim.setFaults({});
+    expect(sim.tasks().filter((t) => t.repoName === broken)).toEqual([]);
   });
 
   it('a Pulp task that never finishes: max_runtime ends the group and the Pulp task is canceled', async () => {
@@ -231,7 +324,6 @@ describe('Pulp faults (Pulp API simulator)', () => {
     const rows = await repoTaskRows('ext-stuck-');
     expect(rows['ext-stuck-00002']?.state).toBe('canceled');
     expect(await running()).toBe(0);
-    sim.setFaults({});
   });
 
   for (const [stage, kind] of [
@@ -266,7 +358,6 @@ describe('Pulp faults (Pulp API simulator)', () => {
       const rows = await repoTaskRows(repo);
       expect(rows[repo]?.state).toBe('canceled');
       expect(await running()).toBe(0);
-      sim.setFaults({});
     });
   }
 });
