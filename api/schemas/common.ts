@@ -56,13 +56,14 @@ export function pageOf<T extends z.ZodType>(item: T, name: string) {
         description:
           'Items matching the filters, counted at total_as_of: a count is reused for [paging] total_cache_seconds (default 5), so it may lag recent writes by that much',
       }),
-      total_as_of: z.string().openapi({ format: 'date-time', description: 'When `total` was counted' }),
-      next: z
+      // Every database list has both; /v1/schedules (Temporal's schedules) has neither.
+      total_as_of: z
         .string()
-        .nullable()
-        .openapi({
-          description: 'Pass as `cursor` for the next page (keyset pagination); null on the last page',
-        }),
+        .optional()
+        .openapi({ format: 'date-time', description: 'When `total` was counted' }),
+      next: z.string().nullable().optional().openapi({
+        description: 'Pass as `cursor` for the next page (keyset pagination); null on the last page',
+      }),
     })
     .openapi(name);
 }

@@ -1,7 +1,7 @@
 // The paged lists of the API: db/listSpecs.ts specs with the route's fixed conditions.
 import { eq } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { type ListPaging, type ListQueryInput, listPage } from '../../db/listQuery.js';
+import { type ListPage, type ListPaging, type ListQueryInput, listPage } from '../../db/listQuery.js';
 import {
   pulpServerList,
   serverRepoGroupList,
@@ -19,7 +19,7 @@ import { listQueryParameters, withIsoDates } from '../schemas/common.js';
 import { getServer, getServerRepo } from './serverRecords.js';
 import { taskJson } from './taskJson.js';
 
-type Page<T> = { items: T[]; page: number; page_size: number; total: number };
+type Page<T> = ListPage<T>;
 
 const asJson = <T extends object>(page: Page<T>) => ({ ...page, items: page.items.map(withIsoDates) });
 const tasksAsJson = (page: Page<Task>) => ({ ...page, items: page.items.map(taskJson) });
