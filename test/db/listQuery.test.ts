@@ -182,6 +182,8 @@ async function seed(db: Database): Promise<Seeded> {
 
 type Row = Record<string, unknown>;
 
+const cursorOf = (state: unknown) => Buffer.from(JSON.stringify(state)).toString('base64url');
+
 /** The order the server must produce: NULL first ascending, ENUMs by declaration order. */
 function compareBy(field: ListField, name: string): (x: Row, y: Row) => number {
   return (x, y) => {
@@ -244,6 +246,32 @@ async function allPages<T>(
     page++;
   }
   return { items, totals, pages: page - 1 };
+}
+
+/** Every page of a query by following `next` from the first page. */
+async function allByCursor<T>(
+  db: Database,
+  spec: DefinedListSpec<SelectedFields>,
+  query: ListQueryInput,
+  where: SQL[] = [],
+): Promise<{ items: T[]; pages: number[] }> {
+  const items: T[] = [];
+  const pages: number[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const result = (await listPage(
+      db,
+      spec,
+      { ...query, page_size: '500', ...(cursor === undefined ? {} : { cursor }) },
+      paging,
+      where,
+    )) as ListPage<T>;
+    items.push(...result.items);
+    pages.push(result.page);
+    if (result.next === null) return { items, pages };
+    expect(result.items).toHaveLength(500);
+    cursor = result.next;
+  }
 }
 
 async function rejection(promise: Promise<unknown>): Promise<ListQueryError> {
@@ -406,6 +434,64 @@ describe('listPage on a few thousand rows of real MariaDB', () => {
     });
   });
 
+  describe('cached totals', () => {
+    const cachedPaging = { ...paging, total_cache_seconds: 1 };
+    const marker = { name__match: '^zz-cache-' };
+
+    it('reuses a total within total_cache_seconds and counts again after it', async () => {
+      const first = await listPage(db, pulpServerList, marker, cachedPaging);
+      expect(first.total).toBe(0);
+      const [{ insertId }] = (await db.$client.query(
+        "INSERT INTO pulp_servers (name, username, snapshot_supported) VALUES ('zz-cache-1', 'svc', 0)",
+      )) as unknown as [{ insertId: number }];
+      try {
+        // Within the TTL: the cached total (and its time), while the page itself is live.
+        const cached = await listPage(db, pulpServerList, marker, cachedPaging);
+        expect(cached.items).toHaveLength(1);
+        expect({ total: cached.total, at: cached.total_as_of }).toEqual({ total: 0, at: first.total_as_of });
+        // Past twice the TTL: counted again before answering.
+        await new Promise((resolve) => setTimeout(resolve, 2100));
+        const recounted = await listPage(db, pulpServerList, marker, cachedPaging);
+        expect(recounted.total).toBe(1);
+        expect(Date.parse(recounted.total_as_of)).toBeGreaterThan(Date.parse(first.total_as_of));
+        // With total_cache_seconds = 0 every page counts.
+        await db.$client.query("UPDATE pulp_servers SET name = 'zz-cache-x' WHERE id = ?", [insertId]);
+        expect(
+          (await listPage(db, pulpServerList, marker, { ...paging, total_cache_seconds: 0 })).total,
+        ).toBe(1);
+        await db.$client.query("UPDATE pulp_servers SET name = 'other' WHERE id = ?", [insertId]);
+        expect(
+          (await listPage(db, pulpServerList, marker, { ...paging, total_cache_seconds: 0 })).total,
+        ).toBe(0);
+      } finally {
+        await db.$client.query('DELETE FROM pulp_servers WHERE id = ?', [insertId]);
+      }
+    });
+
+    it('runs one COUNT for twenty concurrent identical requests', async () => {
+      const pool = db.$client;
+      const query = pool.query;
+      const counts: string[] = [];
+      pool.query = ((options: unknown, values?: unknown) => {
+        const text = typeof options === 'string' ? options : (options as { sql: string }).sql;
+        if (/count\(\*\)/i.test(text)) counts.push(text);
+        return (query as (o: unknown, v?: unknown) => unknown).call(pool, options, values);
+      }) as typeof pool.query;
+      try {
+        const filter = { worker_name: 'worker-2', state: 'completed' };
+        const pages = await Promise.all(
+          Array.from({ length: 20 }, () => listPage(db, taskList, filter, paging)),
+        );
+        expect(new Set(pages.map((p) => p.total))).toEqual(
+          new Set([count((t) => t.worker_name === 'worker-2' && t.state === 'completed')]),
+        );
+        expect(counts).toHaveLength(1);
+      } finally {
+        pool.query = query;
+      }
+    });
+  });
+
   describe('paging', () => {
     it('uses the default page size, clamps page_size to the cap and reports what it applied', async () => {
       const capped = await listPage(db, taskList, { page_size: '100000' }, paging);
@@ -489,6 +575,13 @@ describe('listPage on a few thousand rows of real MariaDB', () => {
             const key = (r: Row) => tiebreakKey(r, generic.tiebreak).join('/');
             expect(got.items.map(key), `${specName} sort_by=${sortBy} ${dir}`).toEqual(expected.map(key));
             expect(new Set(got.totals)).toEqual(new Set([rows.length]));
+            // The same walk by cursor: the same rows in the same order, page numbers counted on.
+            const byCursor = await allByCursor<Row>(db, generic, { sort_by: sortBy, order_by: dir }, where);
+            queries += byCursor.pages.length;
+            expect(byCursor.items.map(key), `${specName} sort_by=${sortBy} ${dir} by cursor`).toEqual(
+              expected.map(key),
+            );
+            expect(byCursor.pages).toEqual(byCursor.pages.map((_, i) => i + 1));
           }
         }
         timings[`sort_${specName}_ms`] = performance.now() - started;
@@ -524,6 +617,48 @@ describe('listPage on a few thousand rows of real MariaDB', () => {
       ['page_size 0', { page_size: '0' }, 'invalid_page_size', 'page_size'],
       ['page_size words', { page_size: 'all' }, 'invalid_page_size', 'page_size'],
       ['order_by other than asc/desc', { sort_by: 'name', order_by: 'up' }, 'invalid_order_by', 'order_by'],
+      ['pattern longer than 256', { name__match: 'a'.repeat(257) }, 'invalid_regex', 'name__match'],
+      ['cursor not base64url', { cursor: 'not a cursor!' }, 'invalid_value', 'cursor'],
+      ['cursor of random bytes', { cursor: 'eyJzIjpudWxsfQ' }, 'invalid_value', 'cursor'],
+      [
+        'cursor of another sort',
+        { cursor: cursorOf({ s: 'name', o: 'asc', k: ['x', 1], p: 2 }) },
+        'invalid_value',
+        'cursor',
+      ],
+      [
+        'cursor of another order',
+        { order_by: 'desc', cursor: cursorOf({ s: null, o: 'asc', k: [1], p: 2 }) },
+        'invalid_value',
+        'cursor',
+      ],
+      [
+        'cursor with a key of the wrong type',
+        {
+          sort_by: 'date_queued',
+          cursor: cursorOf({ s: 'date_queued', o: 'asc', k: ['yesterday', 1], p: 2 }),
+        },
+        'invalid_value',
+        'cursor',
+      ],
+      [
+        'cursor with too few key values',
+        { sort_by: 'state', cursor: cursorOf({ s: 'state', o: 'asc', k: [1], p: 2 }) },
+        'invalid_value',
+        'cursor',
+      ],
+      [
+        'cursor with an enum value that is not one',
+        { sort_by: 'state', cursor: cursorOf({ s: 'state', o: 'asc', k: ['sleeping', 1], p: 2 }) },
+        'invalid_value',
+        'cursor',
+      ],
+      [
+        'cursor and page together',
+        { page: '2', cursor: cursorOf({ s: null, o: 'asc', k: [1], p: 2 }) },
+        'invalid_value',
+        'cursor',
+      ],
     ];
     for (const [title, query, code, field] of cases) {
       it(`${title}: ${code} on ${field}`, async () => {
