@@ -518,9 +518,7 @@ export async function seedLargeFleet(db: Database, size: FleetSize = LARGE_FLEET
 
   await linkRepoGroups(db, servers);
 
-  console.log(`[seed] servers+repos ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const planned = planTasks(rand, size, servers);
-  console.log(`[seed] planned ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   // Ids follow creation order (parents before their children), as AUTO_INCREMENT gives them.
   planned.forEach((p, i) => {
     p.id = i + 1;
