@@ -31,7 +31,7 @@ export interface Exposition {
 
 export interface ReadyExpositionSources {
   /** The fleet's whole exposition text (one collection). */
-  build(): Promise<string>;
+  build(): Promise<string | Buffer>;
   /** A cheap fingerprint of the data; a new value means the text is out of date. */
   changeMarker(): Promise<string>;
   onError(part: string, err: unknown): void;
@@ -174,7 +174,8 @@ export class ReadyExposition {
         this.sources.onError('change probe', err);
         return undefined;
       });
-      const text = Buffer.from(await this.sources.build());
+      const built = await this.sources.build();
+      const text = typeof built === 'string' ? Buffer.from(built) : built;
       // Compressed once per build, off the event loop (zlib's thread pool).
       this.built = { text, gzip: await gzip(text), builtAt: startedAt };
       this.lastMarker = marker;

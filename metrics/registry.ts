@@ -4,7 +4,7 @@ import { pulpApiOrigin } from '../activities/pulp/serverClients.js';
 import type { AppConfig } from '../config/loadAppConfig.js';
 import type { Database } from '../db/client.js';
 import { type TaskState, taskStates } from '../db/enums.js';
-import { formatGaugeFamily, type GaugeFamily } from './exposition.js';
+import { formatGaugeFamilyChunks, type GaugeFamily } from './exposition.js';
 import { type RepoHealthRow, readChangeMarker } from './fleetQueries.js';
 import { collectFleetSnapshot, type FleetSnapshot } from './fleetSnapshot.js';
 import { type PulpStatusProbe, pulpStatusProbe } from './pulpStatus.js';
@@ -52,6 +52,8 @@ export interface MetricsRegistry {
   registry: Registry;
   /** One collection and the whole exposition text (single flight: concurrent calls share it). */
   render(): Promise<string>;
+  /** render() as UTF-8, without building the whole text as one string. */
+  renderBuffer(): Promise<Buffer>;
   /** render()'s text kept ready for /metrics; started by its first current() or by start(). */
   exposition: ReadyExposition;
   /** Counts a failed part in pulp_manager_exporter_collect_errors_total and logs it. */
@@ -283,8 +285,8 @@ export function createMetricsRegistry(deps: MetricsDeps, options: MetricsOptions
       registry.removeSingleMetric(name);
   }
   const perRepo = options.perRepoSeries ?? true;
-  let rendering: Promise<string> | undefined;
-  const renderOnce = async (): Promise<string> => {
+  let rendering: Promise<Buffer> | undefined;
+  const renderOnce = async (): Promise<Buffer> => {
     const snapshot = await current();
     pinned = snapshot;
     let text: string;
@@ -293,21 +295,36 @@ export function createMetricsRegistry(deps: MetricsDeps, options: MetricsOptions
     } finally {
       pinned = undefined;
     }
-    if (!perRepo) return text;
+    if (!perRepo) return Buffer.from(text);
     // prom-client separates families with a blank line and ends with a newline; so do these.
-    return `${text}\n${formatGaugeFamily(repoHealthFamily, snapshot.repos)}\n\n${formatGaugeFamily(repoHealthAgeFamily, snapshot.repos)}\n`;
+    const blank = Buffer.from('\n');
+    return Buffer.concat([
+      Buffer.from(text),
+      blank,
+      ...(await formatGaugeFamilyChunks(repoHealthFamily, snapshot.repos)),
+      blank,
+      ...(await formatGaugeFamilyChunks(repoHealthAgeFamily, snapshot.repos)),
+    ]);
   };
-  const render = (): Promise<string> => {
+  const renderBuffer = (): Promise<Buffer> => {
     rendering ??= renderOnce().finally(() => {
       rendering = undefined;
     });
     return rendering;
   };
   const exposition = new ReadyExposition(
-    { build: render, changeMarker: () => readChangeMarker(deps.db), onError },
+    { build: renderBuffer, changeMarker: () => readChangeMarker(deps.db), onError },
     options.refresh ?? DEFAULT_REFRESH,
   );
-  return { registry, render, exposition, onError, durations, lastSnapshot: () => last };
+  return {
+    registry,
+    render: async () => (await renderBuffer()).toString(),
+    renderBuffer,
+    exposition,
+    onError,
+    durations,
+    lastSnapshot: () => last,
+  };
 }
 
 /** The original's per-repo health gauge: 1 for the current value, None when never computed. */

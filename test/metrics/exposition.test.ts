@@ -2,7 +2,12 @@ import { Gauge, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { parseIniConfig } from '../../config/loadAppConfig.js';
 import { formatIni } from '../../config/pythonIni.js';
-import { escapeLabelValue, formatGaugeFamily, formatSampleValue } from '../../metrics/exposition.js';
+import {
+  escapeLabelValue,
+  formatGaugeFamily,
+  formatGaugeFamilyChunks,
+  formatSampleValue,
+} from '../../metrics/exposition.js';
 import type { RepoHealthRow } from '../../metrics/fleetQueries.js';
 import { repoHealthAgeFamily, repoHealthFamily } from '../../metrics/registry.js';
 
@@ -47,6 +52,13 @@ describe('per-repo families written from rows', () => {
     for (const family of [repoHealthFamily, repoHealthAgeFamily]) {
       expect(formatGaugeFamily(family, awkward), family.name).toBe(await viaPromClient(family, awkward));
       expect(formatGaugeFamily(family, []), family.name).toBe(await viaPromClient(family, []));
+      // The chunked writer the exporter uses: same text, whatever the chunk size.
+      for (const chunkRows of [1, 2, 1000]) {
+        const chunks = await formatGaugeFamilyChunks(family, awkward, chunkRows);
+        expect(Buffer.concat(chunks).toString(), `${family.name} by ${chunkRows}`).toBe(
+          `${await viaPromClient(family, awkward)}\n`,
+        );
+      }
     }
   });
 
