@@ -106,9 +106,9 @@ const pagingSection = z
   .strictObject({
     default_page_size: iniInt.default(50),
     max_page_size: iniInt.default(20000),
-    // Server-side limit of each list statement (MariaDB max_statement_time); 0 turns it off.
+    // Server-side limit of each list statement (MariaDB max_statement_time).
     list_statement_timeout_ms: iniInt.default(500),
-    // How long a list's total and deep-page boundaries are reused; 0 counts on every page.
+    // How long a list's total and deep-page boundaries are reused (may lag writes by that much).
     total_cache_seconds: iniInt.default(5),
   })
   .refine((p) => p.default_page_size <= p.max_page_size, {

@@ -103,9 +103,9 @@ export type DefinedListSpec<TSelection extends SelectedFields> = ListSpec<TSelec
 export interface ListPaging {
   default_page_size: number;
   max_page_size: number;
-  /** Server-side limit of each list statement in ms; 0 turns it off. Default 500. */
+  /** Server-side limit of each list statement in ms ([paging], >= 1); 0 turns it off. Default 500. */
   list_statement_timeout_ms?: number;
-  /** How long a total (and deep-page boundaries) is reused, in seconds; 0: count every page. Default 5. */
+  /** How long a total (and deep-page boundaries) is reused, in seconds ([paging], >= 1); 0: count every page. Default 5. */
   total_cache_seconds?: number;
 }
 

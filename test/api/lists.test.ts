@@ -274,6 +274,67 @@ describe('GET /v1/tasks', () => {
   });
 });
 
+describe('keyset pagination beside page numbers', () => {
+  interface KeysetPage extends Page {
+    next: string | null;
+    total_as_of: string;
+  }
+  const walk = async (path: string): Promise<{ ids: unknown[]; pages: KeysetPage[] }> => {
+    const pages: KeysetPage[] = [];
+    let url = path;
+    for (;;) {
+      const p = await page<Record<string, unknown>>(url);
+      pages.push(p as KeysetPage);
+      const { next } = p as KeysetPage;
+      if (next === null) break;
+      url = `${path}${path.includes('?') ? '&' : '?'}cursor=${encodeURIComponent(next)}`;
+    }
+    return { ids: pages.flatMap((p) => p.items.map((i) => i.id)), pages };
+  };
+
+  it('follows next to the same rows, in the same order, as page numbers; next is null on the last page', async () => {
+    for (const query of [
+      '',
+      '?order_by=desc',
+      '?sort_by=date_queued&order_by=desc',
+      '?sort_by=state&page_size=2',
+    ]) {
+      const byCursor = await walk(`/v1/tasks${query}`);
+      const byPage: unknown[] = [];
+      for (let n = 1; n <= byCursor.pages.length; n++) {
+        const sep = query === '' ? '?' : '&';
+        byPage.push(...(await page(`/v1/tasks${query}${sep}page=${n}`)).items.map((i) => i.id));
+      }
+      expect(byCursor.ids, query).toEqual(byPage);
+      expect(new Set(byCursor.ids).size, query).toBe(byCursor.pages[0]?.total);
+      expect(byCursor.pages.map((p) => p.page)).toEqual(byCursor.pages.map((_, i) => i + 1));
+      expect(Number.isNaN(Date.parse(byCursor.pages[0]?.total_as_of ?? ''))).toBe(false);
+    }
+  });
+
+  it('refuses a cursor that is not one, or of another sort, or with page, with a 422 naming cursor', async () => {
+    const { next } = (await page('/v1/tasks?sort_by=name')) as unknown as { next: string };
+    const bad = [
+      '/v1/tasks?cursor=garbage!',
+      '/v1/tasks?cursor=e30',
+      `/v1/tasks?sort_by=state&cursor=${next}`,
+      `/v1/tasks?sort_by=name&order_by=desc&cursor=${next}`,
+      `/v1/tasks?sort_by=name&page=2&cursor=${next}`,
+    ];
+    for (const path of bad) {
+      const res = await get(path);
+      expect(res.status, path).toBe(422);
+      expect(await body(res), path).toMatchObject({ field: 'query.cursor' });
+    }
+  });
+
+  it('refuses a __match pattern longer than 256 characters with a 422 naming it', async () => {
+    const res = await get(`/v1/tasks?name__match=${'x'.repeat(257)}`);
+    expect(res.status).toBe(422);
+    expect(await body(res)).toMatchObject({ field: 'query.name__match' });
+  });
+});
+
 describe('unknown paths', () => {
   it('answer 404 with a JSON detail', async () => {
     const res = await get('/v1/nothing-here');

@@ -136,6 +136,35 @@ describe('the benchmark list queries on 100,000 tasks', () => {
       (deep - 1) * 50,
     ])) as unknown as [{ id: number }[]];
     expect(ids).toEqual(expected.map((r) => r.id));
+
+    // Filtered, sorted on a nullable date, newest first: the boundaries follow that order.
+    const query = 'state=completed&sort_by=date_finished&order_by=desc&page_size=20';
+    const deepSorted = await getJson(`/v1/tasks?${query}&page=3000`);
+    expect(deepSorted.status).toBe(200);
+    const [sorted] = (await db.$client.query(
+      "SELECT id FROM tasks WHERE state = 'completed' ORDER BY date_finished DESC, id DESC LIMIT 20 OFFSET ?",
+      [2999 * 20],
+    )) as unknown as [{ id: number }[]];
+    expect(sorted).toHaveLength(20);
+    expect((deepSorted.json.items as { id: number }[]).map((t) => t.id)).toEqual(sorted.map((r) => r.id));
+  });
+
+  it('answers 503 with Retry-After when a statement without a pattern runs past the limit', async () => {
+    const impatient = h.appWith({
+      ini: {
+        paging: {
+          default_page_size: 50,
+          max_page_size: 20000,
+          list_statement_timeout_ms: 1,
+        },
+      },
+      deps: { db },
+    });
+    const res = await impatient.request('/v1/tasks?state=completed&page_size=500&sort_by=date_queued');
+    expect(res.status, await res.clone().text()).toBe(503);
+    expect(res.headers.get('Retry-After')).toBe('1');
+    expect(((await res.json()) as { detail: string }).detail).toMatch(/longer than 1 ms/);
+    expect((await app.request('/v1/tasks?state=completed')).status).toBe(200);
   });
 });
 
