@@ -10,6 +10,7 @@ import type { ApiApp, RouteContext } from './context.js';
 import type { ApiDeps, ApiEnv } from './deps.js';
 import { httpErrorOf } from './errors.js';
 import { jsonLogger, requestLog } from './logging.js';
+import { allowedMethods } from './methodNotAllowed.js';
 import { registerAuthRoutes } from './routes/auth.js';
 import { registerDocRoutes } from './routes/docs.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -108,6 +109,17 @@ export function createApp(deps: ApiDeps): ApiApp {
     return c.json(body, status as ContentfulStatusCode);
   });
   app.notFound((c) => c.json({ detail: 'Not found' }, 404));
+  // Before any route's own middleware (a token check would answer 401 first). Routes are all
+  // registered below before the first request; the table is built on first use.
+  let methodsFor: ((path: string) => string[]) | undefined;
+  app.use(async (c, next) => {
+    methodsFor ??= allowedMethods(app.routes);
+    const allowed = methodsFor(c.req.path);
+    const method = c.req.method === 'HEAD' ? 'GET' : c.req.method;
+    if (allowed.length === 0 || allowed.includes(method)) return next();
+    c.header('Allow', allowed.join(', '));
+    return c.json({ detail: 'Method Not Allowed' }, 405);
+  });
 
   const ctx: RouteContext = {
     deps,

@@ -6,7 +6,7 @@ import type { ApiApp, RouteContext } from '../context.js';
 import type { ApiEnv } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { DecodedTokenSchema, LoginSchema, SignedTokenSchema, TokenLookupQuery } from '../schemas/auth.js';
-import { errorResponses, jsonBody, jsonContent } from '../schemas/common.js';
+import { bodyErrorResponses, errorResponses, jsonBody, jsonContent } from '../schemas/common.js';
 
 const tags = ['auth'];
 
@@ -18,7 +18,12 @@ const loginRoute = createRoute({
   request: { body: jsonBody(LoginSchema) },
   responses: {
     200: jsonContent(SignedTokenSchema, 'A signed token'),
-    ...errorResponses(401, 422, 429, 503),
+    ...errorResponses(401, 503),
+    ...bodyErrorResponses(),
+    429: {
+      ...errorResponses(429)[429],
+      headers: { 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer', minimum: 1 } } },
+    },
   },
 });
 

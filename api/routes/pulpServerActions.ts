@@ -12,6 +12,7 @@ import {
   SyncReposBodySchema,
 } from '../schemas/actions.js';
 import {
+  bodyErrorResponses,
   errorResponses,
   jsonBody,
   jsonContent,
@@ -48,7 +49,7 @@ function startRoute<P extends string, B extends z.ZodType, Q extends z.ZodObject
     middleware: [admin],
     security: bearerSecurity,
     request: { params, body: jsonBody(body) },
-    responses: { 201: started, ...errorResponses(400, 401, 403, 404, 409, 422, 503) },
+    responses: { 201: started, ...errorResponses(401, 403, 404, 409, 503), ...bodyErrorResponses() },
   });
 }
 
@@ -60,7 +61,8 @@ const findContentRoute = createRoute({
   request: { params: ServerRepoParams, body: jsonBody(FindPackageContentBodySchema) },
   responses: {
     201: jsonContent(z.array(PackageContentSchema), 'The matching content units'),
-    ...errorResponses(404, 422, 502, 503),
+    ...errorResponses(404, 502, 503),
+    ...bodyErrorResponses(),
   },
 });
 

@@ -41,7 +41,7 @@ const listServersRoute = createRoute({
   request: { query: listQuerySchema(pulpServerList) },
   responses: {
     200: jsonContent(pageOf(PulpServerSchema, 'PulpServerPage'), 'A page of servers'),
-    ...errorResponses(422),
+    ...errorResponses(422, 503),
   },
 });
 
@@ -59,7 +59,7 @@ const getServerRoute = createRoute({
   tags,
   summary: 'One Pulp server',
   request: { params: ServerIdParams },
-  responses: { 200: jsonContent(PulpServerSchema, 'The server'), ...errorResponses(404, 422) },
+  responses: { 200: jsonContent(PulpServerSchema, 'The server'), ...errorResponses(404, 422, 503) },
 });
 
 const listReposRoute = createRoute({
@@ -70,7 +70,7 @@ const listReposRoute = createRoute({
   request: { params: ServerIdParams, query: listQuerySchema(serverRepoList) },
   responses: {
     200: jsonContent(pageOf(ServerRepoSchema, 'PulpServerRepoPage'), 'A page of the server repos'),
-    ...errorResponses(404, 422),
+    ...errorResponses(404, 422, 503),
   },
 });
 
@@ -80,7 +80,7 @@ const getRepoRoute = createRoute({
   tags,
   summary: 'One repo of a server (repo_id is the repo id)',
   request: { params: ServerRepoParams },
-  responses: { 200: jsonContent(ServerRepoSchema, 'The server repo'), ...errorResponses(404, 422) },
+  responses: { 200: jsonContent(ServerRepoSchema, 'The server repo'), ...errorResponses(404, 422, 503) },
 });
 
 const listRepoTasksRoute = createRoute({
@@ -91,7 +91,7 @@ const listRepoTasksRoute = createRoute({
   request: { params: ServerRepoParams, query: listQuerySchema(serverRepoTaskList) },
   responses: {
     200: jsonContent(pageOf(TaskSchema, 'TaskPage'), 'A page of tasks'),
-    ...errorResponses(404, 422),
+    ...errorResponses(404, 422, 503),
   },
 });
 
@@ -103,7 +103,7 @@ const listRepoGroupsRoute = createRoute({
   request: { params: ServerIdParams, query: listQuerySchema(serverRepoGroupList) },
   responses: {
     200: jsonContent(pageOf(ServerRepoGroupSchema, 'PulpServerRepoGroupPage'), 'A page of repo groups'),
-    ...errorResponses(404, 422),
+    ...errorResponses(404, 422, 503),
   },
 });
 
@@ -113,7 +113,10 @@ const getRepoGroupRoute = createRoute({
   tags,
   summary: 'One repo group of a server',
   request: { params: RepoGroupParams },
-  responses: { 200: jsonContent(ServerRepoGroupSchema, 'The repo group link'), ...errorResponses(404, 422) },
+  responses: {
+    200: jsonContent(ServerRepoGroupSchema, 'The repo group link'),
+    ...errorResponses(404, 422, 503),
+  },
 });
 
 /** Read-only routes of /v1/pulp_servers. Static paths first: they must win over `{id}`. */

@@ -2,11 +2,12 @@ import { createRoute } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { type ApiApp, bearerSecurity, type RouteContext } from '../context.js';
 import type { ApiEnv } from '../deps.js';
-import { errorResponses, jsonContent, pageOf } from '../schemas/common.js';
+import { bodyErrorResponses, errorResponses, jsonContent } from '../schemas/common.js';
 import {
   ScheduleIdParams,
   ScheduleNoteSchema,
   SchedulePageQuery,
+  SchedulePageSchema,
   ScheduleSchema,
 } from '../schemas/schedules.js';
 import {
@@ -26,7 +27,7 @@ const listRoute = createRoute({
   summary: "The project's Temporal Schedules, with next and recent runs and skipped overlaps",
   request: { query: SchedulePageQuery },
   responses: {
-    200: jsonContent(pageOf(ScheduleSchema, 'SchedulePage'), 'A page of schedules'),
+    200: jsonContent(SchedulePageSchema, 'A page of schedules'),
     ...errorResponses(422, 503),
   },
 });
@@ -54,7 +55,8 @@ function actionRoute(admin: MiddlewareHandler<ApiEnv>, action: string, summary: 
     },
     responses: {
       200: jsonContent(ScheduleSchema, 'The schedule afterwards'),
-      ...errorResponses(401, 403, 404, 422, 503),
+      ...errorResponses(401, 403, 404, 503),
+      ...bodyErrorResponses(),
     },
   });
 }

@@ -4,7 +4,15 @@ import { taskList } from '../../db/listSpecs.js';
 import { findTaskWithStages } from '../../db/taskQueries.js';
 import { type ApiApp, bearerSecurity, type RouteContext } from '../context.js';
 import { notFound } from '../errors.js';
-import { errorResponses, jsonBody, jsonContent, listQuerySchema, pageOf, pathId } from '../schemas/common.js';
+import {
+  bodyErrorResponses,
+  errorResponses,
+  jsonBody,
+  jsonContent,
+  listQuerySchema,
+  pageOf,
+  pathId,
+} from '../schemas/common.js';
 import { TaskDetailSchema, TaskSchema, TaskStateChangeSchema } from '../schemas/tasks.js';
 import { cancelTask } from '../services/cancelTask.js';
 import { listTasks } from '../services/lists.js';
@@ -21,7 +29,7 @@ const listRoute = createRoute({
   request: { query: listQuerySchema(taskList) },
   responses: {
     200: jsonContent(pageOf(TaskSchema, 'TaskListPage'), 'A page of tasks'),
-    ...errorResponses(422),
+    ...errorResponses(422, 503),
   },
 });
 
@@ -47,7 +55,7 @@ const getRoute = createRoute({
   tags,
   summary: 'One task with its stages in order',
   request: { params: TaskIdParams },
-  responses: { 200: jsonContent(TaskDetailSchema, 'The task'), ...errorResponses(404, 422) },
+  responses: { 200: jsonContent(TaskDetailSchema, 'The task'), ...errorResponses(404, 422, 503) },
 });
 
 export function registerTaskRoutes(app: ApiApp, ctx: RouteContext): void {
@@ -63,7 +71,8 @@ export function registerTaskRoutes(app: ApiApp, ctx: RouteContext): void {
     request: { params: TaskIdParams, body: jsonBody(TaskStateChangeSchema) },
     responses: {
       200: jsonContent(TaskSchema, 'The task, now canceled'),
-      ...errorResponses(400, 401, 403, 404, 409, 422, 503),
+      ...errorResponses(401, 403, 404, 409, 503),
+      ...bodyErrorResponses(),
     },
   });
 

@@ -74,7 +74,12 @@ export const RemoveReposBodySchema = z
     path: ['regex_include'],
     message: 'at least one of regex_include and regex_exclude is required',
   })
-  .openapi('RemoveReposRequest');
+  .openapi('RemoveReposRequest', {
+    anyOf: (['regex_include', 'regex_exclude'] as const).map((key) => ({
+      required: [key],
+      properties: { [key]: { type: 'string' } },
+    })),
+  });
 
 export const RemoveRepoContentBodySchema = z
   .strictObject({
@@ -109,7 +114,13 @@ export const FindPackageContentBodySchema = z
     path: ['name'],
     message: 'at least one of name, version and sha256 is required',
   })
-  .openapi('FindPackageContentRequest');
+  .openapi('FindPackageContentRequest', {
+    // The refine above, for the document: an empty or null field counts as absent.
+    anyOf: (['name', 'version', 'sha256'] as const).map((key) => ({
+      required: [key],
+      properties: { [key]: { type: 'string', minLength: 1 } },
+    })),
+  });
 
 export const PackageContentSchema = z
   .record(z.string(), z.unknown())

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { ListField } from '../../db/listQuery.js';
+import { filterParams, pagingParams } from './listParams.js';
 
 export const ErrorSchema = z
   .object({
@@ -12,11 +13,13 @@ export const ErrorSchema = z
   .openapi('Error');
 
 const errorDescriptions = {
-  400: 'Bad request',
+  400: 'Bad request: a body that is not well-formed JSON, or a value the original refused with 400',
   401: 'Missing, invalid or expired Bearer token',
   403: 'The caller is not in an admin group',
   404: 'Not found',
   409: 'Conflict with the current state',
+  413: 'Request body larger than 1 MiB',
+  415: 'The body is not sent as application/json',
   422: 'Invalid input; `field` names it',
   429: 'Too many failed logins; try again after Retry-After seconds',
   502: 'Pulp answered with an error',
@@ -37,6 +40,9 @@ export function errorResponses<S extends ErrorStatus>(...statuses: S[]) {
     { description: string; content: { 'application/json': { schema: typeof ErrorSchema } } }
   >;
 }
+
+/** What any route with a JSON body may answer about the body itself, besides its 422s. */
+export const bodyErrorResponses = () => errorResponses(400, 413, 415, 422);
 
 export function jsonContent<T extends z.ZodType>(schema: T, description: string) {
   return { description, content: { 'application/json': { schema } } };
@@ -84,36 +90,24 @@ export const ServerRepoParams = z.object({ id: pathId('id'), repo_id: pathId('re
 
 export const isoDateTime = z.string().openapi({ format: 'date-time', example: '2024-05-01T10:00:00.000Z' });
 
-const optionalText = (description: string) => z.string().optional().openapi({ description });
-
 /**
  * The query parameters a list endpoint accepts, generated from its list spec so the document
- * and the query layer never disagree. Values stay text: db/listQuery.ts parses and rejects.
+ * and the query layer never disagree: typed as db/listQuery.ts parses them (api/schemas/listParams.ts).
  */
 export function listQuerySchema(spec: { fields: Readonly<Record<string, ListField>> }) {
-  const shape: Record<string, z.ZodOptional<z.ZodString>> = {};
+  let shape: Record<string, z.ZodType> = {};
   const sortable: string[] = [];
   for (const [name, field] of Object.entries(spec.fields)) {
     if (field.sort !== false) sortable.push(name);
-    if (field.filter === false) continue;
-    const values = field.kind === 'enum' ? ` (one of ${field.values.join(', ')})` : '';
-    shape[name] = optionalText(`exact match${values}`);
-    if (field.kind === 'string')
-      shape[`${name}__match`] = optionalText('regular expression (MariaDB REGEXP, PCRE), case-insensitive');
-    if (field.kind === 'date') {
-      shape[`${name}__le`] = optionalText('at or before this ISO 8601 date or date-time');
-      shape[`${name}__ge`] = optionalText('at or after this ISO 8601 date or date-time');
-    }
+    shape = { ...shape, ...filterParams(name, field) };
   }
   return z.object({
     ...shape,
-    sort_by: optionalText(`one of ${sortable.join(', ')}`),
-    order_by: optionalText('asc or desc'),
-    page: optionalText('page number, from 1'),
-    page_size: optionalText('items per page, capped by [paging] max_page_size'),
-    cursor: optionalText(
-      'the `next` of the previous answer: the following page, by an index seek (not with `page`; same sort_by and order_by)',
-    ),
+    ...pagingParams(sortable),
+    cursor: z.string().optional().openapi({
+      description:
+        'the `next` of the previous answer: the following page, by an index seek (not with `page`; same sort_by and order_by)',
+    }),
   });
 }
 

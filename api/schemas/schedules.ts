@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { isoDateTime } from './common.js';
+import { MAX_QUERY_INTEGER } from './listParams.js';
 
 export const ScheduleSchema = z
   .object({
@@ -34,6 +35,19 @@ export const ScheduleSchema = z
   })
   .openapi('Schedule');
 
+/**
+ * A page of schedules: read whole from Temporal and counted on every request (a project has
+ * tens of them), so without the lists' total_as_of and cursor.
+ */
+export const SchedulePageSchema = z
+  .object({
+    items: z.array(ScheduleSchema),
+    page: z.number().int(),
+    page_size: z.number().int(),
+    total: z.number().int(),
+  })
+  .openapi('SchedulePage');
+
 export const ScheduleIdParams = z.object({
   schedule_id: z
     .string()
@@ -64,6 +78,10 @@ export const SchedulePageQuery = z.object({
     .number()
     .int()
     .min(1)
+    .max(MAX_QUERY_INTEGER)
     .default(50)
-    .openapi({ param: { name: 'page_size', in: 'query' } }),
+    .openapi({
+      param: { name: 'page_size', in: 'query' },
+      description: 'above [paging] max_page_size it is lowered to it (the answer says what was applied)',
+    }),
 });

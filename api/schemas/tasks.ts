@@ -49,6 +49,9 @@ export const TaskDetailSchema = TaskSchema.extend({ stages: z.array(TaskStageSch
 
 export const TaskStateChangeSchema = z
   .strictObject({
-    state: z.string().openapi({ description: 'Only `canceled` is accepted', example: 'canceled' }),
+    // Any other text is a 400 (as in the original), not a 422: it stays a string for zod.
+    state: z
+      .string()
+      .openapi({ description: 'Only `canceled` is accepted', enum: ['canceled'], example: 'canceled' }),
   })
   .openapi('TaskStateChange');

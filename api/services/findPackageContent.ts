@@ -36,18 +36,11 @@ export async function findPackageContent(
       `package search covers rpm, deb, file, python and container repositories, not ${repoHref}`,
     );
   }
-  if (repoType === 'container' && search.name === undefined && search.sha256 === undefined) {
-    throw invalidInput(
-      'body.name',
-      'container content is found by tag (name) or manifest digest (sha256); it has no version',
-    );
-  }
-  if (repoType === 'file' && search.version !== undefined) {
-    throw invalidInput(
-      'body.version',
-      'file content has no version; search by name (relative path) or sha256',
-    );
-  }
+  // A field the type's content does not have matches nothing (a file has no version, a
+  // container image is a tag or a digest): an empty answer, as any other search that finds
+  // nothing, so that every body the OpenAPI document allows is answered.
+  if (repoType === 'container' && search.name === undefined && search.sha256 === undefined) return [];
+  if (repoType === 'file' && search.version !== undefined) return [];
   const client = await pulpClients.forServer(serverName);
   const found = await unwrap(
     client.GET('/pulp/api/v3/repositories/', {
