@@ -161,8 +161,7 @@ export async function pingDatabase(db: Database): Promise<void> {
  * column, a loose index scan per server, a count over the small live-state range) or a count
  * of the small tables, so its cost does not grow with the task history.
  */
-export async function readChangeMarker(db: Database): Promise<string> {
-  const [rows] = (await db.execute(sql`
+export const changeMarkerQuery = sql`
     SELECT
       (SELECT MAX(${tasks.id}) FROM ${tasks}) AS task_id,
       (SELECT MAX(${tasks.date_started}) FROM ${tasks}) AS task_started,
@@ -175,7 +174,10 @@ export async function readChangeMarker(db: Database): Promise<string> {
       (SELECT MAX(${pulp_server_repos.id}) FROM ${pulp_server_repos}) AS server_repo_id,
       (SELECT MAX(${pulp_servers.repo_sync_health_rollup_date}) FROM ${pulp_servers}) AS rollup,
       (SELECT COUNT(*) FROM ${pulp_servers}) AS servers
-  `)) as unknown as [Record<string, unknown>[]];
+  `;
+
+export async function readChangeMarker(db: Database): Promise<string> {
+  const [rows] = (await db.execute(changeMarkerQuery)) as unknown as [Record<string, unknown>[]];
   const row = rows[0] ?? {};
   return JSON.stringify(Object.values(row).map((v) => (v instanceof Date ? v.toISOString() : String(v))));
 }

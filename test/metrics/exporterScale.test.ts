@@ -1,7 +1,9 @@
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDatabase, createDatabase, type Database } from '../../db/client.js';
 import type { RepoHealthStatus, TaskState } from '../../db/enums.js';
 import { migrateDatabase } from '../../db/migrate.js';
+import { changeMarkerQuery, readChangeMarker } from '../../metrics/fleetQueries.js';
 import { createMetricsRegistry } from '../../metrics/registry.js';
 import { createThrowawayDatabase, type ThrowawayDatabase } from '../db/throwawayDatabase.js';
 import {
@@ -23,13 +25,13 @@ const TASKS = 60_000;
 let scratch: ThrowawayDatabase;
 let db: Database;
 let runningTasks = 0;
+const serverIds: number[] = [];
 
 beforeAll(async () => {
   scratch = await createThrowawayDatabase();
   await migrateDatabase(scratch.settings);
   db = createDatabase(scratch.settings);
   const health: (RepoHealthStatus | null)[] = ['green', 'green', 'green', 'amber', 'red', null];
-  const serverIds: number[] = [];
   for (let s = 0; s < SERVERS; s++) {
     const id = await insertServer(db, `pulp${s}.example.com`, 'amber', 300);
     serverIds.push(id);
@@ -126,5 +128,31 @@ describe(`scrape of ${SERVERS} servers x ${REPOS_PER_SERVER} repos and ${TASKS} 
     } finally {
       pool.query = original;
     }
+  });
+
+  it('the change probe the refresher runs every second or two is one statement that scans no table', async () => {
+    const [plan] = (await db.execute(sql`EXPLAIN ${changeMarkerQuery}`)) as unknown as [
+      { table: string | null; type: string | null; rows: number | null; Extra: string | null }[],
+    ];
+    for (const step of plan) {
+      const where = JSON.stringify(step);
+      // Nothing reads the task history: every tasks step is an index edge or the live-state range.
+      if (step.table === 'tasks') expect(['ALL', 'index'], where).not.toContain(step.type);
+      // The server repos (one row per repo and server) are counted from an index, not the rows;
+      // pulp_servers (a handful of rows) may be read whole.
+      if (step.table === 'pulp_server_repos') expect(step.type, where).not.toBe('ALL');
+    }
+    console.log(
+      `[metrics] change probe plan: ${plan.map((s) => `${s.table ?? '-'}:${s.type ?? '-'}:${s.Extra ?? ''}`).join(' | ')}`,
+    );
+    const t0 = performance.now();
+    const marker = await readChangeMarker(db);
+    const ms = performance.now() - t0;
+    console.log(`[metrics] change probe on ${TASKS} tasks: ${ms.toFixed(1)} ms`);
+    expect(await readChangeMarker(db)).toBe(marker);
+    await insertTasks(db, [
+      { serverId: serverIds[0] as number, type: 'repo_sync', state: 'queued', queuedAgo: 1 },
+    ]);
+    expect(await readChangeMarker(db)).not.toBe(marker);
   });
 });
