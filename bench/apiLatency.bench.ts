@@ -6,11 +6,13 @@
 // while developing; the seeded databases are shared with bench/exporterScrape.bench.ts, see
 // bench/lib/seededFleetDatabase.ts)
 import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { setTimeout } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import type { DatabaseSettings } from '../db/client.js';
 import { stack } from '../test/support/stack.js';
 import { type ApiScenario, apiScenarios, cursorScenarios } from './lib/apiListScenarios.js';
+import { cpuShareText, stackServicePid, startCpuMeter } from './lib/cpuAccounting.js';
 import { type ForkedApiServer, forkApiServer } from './lib/forkApiServer.js';
 import { requireNumber } from './lib/measured.js';
 import { PREVIOUS_API_P99 } from './lib/previousFigures.js';
@@ -278,7 +280,16 @@ async function benchSize(spec: (typeof SIZES)[number]): Promise<boolean> {
       aloneBad += m.bad;
     }
 
-    console.log(`${tag} ${DURATION_SECONDS} s per query, ${CONNECTIONS} connections:`);
+    const loadBefore = loadavg()[0] as number;
+    // Whether the cores were the benchmark's: other work on this shared machine shows as "other".
+    const cpuMeter = startCpuMeter({
+      api: requireNumber('pid of the API process', server.pid),
+      mariadb: stackServicePid('mariadb'),
+      autocannon: 'self',
+    });
+    console.log(
+      `${tag} ${DURATION_SECONDS} s per query, ${CONNECTIONS} connections (load average ${loadBefore.toFixed(2)}):`,
+    );
     const single: Measured[] = [];
     for (const s of scenarios) {
       const aloneP50 = alone.get(s.name);
@@ -298,6 +309,8 @@ async function benchSize(spec: (typeof SIZES)[number]): Promise<boolean> {
     );
     mixed.bad += aloneBad;
     print(mixed);
+    const cpu = cpuShareText(cpuMeter.stop());
+    console.log(`${tag} under load: ${cpu}`);
 
     const targets = targetsOf(spec.size, spec.targets, single, mixed);
     const previous = spec.size.tasks === LARGE_FLEET.tasks ? PREVIOUS_API_P99 : undefined;
@@ -352,6 +365,7 @@ async function benchSize(spec: (typeof SIZES)[number]): Promise<boolean> {
         'Bad answers = non-2xx + bodies failing the check + connection errors + timeouts (the mixed row also ' +
           'counts those of the 1-connection runs).',
         `p50/p90/p99/max columns without a connection count are at ${CONNECTIONS} connections.`,
+        `The machine during the ${CONNECTIONS}-connection runs (load average ${loadBefore.toFixed(2)} before them): ${cpu}.`,
         cursor.skipped
           ? `Cursor (keyset) paging NOT measured: ${cursor.skipped}.`
           : 'Cursor paging: "deep page by cursor (replayed)" is the `next` of the page before the deep page, ' +

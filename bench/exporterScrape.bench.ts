@@ -20,6 +20,7 @@ import { createExporterApp } from '../metrics/exporter.js';
 import { createMetricsRegistry } from '../metrics/registry.js';
 import { exporterConfig, samples } from '../test/metrics/support.js';
 import { stack } from '../test/support/stack.js';
+import { type CpuUsage, cpuShareText, stackServicePid, startCpuMeter } from './lib/cpuAccounting.js';
 import { startGroupSyncWriter } from './lib/groupSyncWriter.js';
 import { MissingMeasurementError, requireNumber } from './lib/measured.js';
 import { PREVIOUS_EXPORTER } from './lib/previousFigures.js';
@@ -127,6 +128,7 @@ interface SizeResult {
   duringSyncRepoSyncs: number;
   rebuild: Stats;
   series: number;
+  cpu: CpuUsage;
   baseRssMib: number;
   peakRssMib: number;
 }
@@ -201,6 +203,7 @@ async function benchSize(size: FleetSize): Promise<SizeResult> {
     if (seriesIn(textOf(warm.gzip)) !== seriesIn(text))
       throw new Error('the gzip and identity answers differ');
 
+    const cpuMeter = startCpuMeter({ mariadb: stackServicePid('mariadb'), exporter: 'self' });
     const idleTimes: Record<Encoding, number[]> = { gzip: [], identity: [] };
     for (const encoding of ['gzip', 'identity'] as const) {
       for (let i = 0; i < SCRAPES; i++) idleTimes[encoding].push((await scrapeOnce(url, encoding)).ms);
@@ -239,6 +242,7 @@ async function benchSize(size: FleetSize): Promise<SizeResult> {
         `only ${rebuilds} rebuild(s) happened under ${writerStats.repoSyncs} repo syncs: the scrapes did not meet rebuilds`,
       );
     }
+    const cpu = cpuMeter.stop();
     const lastDuring = textOf(await scrapeOnce(url, 'identity'));
     const duringProblem = checkScrape(lastDuring, fleet, undefined);
     if (duringProblem !== undefined) throw new Error(`a scrape during the group sync: ${duringProblem}`);
@@ -255,6 +259,7 @@ async function benchSize(size: FleetSize): Promise<SizeResult> {
       duringSyncRepoSyncs: writerStats.repoSyncs,
       rebuild: stats(`${tag} rebuild`, rebuildTimes),
       series: seriesIn(text),
+      cpu,
       baseRssMib: round(baseRss / 2 ** 20, 0),
       peakRssMib: round(peakRss / 2 ** 20, 0),
     };
@@ -386,7 +391,8 @@ async function main(): Promise<void> {
       ...results.map(
         (r) =>
           `${n(r.size.tasks)} tasks: ${n(r.series)} series; the benchmark process's RSS ${r.baseRssMib} MiB before the exporter, ` +
-          `${r.peakRssMib} MiB at its peak during the scrapes and rebuilds.`,
+          `${r.peakRssMib} MiB at its peak during the scrapes and rebuilds; the machine meanwhile: ${cpuShareText(r.cpu)} ` +
+          '(exporter = the benchmark process: exporter, scraper and writer).',
       ),
       `Previous (${'2 Dec 2026 morning run'}): ${PREVIOUS_EXPORTER.medianMs} ms median, ${PREVIOUS_EXPORTER.p95Ms} ms p95 for ` +
         `${n(PREVIOUS_EXPORTER.series)} series (${n(PREVIOUS_EXPORTER.kib)} KiB, identity), 100,000 tasks: every scrape collected and formatted.`,

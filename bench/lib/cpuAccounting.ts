@@ -136,9 +136,18 @@ export function startCpuMeter(processes: Record<string, MeteredProcess>): { stop
         busyS: machine.busy - machineBefore.busy,
         stealS: machine.steal - machineBefore.steal,
         byProcess: Object.fromEntries(
-          Object.entries(processes).map(([name, p]) => [name, read(p) - (before[name] ?? 0)]),
+          Object.entries(processes).map(([name, p]) => [name, read(p) - (before[name] as number)]),
         ),
       };
     },
   };
+}
+
+/** "cores 93 % busy: api 41 %, mariadb 30 %, … other processes 12 %", shares of the machine's capacity. */
+export function cpuShareText(cpu: CpuUsage): string {
+  const pct = (s: number) => `${Math.round((100 * s) / cpu.capacityS)} %`;
+  const named = Object.values(cpu.byProcess).reduce((a, b) => a + b, 0);
+  return `cores ${pct(cpu.busyS)} busy over ${Math.round(cpu.wallS)} s (${Object.entries(cpu.byProcess)
+    .map(([name, s]) => `${name} ${pct(s)}`)
+    .join(', ')}, other processes ${pct(Math.max(0, cpu.busyS - named))}, stolen ${pct(cpu.stealS)})`;
 }
