@@ -1,4 +1,4 @@
-import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { Client, ScheduleOverlapPolicy } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   MANAGED_BY_MEMO,
@@ -6,12 +6,23 @@ import {
   repoRegistrationScheduleId,
 } from '../../temporal/names.js';
 import { eventually } from '../support/eventually.js';
-import { type ApiHarness, body, jsonRequest, startApiHarness } from './support/apiHarness.js';
+import { stack } from '../support/stack.js';
+import {
+  type ApiHarness,
+  body,
+  ensureNamespace,
+  jsonRequest,
+  startApiHarness,
+} from './support/apiHarness.js';
 
-// /v1/schedules against the real Temporal dev server, in the API tests' own namespace. The
-// schedules are made here the way temporal/reconcileSchedules.ts makes them (managed memo,
-// skip overlap); no worker runs, so a triggered run stays RUNNING and a second trigger is
-// skipped as an overlap.
+// /v1/schedules against the real Temporal dev server, in a namespace of this file's own: nothing
+// another file does (a config applied at start-up deletes every managed schedule it does not
+// name) reaches its schedules. Schedules a killed run left behind may still be there, so the
+// list is read page by page, never expected on page 1. The schedules are made here the way
+// temporal/reconcileSchedules.ts makes them (managed memo, skip overlap); no worker runs, so a
+// triggered run stays RUNNING and a second trigger is skipped as an overlap.
+
+const NAMESPACE = `${stack.temporal.testNamespace}-api-schedules`;
 
 type Schedule = {
   schedule_id: string;
@@ -29,6 +40,9 @@ type Schedule = {
 };
 
 let h: ApiHarness;
+/** The API over this file's namespace, and a client of that namespace. */
+let app: ApiHarness['app'];
+let temporal: Client;
 let groupId: string;
 let registrationId: string;
 let unmanagedId: string;
@@ -38,10 +52,10 @@ const path = (id: string, action = '') =>
   `/v1/schedules/${encodeURIComponent(id)}${action ? `/${action}` : ''}`;
 /** `token: null` sends no token. */
 const act = (id: string, action: string, payload?: unknown, token: string | null = adminToken) =>
-  h.app.request(path(id, action), jsonRequest('POST', payload ?? {}, token ?? undefined));
+  app.request(path(id, action), jsonRequest('POST', payload ?? {}, token ?? undefined));
 
 async function createSchedule(scheduleId: string, managed: boolean): Promise<void> {
-  await h.temporal.schedule.create({
+  await temporal.schedule.create({
     scheduleId,
     spec: { cronExpressions: ['0 1 * * *'] },
     action: {
@@ -65,6 +79,9 @@ async function createSchedule(scheduleId: string, managed: boolean): Promise<voi
 
 beforeAll(async () => {
   h = await startApiHarness();
+  await ensureNamespace(h.temporal.connection as Parameters<typeof ensureNamespace>[0], NAMESPACE);
+  temporal = new Client({ connection: h.temporal.connection, namespace: NAMESPACE });
+  app = h.appWith({ ini: { temporal: { namespace: NAMESPACE } }, deps: { temporal } });
   adminToken = await h.tokenFor('alice');
   groupId = repoGroupSyncScheduleId(h.seed.serverNames.alpha, `external_repos_${h.run}`);
   registrationId = repoRegistrationScheduleId(`reg-${h.run}.example.com`);
@@ -76,13 +93,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const id of [groupId, registrationId, unmanagedId]) {
-    const handle = h.temporal.schedule.getHandle(id);
+    const handle = temporal.schedule.getHandle(id);
     const running = await handle.describe().then(
       (d) => d.info.runningActions,
       () => [],
     );
     for (const a of running) {
-      await h.temporal.workflow
+      await temporal.workflow
         .getHandle(a.workflow.workflowId)
         .terminate('api test cleanup')
         .catch(() => undefined);
@@ -94,17 +111,32 @@ afterAll(async () => {
 
 describe('/v1/schedules', () => {
   it("lists only the project's schedules, paged", async () => {
-    const page = await eventually(async () => {
-      const p = await body<{ items: Schedule[]; total: number; page_size: number }>(
-        await h.app.request('/v1/schedules?page_size=100'),
-      );
-      const ids = p.items.map((s) => s.schedule_id);
+    /** Every page in turn (page_size is capped at the harness's max_page_size, 5). */
+    const allPages = async () => {
+      const pages: { items: Schedule[]; total: number; page_size: number }[] = [];
+      for (let n = 1; ; n++) {
+        const p = await body<{ items: Schedule[]; total: number; page_size: number }>(
+          await app.request(`/v1/schedules?page_size=100&page=${n}`),
+        );
+        pages.push(p);
+        if (p.items.length === 0 || n * p.page_size >= p.total) return pages;
+      }
+    };
+    const pages = await eventually(async () => {
+      const ps = await allPages();
+      const ids = ps.flatMap((p) => p.items.map((s) => s.schedule_id));
       expect(ids).toEqual(expect.arrayContaining([groupId, registrationId]));
-      return p;
+      return ps;
     });
-    expect(page.page_size).toBe(5); // [paging] max_page_size of the harness
-    const ids = page.items.map((s) => s.schedule_id);
+    for (const p of pages) expect(p.page_size).toBe(5); // [paging] max_page_size of the harness
+    const items = pages.flatMap((p) => p.items);
+    const ids = items.map((s) => s.schedule_id);
+    // Pages do not overlap and together hold every schedule the total counts, in id order.
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(pages[0]?.total ?? -1);
+    expect(ids).toEqual([...ids].sort());
     expect(ids).not.toContain(unmanagedId);
+    const page = { items };
     const group = page.items.find((s) => s.schedule_id === groupId);
     expect(group).toMatchObject({
       kind: 'repo_group_sync',
@@ -120,11 +152,11 @@ describe('/v1/schedules', () => {
   });
 
   it('describes one schedule by its URL-encoded id; 404 for unknown and unmanaged ones', async () => {
-    const res = await h.app.request(path(groupId));
+    const res = await app.request(path(groupId));
     expect(res.status).toBe(200);
     expect(await body(res)).toMatchObject({ schedule_id: groupId, workflow_type: 'repoGroupSyncWorkflow' });
-    expect((await h.app.request(path(`repo-group-sync/none/${h.run}`))).status).toBe(404);
-    const unmanaged = await h.app.request(path(unmanagedId));
+    expect((await app.request(path(`repo-group-sync/none/${h.run}`))).status).toBe(404);
+    const unmanaged = await app.request(path(unmanagedId));
     expect(unmanaged.status).toBe(404);
     expect((await act(unmanagedId, 'pause')).status).toBe(404);
   });
@@ -133,18 +165,18 @@ describe('/v1/schedules', () => {
     const first = await act(groupId, 'trigger');
     expect(first.status).toBe(200);
     const running = await eventually(async () => {
-      const s = await body<Schedule>(await h.app.request(path(groupId)));
+      const s = await body<Schedule>(await app.request(path(groupId)));
       expect(s.running_workflows).toHaveLength(1);
       return s;
     });
     expect(running.recent_actions).toHaveLength(1);
     const run = running.running_workflows[0]?.workflow_id ?? '';
     expect(run.startsWith(`${groupId}-`)).toBe(true);
-    expect((await h.temporal.workflow.getHandle(run).describe()).type).toBe('repoGroupSyncWorkflow');
+    expect((await temporal.workflow.getHandle(run).describe()).type).toBe('repoGroupSyncWorkflow');
 
     expect((await act(groupId, 'trigger')).status).toBe(200);
     await eventually(async () => {
-      const s = await body<Schedule>(await h.app.request(path(groupId)));
+      const s = await body<Schedule>(await app.request(path(groupId)));
       expect(s.num_actions_skipped_overlap).toBe(1);
       expect(s.running_workflows).toHaveLength(1);
     });
@@ -156,13 +188,13 @@ describe('/v1/schedules', () => {
     expect(await body(paused)).toMatchObject({ paused: true, note: 'maintenance window' });
     const unpaused = await act(registrationId, 'unpause');
     expect(await body(unpaused)).toMatchObject({ paused: false, note: 'unpaused via the API by alice' });
-    const desc = await h.temporal.schedule.getHandle(registrationId).describe();
+    const desc = await temporal.schedule.getHandle(registrationId).describe();
     expect(desc.state.paused).toBe(false);
   });
 
   it('pausing, unpausing and triggering need an admin token', async () => {
     expect((await act(groupId, 'pause', {}, null)).status).toBe(401);
     expect((await act(groupId, 'trigger', {}, await h.tokenFor('bob'))).status).toBe(403);
-    expect((await h.temporal.schedule.getHandle(groupId).describe()).state.paused).toBe(false);
+    expect((await temporal.schedule.getHandle(groupId).describe()).state.paused).toBe(false);
   });
 });

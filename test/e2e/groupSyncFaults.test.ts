@@ -3,12 +3,15 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pulp_server_repos, pulp_servers, repos, task_stages } from '../../db/schema.js';
 import { unwrap } from '../../pulp/client.js';
 import { ensureRepository } from '../../pulp/ensureRepository.js';
+import { isManagedScheduleId } from '../../temporal/names.js';
 import type { RepoGroupSyncArgs } from '../../workflows/args.js';
+import { ensureNamespace } from '../api/support/apiHarness.js';
 import { eventually } from '../support/eventually.js';
 import { deleteReposByPrefix } from '../support/fixtureRepos.js';
 import { groupRecords, pulpSyncTasksSince, runningTaskRows } from '../support/groupSyncRecords.js';
@@ -25,6 +28,13 @@ const fileStartedAt = new Date();
 const primary = stackPulpClient(stack.pulp.primary);
 const server = stack.pulp.primary.name;
 let h: PipelineHarness;
+/**
+ * The worker processes' own namespace: a worker applies its config at start-up, deleting every
+ * managed schedule the config does not name, so it must never see another file's schedules.
+ */
+const PROCESS_NAMESPACE = `${stack.temporal.testNamespace}-group-sync-faults`;
+let processConnection: Connection | undefined;
+let processClient: Client;
 
 const fileRepo = (name: string, url: string) =>
   ensureRepository(primary, {
@@ -36,9 +46,10 @@ const fileRepo = (name: string, url: string) =>
 
 async function startGroup(
   args: Partial<RepoGroupSyncArgs> & { regexInclude: string },
-  taskQueue = h.taskQueue,
+  on: { taskQueue: string; client: Client } = { taskQueue: h.taskQueue, client: h.client },
 ) {
-  return h.client.workflow.start('repoGroupSyncWorkflow', {
+  const { taskQueue, client } = on;
+  return client.workflow.start('repoGroupSyncWorkflow', {
     taskQueue,
     workflowId: `repo-group-sync/${server}/test-${run}-${Date.now()}`,
     args: [{ server, maxConcurrentSyncs: 2, maxRuntimeSeconds: 600, debPublishMode: 'resign', ...args }],
@@ -60,9 +71,19 @@ describe('repo group sync under faults', () => {
 
   beforeAll(async () => {
     h = await startPipelineHarness();
+    processConnection = await Connection.connect({ address: stack.temporal.address });
+    await ensureNamespace(processConnection, PROCESS_NAMESPACE);
+    processClient = new Client({ connection: processConnection, namespace: PROCESS_NAMESPACE });
   });
 
   afterAll(async () => {
+    // What the worker processes created at start-up (the stale-task sweeper) goes with them.
+    if (processClient) {
+      for await (const s of processClient.schedule.list()) {
+        if (isManagedScheduleId(s.scheduleId)) await processClient.schedule.getHandle(s.scheduleId).delete();
+      }
+    }
+    await processConnection?.close();
     await slow?.close();
     await deleteReposByPrefix(primary, stack.pulp.primary.url, `ext-${run}-`);
     await h?.close();
@@ -124,16 +145,21 @@ describe('repo group sync under faults', () => {
   });
 
   /**
-   * Real `pulp-manager worker` processes on a task queue of their own, with the harness's
-   * database. Its pulp_config.yml names only the primary and no schedules, so that applying it
-   * at start-up creates no schedule; metrics are off so that several can run at once.
+   * Real `pulp-manager worker` processes on a task queue and in a namespace of their own, with
+   * the harness's database. Applying their config at start-up touches only schedules of that
+   * namespace; metrics are off (no fixed port), so that several can run at once.
    */
   async function workerProcesses(taskQueue: string) {
     const dir = await mkdtemp(join(tmpdir(), 'pm-worker-'));
     const root = fileURLToPath(new URL('../..', import.meta.url));
     const ini = (await readFile(join(root, 'dev/config/config.ini'), 'utf8'))
-      .replace(/^namespace=.*$/m, `namespace=${stack.temporal.testNamespace}`)
+      .replace(/^namespace=.*$/m, `namespace=${PROCESS_NAMESPACE}`)
       .replace(/^task_queue=.*$/m, `task_queue=${taskQueue}`);
+    if (!ini.includes(`namespace=${PROCESS_NAMESPACE}\n`) || !ini.includes(`task_queue=${taskQueue}\n`)) {
+      throw new Error(
+        'dev/config/config.ini: no namespace=/task_queue= line to point the worker processes at',
+      );
+    }
     await writeFile(join(dir, 'config.ini'), ini);
     await writeFile(
       join(dir, 'pulp_config.yml'),
@@ -194,7 +220,10 @@ describe('repo group sync under faults', () => {
     const victim = workers.start();
     workers.start();
     try {
-      const handle = await startGroup({ regexInclude: `^ext-${run}-crash-` }, taskQueue);
+      const handle = await startGroup(
+        { regexInclude: `^ext-${run}-crash-` },
+        { taskQueue, client: processClient },
+      );
       // Both Pulp syncs are started (one running, held by the slow upstream; the other running
       // or waiting for the Pulp worker) when one worker process dies.
       await untilSyncsStarted(names);
@@ -232,7 +261,7 @@ describe('repo group sync under faults', () => {
     const workers = await workerProcesses(taskQueue);
     const old = workers.start();
     try {
-      const handle = await startGroup({ regexInclude: `^${name}$` }, taskQueue);
+      const handle = await startGroup({ regexInclude: `^${name}$` }, { taskQueue, client: processClient });
       await untilSyncsStarted([name]);
       const [original] = await pulpSyncTasksSince(primary, name, fileStartedAt);
       const next = workers.start();
