@@ -8,7 +8,7 @@ SHELL := /bin/bash
 help:
 	@echo "make demo   - install and start the local stack, then run Pulp Manager's main job on it"
 	@echo "make test   - install and start the local stack, then lint, typecheck and run every test"
-	@echo "make bench  - run the benchmarks (bench/, 45-60 min) and rewrite BENCHMARKS.md"
+	@echo "make bench  - run the benchmarks (bench/, 60-75 min) and rewrite BENCHMARKS.md"
 	@echo "make stack-up | stack-down | stack-status | gen-pulp-client"
 
 node_modules/.installed: package.json package-lock.json
