@@ -35,6 +35,11 @@ export interface PulpTaskError {
   [key: string]: unknown;
 }
 
+/** pulpcore's error on the tasks of a worker that died ("Worker <name> has gone missing."). */
+export function isWorkerVanished(error: PulpTaskError | null | undefined): boolean {
+  return /worker .*(has )?gone missing/i.test(error?.description ?? '');
+}
+
 export class PulpTaskFailedError extends Error {
   readonly code = 'PULP_TASK_FAILED';
   constructor(
@@ -50,7 +55,7 @@ export class PulpTaskFailedError extends Error {
 
   /** Pulp fails the tasks of a worker that died; the work itself may well succeed when retried. */
   get workerVanished(): boolean {
-    return /worker .*(has )?gone missing/i.test(this.pulpError?.description ?? '');
+    return isWorkerVanished(this.pulpError);
   }
 }
 

@@ -1,11 +1,17 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { PulpClient } from '../../pulp/client.js';
-import { PulpApiError, PulpTaskFailedError } from '../../pulp/errors.js';
+import {
+  isWorkerVanished,
+  PulpApiError,
+  type PulpTaskError,
+  PulpTaskFailedError,
+} from '../../pulp/errors.js';
 import {
   cancelPulpTask,
   findTaskToAdopt,
   type PulpTask,
   type PulpTaskKind,
+  readPulpTask,
   waitForPulpTask,
 } from '../../pulp/tasks.js';
 import { HEARTBEAT_EVERY_MS, withHeartbeatTicker } from '../heartbeat.js';
@@ -127,12 +133,25 @@ export class PulpTaskSteps {
           });
         }
       }
+      if (href && (await this.lostToVanishedWorker(href))) {
+        // Resuming or adopting that task would only read its failure again on every attempt:
+        // the work is started again, as a transient failure asks.
+        log.info('Pulp task failed with its worker; starting the step again', { step, taskHref: href });
+        this.adoptedSteps.delete(step);
+        href = undefined;
+      }
       href ??= await this.withHeartbeat(start);
     } catch (err) {
       throw toFailure(err);
     }
     this.progress.tasks[step] = href;
     return this.follow(href, step);
+  }
+
+  /** True when a task resumed or adopted had failed because its Pulp worker vanished. */
+  private async lostToVanishedWorker(taskHref: string): Promise<boolean> {
+    const task = await this.withHeartbeat(() => readPulpTask(this.client, taskHref));
+    return task.state === 'failed' && isWorkerVanished(task.error as PulpTaskError | null);
   }
 
   /** Waits for a task this activity knows of; see the class comment for what cancel does. */

@@ -7,7 +7,8 @@ import { type DurationSpec, sampleDuration, seededRandom } from './simulatedDura
  * PULP API SIMULATOR — a test double, not Pulp. It answers the subset of the Pulp 3 REST API
  * that Pulp Manager's activities call (repositories, remotes, distributions, publications,
  * sync, modify, copy, versions, content lists, tasks with waiting/running/completed/failed/
- * canceled and cancel, status, signing services, limit/offset pagination) for the rpm, deb and
+ * canceled/skipped and cancel, updates answered 202 with a task or, as an option, 200 at once,
+ * status, signing services, limit/offset pagination) for the rpm, deb and
  * file plugins, with task durations drawn from a distribution, failure rates, 5xx and hung-call
  * injection, and thousands of repositories. It exists for what the real Pulp servers of the
  * dev stack cannot give: fleet scale with known task durations (bench/) and faults on demand
@@ -16,7 +17,7 @@ import { type DurationSpec, sampleDuration, seededRandom } from './simulatedDura
 
 export type SimRepoType = 'rpm' | 'deb' | 'file';
 export type SimTaskKind = 'sync' | 'modify' | 'publish' | 'update' | 'create' | 'delete' | 'copy';
-type TaskState = 'waiting' | 'running' | 'canceling' | 'completed' | 'failed' | 'canceled';
+type TaskState = 'waiting' | 'skipped' | 'running' | 'canceling' | 'completed' | 'failed' | 'canceled';
 
 export interface SimulatorFaults {
   /** Requests whose path matches this regex are the ones faults apply to (all when unset). */
@@ -35,6 +36,16 @@ export interface SimulatorFaults {
   syncFailureRate?: number;
   /** Tasks of these kinds on repos whose name matches run until canceled (or released). */
   hold?: { repoPattern: string; kinds: SimTaskKind[] };
+  /**
+   * Sync tasks on repos whose name matches end `skipped` (a final state of pulpcore's: the task
+   * did nothing and created nothing), without running.
+   */
+  skipSyncsOf?: string;
+  /**
+   * The next `times` sync tasks on repos whose name matches fail as pulpcore fails the tasks of
+   * a worker that died ("Worker <name> has gone missing."); the sync had no effect.
+   */
+  vanishWorker?: { repoPattern: string; times: number };
 }
 
 export interface SimulatorOptions {
@@ -54,6 +65,12 @@ export interface SimulatorOptions {
   /** Repos whose name matches get `packages` packages with their first sync (an EPEL-sized repo). */
   largeRepos?: { repoPattern: string; packages: number };
   faults?: SimulatorFaults;
+  /**
+   * Updates (PATCH/PUT) of these collections are applied at once and answered 200 with the
+   * object, as pulpcore ≥ 3.90 does for some updates; others answer 202 with a task (the only
+   * answer before this option existed, and still the default).
+   */
+  immediateUpdates?: ('repositories' | 'remotes' | 'distributions')[];
 }
 
 export interface SimTaskRecord {
@@ -122,7 +139,7 @@ const DEFAULT_DURATIONS: Record<SimTaskKind, DurationSpec> = {
   delete: { kind: 'fixed', ms: 100 },
   copy: { kind: 'uniform', minMs: 200, maxMs: 600 },
 };
-const FINAL: ReadonlySet<TaskState> = new Set(['completed', 'failed', 'canceled']);
+const FINAL: ReadonlySet<TaskState> = new Set(['skipped', 'completed', 'failed', 'canceled']);
 
 interface SimObject {
   collection: Collection;
@@ -352,6 +369,13 @@ export async function startPulpSimulator(options: SimulatorOptions = {}): Promis
     while (running < workers && waitingQueue.length > 0) {
       const task = waitingQueue.shift() as SimTask;
       if (task.state !== 'waiting') continue;
+      if (task.kind === 'sync' && task.repoName !== null && faults.skipSyncsOf) {
+        if (new RegExp(faults.skipSyncsOf).test(task.repoName)) {
+          task.state = 'skipped';
+          settle(task);
+          continue;
+        }
+      }
       running++;
       task.state = 'running';
       task.startedAt = Date.now();
@@ -365,6 +389,20 @@ export async function startPulpSimulator(options: SimulatorOptions = {}): Promis
 
   function finish(task: SimTask) {
     if (task.state !== 'running') return;
+    const vanish = faults.vanishWorker;
+    if (
+      vanish &&
+      vanish.times > 0 &&
+      task.kind === 'sync' &&
+      task.repoName !== null &&
+      new RegExp(vanish.repoPattern).test(task.repoName)
+    ) {
+      vanish.times--;
+      task.state = 'failed';
+      task.error = { description: 'Worker 4242@pulp-worker-1 has gone missing.' };
+      settle(task);
+      return;
+    }
     const fails = task.kind === 'sync' && faultRandom() < (faults.syncFailureRate ?? 0);
     if (fails) {
       task.state = 'failed';
@@ -727,6 +765,10 @@ export async function startPulpSimulator(options: SimulatorOptions = {}): Promis
       if (method === 'GET') return { status: 200, body: view(obj) };
       if (method === 'PATCH' || method === 'PUT') {
         if (collection === 'distributions') refuseRepositoryAndPublication({ ...obj.fields, ...body });
+        if (collection !== 'publications' && options.immediateUpdates?.includes(collection)) {
+          Object.assign(obj.fields, body);
+          return { status: 200, body: view(obj) };
+        }
         const task = startTask('update', name, [objHref], () => {
           Object.assign(obj.fields, body);
           return [];
