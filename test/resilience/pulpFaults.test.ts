@@ -6,11 +6,12 @@ import { createLdapAuthenticator } from '../../api/auth/ldapAuthenticator.js';
 import { task_stages, tasks } from '../../db/schema.js';
 import { readServerInventory } from '../../pulp/inventory.js';
 import { removeContent } from '../../pulp/repoEndpoints.js';
+import { repoSyncWorkflowId } from '../../temporal/names.js';
 import { PULP_TASK_ACTIVITY } from '../../workflows/activityOptions.js';
 import { type PulpSimulator, type SimTaskKind, startPulpSimulator } from '../simulator/pulpApiSimulator.js';
 import { eventually } from '../support/eventually.js';
 import { type FaultProxy, startFaultProxy } from '../support/faultProxy.js';
-import { stagesOf } from '../support/groupSyncRecords.js';
+import { activityAttempts, stagesOf } from '../support/groupSyncRecords.js';
 import { type PipelineHarness, startPipelineHarness } from '../support/pipelineHarness.js';
 import { stack } from '../support/stack.js';
 
@@ -105,6 +106,10 @@ async function syncStageOf(repo: string) {
   const stage = (await stagesOf(h.db, row.id)).find((s) => s.name === 'sync repo');
   return { row, detail: stage?.detail as Record<string, unknown> | undefined };
 }
+
+/** The attempts of a repo's pipeline activity (Temporal's history): [1] when nothing was retried. */
+const pipelineAttempts = async (repo: string) =>
+  (await activityAttempts(h.client, repoSyncWorkflowId(proxy.serverName, repo))).runRepoSyncPipeline;
 
 const running = async () =>
   (await h.db.select({ id: tasks.id }).from(tasks).where(eq(tasks.state, 'running'))).length;
@@ -239,6 +244,8 @@ describe('Pulp faults (Pulp API simulator)', () => {
       pulp_task: syncs[0]?.href,
       adopted_running_sync: true,
     });
+    // The first attempt lost the answer and failed; the second adopted.
+    expect(await pipelineAttempts(repo)).toEqual([2]);
   });
 
   it('503 bursts and a hung poll are retried inside the call: exact fault counts, every repo completes, no double sync, nothing adopted', async () => {
@@ -287,6 +294,7 @@ describe('Pulp faults (Pulp API simulator)', () => {
       expect(row.state, name).toBe('completed');
       // Absorbed by pulpFetch's retries: no attempt failed, so none had a sync to adopt.
       expect(detail, name).toMatchObject({ state: 'completed', adopted_running_sync: false });
+      expect(await pipelineAttempts(name), name).toEqual([1]);
     }
   });
 
@@ -312,6 +320,7 @@ describe('Pulp faults (Pulp API simulator)', () => {
       expect(rows[name]?.state, name).toBe('completed');
     }
     expect(sim.tasks().filter((t) => t.repoName === broken)).toEqual([]);
+    expect(await pipelineAttempts(broken)).toEqual([attempts]);
   });
 
   it('a Pulp task that never finishes: max_runtime ends the group and the Pulp task is canceled', async () => {

@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import { and, asc, eq } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { task_stages, tasks } from '../../db/schema.js';
@@ -95,4 +96,28 @@ export async function groupResultWithin<T>(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The attempt number of each activity of a workflow's latest run that has ended or is running,
+ * by activity type, from Temporal's history (an ActivityTaskStarted event is written once, with
+ * the attempt that ended the activity): 1 means no retry was needed.
+ */
+export async function activityAttempts(
+  client: Client,
+  workflowId: string,
+): Promise<Record<string, number[]>> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const typeOf = new Map<string, string>();
+  const out: Record<string, number[]> = {};
+  for (const e of history.events ?? []) {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled) typeOf.set(String(e.eventId), scheduled.activityType?.name ?? '?');
+    const started = e.activityTaskStartedEventAttributes;
+    if (started) {
+      const type = typeOf.get(String(started.scheduledEventId)) ?? '?';
+      out[type] = [...(out[type] ?? []), started.attempt ?? 0];
+    }
+  }
+  return out;
 }
