@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import type { IniConfig } from '../config/iniConfigSchema.js';
+import { explainConnectFailure } from './connectionError.js';
 
 type TemporalSettings = IniConfig['temporal'];
 
@@ -18,6 +19,12 @@ export async function temporalTlsOptions(t: TemporalSettings): Promise<Connectio
 
 /** A Temporal client for the API, the CLI and the schedule reconciler. */
 export async function connectTemporalClient(t: TemporalSettings): Promise<Client> {
-  const connection = await Connection.connect({ address: t.address, tls: await temporalTlsOptions(t) });
+  const tls = await temporalTlsOptions(t);
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address: t.address, tls });
+  } catch (err) {
+    throw await explainConnectFailure(t, err);
+  }
   return new Client({ connection, namespace: t.namespace });
 }

@@ -5,6 +5,7 @@ import { PulpServerClients } from '../activities/pulp/serverClients.js';
 import type { AppConfig } from '../config/loadAppConfig.js';
 import type { Database } from '../db/client.js';
 import { temporalTlsOptions } from './connect.js';
+import { explainConnectFailure } from './connectionError.js';
 import { workflowsEntry } from './workflowsPath.js';
 
 export interface WorkerOptions {
@@ -20,7 +21,11 @@ export interface WorkerOptions {
 export async function connectWorkerConnection(config: AppConfig): Promise<NativeConnection> {
   const t = config.ini.temporal;
   const tls = await temporalTlsOptions(t);
-  return NativeConnection.connect({ address: t.address, tls });
+  try {
+    return await NativeConnection.connect({ address: t.address, tls });
+  } catch (err) {
+    throw await explainConnectFailure(t, err);
+  }
 }
 
 /** A worker running every workflow and activity of Pulp Manager on the configured task queue. */
