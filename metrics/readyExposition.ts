@@ -73,7 +73,8 @@ export class ReadyExposition {
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private lastError: unknown;
   private readonly now: () => number;
-  private readonly status = new Registry();
+  /** The refresh status families, printed after the fleet's on every attempt. */
+  readonly statusRegistry = new Registry();
   private readonly failures: Counter;
   private readonly age: Gauge;
   private readonly lastSuccess: Gauge;
@@ -83,7 +84,7 @@ export class ReadyExposition {
     private readonly settings: RefreshSettings = DEFAULT_REFRESH,
   ) {
     this.now = sources.now ?? Date.now;
-    const registers = [this.status];
+    const registers = [this.statusRegistry];
     this.failures = new Counter({
       name: 'pulp_manager_exporter_refresh_failures_total',
       help: 'Rebuilds of the exporter answer that failed (the last good answer is served meanwhile)',
@@ -197,7 +198,7 @@ export class ReadyExposition {
     if (!built) return;
     this.age.set(Math.max(0, (this.now() - built.builtAt) / 1000));
     this.lastSuccess.set(built.builtAt / 1000);
-    const status = Buffer.from(`\n${await this.status.metrics()}`);
+    const status = Buffer.from(`\n${await this.statusRegistry.metrics()}`);
     this.answer = {
       text: Buffer.concat([built.text, status]),
       // A gzip stream may hold several members; every gunzip (Go's, used by Prometheus, and

@@ -298,13 +298,10 @@ export function createMetricsRegistry(deps: MetricsDeps, options: MetricsOptions
     if (!perRepo) return Buffer.from(text);
     // prom-client separates families with a blank line and ends with a newline; so do these.
     const blank = Buffer.from('\n');
-    return Buffer.concat([
-      Buffer.from(text),
-      blank,
-      ...(await formatGaugeFamilyChunks(repoHealthFamily, snapshot.repos)),
-      blank,
-      ...(await formatGaugeFamilyChunks(repoHealthAgeFamily, snapshot.repos)),
-    ]);
+    const parts: Buffer[] = [Buffer.from(text)];
+    for (const family of PER_REPO_FAMILIES)
+      parts.push(blank, ...(await formatGaugeFamilyChunks(family, snapshot.repos)));
+    return Buffer.concat(parts);
   };
   const renderBuffer = (): Promise<Buffer> => {
     rendering ??= renderOnce().finally(() => {
@@ -343,3 +340,9 @@ export const repoHealthAgeFamily: GaugeFamily<RepoHealthRow> = {
   labels: (r) => [r.server, r.repo],
   value: (r) => r.healthAgeSeconds ?? -1,
 };
+
+/** The families written from rows rather than registered in prom-client (one series per server repo). */
+export const PER_REPO_FAMILIES: readonly GaugeFamily<RepoHealthRow>[] = [
+  repoHealthFamily,
+  repoHealthAgeFamily,
+];

@@ -1,6 +1,6 @@
 import type { AppConfig } from '../../config/loadAppConfig.js';
 import { createDatabase } from '../../db/client.js';
-import { createMetricsRegistry } from '../../metrics/registry.js';
+import { createMetricsRegistry, PER_REPO_FAMILIES } from '../../metrics/registry.js';
 import { closedPort, exporterConfig } from '../metrics/support.js';
 
 /**
@@ -20,14 +20,20 @@ export async function knownSeriesNames(): Promise<Set<string>> {
   const config: AppConfig = exporterConfig(settings, '127.0.0.1:1');
   const db = createDatabase(settings);
   try {
-    const { registry } = createMetricsRegistry({
+    const { registry, exposition } = createMetricsRegistry({
       db,
       config,
       // Any client object enables the schedule gauges; it is never called here.
       temporal: {} as never,
     });
     const names = new Set<string>(['up']);
-    for (const metric of registry.getMetricsAsArray()) {
+    // The per-repo families are written from rows, not registered (metrics/exposition.ts); the
+    // refresh status families come with the ready answer (metrics/readyExposition.ts).
+    for (const family of PER_REPO_FAMILIES) names.add(family.name);
+    for (const metric of [
+      ...registry.getMetricsAsArray(),
+      ...exposition.statusRegistry.getMetricsAsArray(),
+    ]) {
       const { name, type } = metric as unknown as { name: string; type: string };
       names.add(name);
       if (type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) names.add(`${name}${s}`);
