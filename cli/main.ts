@@ -202,7 +202,9 @@ program
 
 program
   .command('exporter')
-  .description('serve Prometheus metrics (sync health, tasks, Pulp status, schedules) at /metrics')
+  .description(
+    'serve Prometheus metrics (sync health, tasks, Pulp status, schedules) at /metrics, kept ready by a background rebuild ([exporter] in config.ini)',
+  )
   .option('--host <host>', 'address to listen on', DEFAULT_EXPORTER_HOST)
   .option('--port <port>', 'port to listen on', String(DEFAULT_EXPORTER_PORT))
   .action(async (opts: { host: string; port: string }) => {
