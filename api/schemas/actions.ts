@@ -6,9 +6,14 @@ import { maxRuntimeField, regexField, serverNameField } from '../../config/field
 import { syncOptionsSchema } from '../../config/pulpConfigSchema.js';
 import { debPublishModes } from '../../db/enums.js';
 
+// A transform's schema is documented from its input (type, pattern, null); max_runtime's
+// text form is said here, with the zero the parser refuses left out.
 const maxRuntime = maxRuntimeField.openapi({
-  type: 'string',
-  description: 'seconds (300) or a number with s, m, h or d (20m, 6h, 1d)',
+  anyOf: [
+    { type: 'string', pattern: '^\\s*0*[1-9]\\d*\\s*[smhd]?\\s*$' },
+    { type: 'integer', minimum: 1 },
+  ],
+  description: 'seconds (300) or a number with s, m, h or d (20m, 6h, 1d); more than zero',
   example: '6h',
 });
 
@@ -16,7 +21,8 @@ const optionalRegex = (description: string) =>
   regexField
     .nullish()
     .transform((v) => v ?? undefined)
-    .openapi({ type: 'string', description });
+    // Checked with Python's rules (config/pythonRegex.ts), as the original compiled them.
+    .openapi({ format: 'regex', description });
 
 const regexInclude = () => optionalRegex('repos whose name matches are selected');
 const regexExclude = () => optionalRegex('repos whose name matches are left out (exclude wins over include)');
@@ -30,12 +36,13 @@ export const SyncReposBodySchema = z
     source_pulp_server_name: serverNameField
       .nullish()
       .transform((v) => v ?? undefined)
-      .openapi({ type: 'string', description: 'primary to register and sync the repos from' }),
+      .openapi({ description: 'primary to register and sync the repos from' }),
+    // Typed as an object here: its values are any JSON, a recursive schema the generator cannot walk.
     sync_options: syncOptionsSchema
+      .openapi({ type: 'object' })
       .nullish()
       .transform((v) => v ?? undefined)
       .openapi({
-        type: 'object',
         description:
           'passed to each Pulp sync, keys of the repository type\'s sync body (e.g. {"sync_policy": "mirror_content_only", "skip_types": ["srpm"]})',
       }),
@@ -92,7 +99,7 @@ export const RemoveRepoContentBodySchema = z
       .boolean()
       .nullish()
       .transform((v) => v ?? false)
-      .openapi({ type: 'boolean', description: 'publish the latest version even when nothing was removed' }),
+      .openapi({ description: 'publish the latest version even when nothing was removed' }),
   })
   .openapi('RemoveRepoContentRequest');
 
@@ -102,7 +109,7 @@ const searchText = (description: string) =>
     .max(1024)
     .nullish()
     .transform((v) => (v ? v : undefined))
-    .openapi({ type: 'string', description });
+    .openapi({ description });
 
 export const FindPackageContentBodySchema = z
   .strictObject({
