@@ -7,7 +7,7 @@ import { type DurationSpec, sampleDuration, seededRandom } from './simulatedDura
  * PULP API SIMULATOR — a test double, not Pulp. It answers the subset of the Pulp 3 REST API
  * that Pulp Manager's activities call (repositories, remotes, distributions, publications,
  * sync, modify, copy, versions, content lists, tasks with waiting/running/completed/failed/
- * canceled/skipped and cancel, updates answered 202 with a task or, as an option, 200 at once,
+ * canceled/skipped and cancel, updates answered 200 at once (remotes) or 202 with a task,
  * status, signing services, limit/offset pagination) for the rpm, deb and
  * file plugins, with task durations drawn from a distribution, failure rates, 5xx and hung-call
  * injection, and thousands of repositories. It exists for what the real Pulp servers of the
@@ -67,8 +67,8 @@ export interface SimulatorOptions {
   faults?: SimulatorFaults;
   /**
    * Updates (PATCH/PUT) of these collections are applied at once and answered 200 with the
-   * object, as pulpcore ≥ 3.90 does for some updates; others answer 202 with a task (the only
-   * answer before this option existed, and still the default).
+   * object; the others answer 202 with a task. Default ['remotes']: what the dev stack's Pulp
+   * does (test/simulator/simulatorContract.test.ts compares them).
    */
   immediateUpdates?: ('repositories' | 'remotes' | 'distributions')[];
 }
@@ -201,6 +201,7 @@ export async function startPulpSimulator(options: SimulatorOptions = {}): Promis
   const durations = { ...DEFAULT_DURATIONS, ...options.durations };
   const workers = options.workers ?? Number.POSITIVE_INFINITY;
   const changeRate = options.changeRate ?? 1;
+  const immediateUpdates: readonly Collection[] = options.immediateUpdates ?? ['remotes'];
   const bannedRe = options.bannedRepoPattern ? new RegExp(options.bannedRepoPattern) : null;
   const largeRe = options.largeRepos ? new RegExp(options.largeRepos.repoPattern) : null;
   const faultRandom = seededRandom(`${seed}:faults`);
@@ -765,7 +766,7 @@ export async function startPulpSimulator(options: SimulatorOptions = {}): Promis
       if (method === 'GET') return { status: 200, body: view(obj) };
       if (method === 'PATCH' || method === 'PUT') {
         if (collection === 'distributions') refuseRepositoryAndPublication({ ...obj.fields, ...body });
-        if (collection !== 'publications' && options.immediateUpdates?.includes(collection)) {
+        if (collection !== 'publications' && immediateUpdates.includes(collection)) {
           Object.assign(obj.fields, body);
           return { status: 200, body: view(obj) };
         }
