@@ -39,6 +39,7 @@ import {
 import type { MySql2Database } from 'drizzle-orm/mysql2';
 import type { SelectResultFields } from 'drizzle-orm/query-builders/select.types';
 import { z } from 'zod';
+import { ConcurrencySlots } from './concurrencySlots.js';
 import { mysqlErrno, mysqlErrorNumber } from './driverErrors.js';
 import {
   afterKey,
@@ -505,7 +506,16 @@ class Boundaries {
 interface ListCaches {
   totals: TtlCache<number>;
   boundaries: TtlCache<Boundaries>;
+  /** Pattern-free counts of a process at once (see COUNT_TIMEOUT_FACTOR). */
+  countSlots: ConcurrencySlots;
 }
+
+// A COUNT without a pattern reads an index range, linear in the rows it counts (~100 ms for
+// 1,000,000 tasks): it gets this many times the statement limit, so a big table's total is not
+// refused, and at most COUNT_SLOTS run at once, so varied filters cannot tie up the pool.
+// Counts with a `__match` pattern keep the plain limit: their cost is the pattern's.
+const COUNT_TIMEOUT_FACTOR = 4;
+const COUNT_SLOTS = 2;
 
 const cachesByPool = new WeakMap<object, ListCaches>();
 const specIds = new WeakMap<object, number>();
@@ -515,7 +525,11 @@ function cachesOf(db: Database): ListCaches {
   const pool = (db as unknown as { $client: object }).$client;
   let caches = cachesByPool.get(pool);
   if (caches === undefined) {
-    caches = { totals: new TtlCache(2000), boundaries: new TtlCache(200) };
+    caches = {
+      totals: new TtlCache(2000),
+      boundaries: new TtlCache(200),
+      countSlots: new ConcurrencySlots(COUNT_SLOTS),
+    };
     cachesByPool.set(pool, caches);
   }
   return caches;
@@ -563,13 +577,13 @@ export async function listPage<TSelection extends SelectedFields>(
 ): Promise<ListPage<SelectResultFields<TSelection>>> {
   const parsed = parseQuery(spec, query, paging);
   const timeoutMs = paging.list_statement_timeout_ms ?? LIST_DEFAULTS.list_statement_timeout_ms;
-  const limitedDb = withStatementLimit(
-    db as Parameters<typeof withStatementLimit>[0],
-    timeoutMs,
-  ) as unknown as Database;
+  const limited = (ms: number) =>
+    withStatementLimit(db as Parameters<typeof withStatementLimit>[0], ms) as unknown as Database;
+  const limitedDb = limited(timeoutMs);
+  const countDb = parsed.regexes.length > 0 ? limitedDb : limited(timeoutMs * COUNT_TIMEOUT_FACTOR);
   try {
     await checkRegexes(limitedDb, parsed.regexes);
-    return await readPage(limitedDb, spec, parsed, paging, where);
+    return await readPage(limitedDb, countDb, spec, parsed, paging, where);
   } catch (err) {
     if (mysqlErrorNumber(err) !== mysqlErrno.statementTimeout) throw err;
     const [regex] = parsed.regexes;
@@ -585,6 +599,7 @@ export async function listPage<TSelection extends SelectedFields>(
 
 async function readPage<TSelection extends SelectedFields>(
   db: Database,
+  countDb: Database,
   spec: DefinedListSpec<TSelection>,
   parsed: ParsedQuery,
   paging: ListPaging,
@@ -652,9 +667,11 @@ async function readPage<TSelection extends SelectedFields>(
   const keyField = (alias: string) => keys[alias] as MySqlColumn;
   const firstTiebreak = parsed.sortKey.length - spec.tiebreak.length;
   const by = parsed.direction === 'asc' ? asc : desc;
-  const countQuery = selectFrom(db, { total: count() }, spec, joinsFor(filtered)).where(condition);
-  const countRows = async () =>
-    Number((((await countQuery) as { total?: number }[])[0]?.total ?? 0) as number);
+  const countQuery = selectFrom(countDb, { total: count() }, spec, joinsFor(filtered)).where(condition);
+  const countRows = () =>
+    caches.countSlots.run(async () =>
+      Number((((await countQuery) as { total?: number }[])[0]?.total ?? 0) as number),
+    );
   const [rows, counted] = await Promise.all([
     // Ordered by the keys' own columns: MariaDB sorts the page's few keys before the join.
     // Ordered by the joined table's columns it would sort the joined rows in a temporary table,
