@@ -72,6 +72,7 @@ export class ReadyExposition {
   private lastMarker: string | undefined;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private lastError: unknown;
+  private probeFailing = false;
   private readonly now: () => number;
   /** The refresh status families, printed after the fleet's on every attempt. */
   readonly statusRegistry = new Registry();
@@ -161,9 +162,12 @@ export class ReadyExposition {
     let marker: string;
     try {
       marker = await this.sources.changeMarker();
+      this.probeFailing = false;
     } catch (err) {
-      // The max age still rebuilds (and a down database shows there as database_up 0).
-      this.sources.onError('change probe', err);
+      // Reported once per outage, not every check interval; the max age still rebuilds (and a
+      // down database shows there as database_up 0).
+      if (!this.probeFailing) this.sources.onError('change probe', err);
+      this.probeFailing = true;
       return;
     }
     if (marker !== this.lastMarker) await this.refresh();

@@ -336,6 +336,43 @@ describe('ReadyExposition without a database', () => {
     broken.stop();
   });
 
+  it('rebuilds when the marker changes, and reports a failing change probe once per outage', async () => {
+    let builds = 0;
+    let marker: string | Error = 'm1';
+    const errors: string[] = [];
+    const ready = new ReadyExposition(
+      {
+        build: async () => `x ${++builds}\n`,
+        changeMarker: async () => {
+          if (marker instanceof Error) throw marker;
+          return marker;
+        },
+        onError: (part) => errors.push(part),
+      },
+      { checkIntervalMs: 20, minIntervalMs: 20, maxAgeMs: 600_000 },
+    );
+    try {
+      await ready.current();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(builds).toBe(1);
+      marker = new Error('database gone');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(errors).toEqual(['change probe']);
+      expect(builds).toBe(1);
+      marker = 'm2';
+      await eventually(
+        async () => expect((await ready.current()).text.toString()).toMatch(/^x 2\n/),
+        5000,
+        20,
+      );
+      marker = new Error('database gone again');
+      await eventually(async () => expect(errors).toEqual(['change probe', 'change probe']), 5000, 20);
+    } finally {
+      ready.stop();
+      await ready.settled();
+    }
+  });
+
   it('reads Accept-Encoding as RFC 9110 says', () => {
     expect(acceptsGzip(undefined)).toBe(false);
     expect(acceptsGzip('gzip')).toBe(true);
