@@ -2,7 +2,10 @@ import { gunzipSync } from 'node:zlib';
 import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pulp_server_repos, pulp_servers, repos, task_stages, tasks } from '../../db/schema.js';
+import { unwrap } from '../../pulp/client.js';
+import { listAll } from '../../pulp/listAll.js';
 import type { RepoGroupSyncArgs } from '../../workflows/args.js';
+import { verifyDebReleaseSignatures } from '../support/debSignature.js';
 import { eventually } from '../support/eventually.js';
 import { deleteReposByPrefix, fixtureRepoSpecs, registerFixtureRepos } from '../support/fixtureRepos.js';
 import { type PipelineHarness, startPipelineHarness } from '../support/pipelineHarness.js';
@@ -11,6 +14,8 @@ import { stack } from '../support/stack.js';
 
 // The whole pipeline on the real stack: worker, Temporal, MariaDB, Pulp primary and secondary.
 const run = `g${Date.now().toString(36)}`;
+// Every Pulp object of this file's repositories is newer than this (their names are new too).
+const fileStartedAt = new Date();
 const primary = stackPulpClient(stack.pulp.primary);
 const secondary = stackPulpClient(stack.pulp.secondary);
 let h: PipelineHarness;
@@ -30,6 +35,25 @@ async function runGroup(args: Partial<RepoGroupSyncArgs> & { server: string }) {
     ],
   });
   return { handle, result: await handle.result() };
+}
+
+async function pulpRepo(name: string) {
+  const [repo] = (await unwrap(primary.GET('/pulp/api/v3/repositories/', { params: { query: { name } } })))
+    .results;
+  if (!repo?.pulp_href) throw new Error(`the primary has no repository ${name}`);
+  return repo;
+}
+
+/** Publications of a repository created at or after `since`, from Pulp's own list. */
+async function publicationsSince(name: string, since: Date) {
+  const repo = await pulpRepo(name);
+  return listAll((q) =>
+    unwrap(
+      primary.GET('/pulp/api/v3/publications/', {
+        params: { query: { ...q, repository: repo.pulp_href ?? '', pulp_created__gte: since.toISOString() } },
+      }),
+    ),
+  );
 }
 
 async function repoTasks(groupTaskId: number) {
@@ -106,10 +130,22 @@ describe('repo group sync on the real stack', () => {
     ).toString();
     expect(debPackages).toContain('Package: pm-tools');
     expect(debPackages).not.toContain('bannedexample');
-    expect((await download(`${content}/${run}/deb/dists/stable/InRelease`)).toString()).toContain(
-      'BEGIN PGP SIGNED MESSAGE',
-    );
+    // Signed by the stack's key (the signing service of [pulp] deb_signing_service), per gpgv.
+    await verifyDebReleaseSignatures(`${content}/${run}/deb/dists/stable`);
+    // Our rpm publish asks for sha256: read back from Pulp's publication and the served metadata.
+    const rpmRepo = await pulpRepo(`ext-${run}-rpm`);
+    const rpmPublications = (
+      await unwrap(
+        primary.GET('/pulp/api/v3/publications/rpm/rpm/', {
+          params: { query: { repository_version: rpmRepo.latest_version_href ?? '' } },
+        }),
+      )
+    ).results;
+    expect(rpmPublications.map((p) => p.checksum_type)).toEqual(['sha256']);
     const repomd = (await download(`${content}/${run}/rpm/repodata/repomd.xml`)).toString();
+    const checksumTypes = [...repomd.matchAll(/<checksum type="([^"]+)"/g)].map((m) => m[1]);
+    expect(checksumTypes.length).toBeGreaterThan(0);
+    expect(new Set(checksumTypes)).toEqual(new Set(['sha256']));
     const primaryXml = /href="(repodata\/[^"]*primary\.xml\.gz)"/.exec(repomd)?.[1];
     const rpmPrimary = gunzipSync(await download(`${content}/${run}/rpm/${primaryXml}`)).toString();
     expect(rpmPrimary).toContain('<name>pm-hello</name>');
@@ -137,8 +173,14 @@ describe('repo group sync on the real stack', () => {
     // pulp_deb 3.11 quirk: the first re-sync of a flat repository drops its package index and
     // so creates one more version (published, correctly); from then on syncs change nothing.
     await runGroup({ server: stack.pulp.primary.name });
+    const since = new Date();
     const { handle, result } = await runGroup({ server: stack.pulp.primary.name });
     expect(result).toMatchObject({ total: 4, completed: 4 });
+    // Pulp's own record: every repository has publications of this file, none from the last run.
+    for (const spec of fixtureRepoSpecs(run)) {
+      expect((await publicationsSince(spec.name, fileStartedAt)).length, spec.name).toBeGreaterThan(0);
+      expect(await publicationsSince(spec.name, since), spec.name).toEqual([]);
+    }
     const children = await repoTasks((await groupTask(handle.workflowId)).id);
     expect(Object.keys(children)).toHaveLength(4);
     for (const [name, t] of Object.entries(children)) {
