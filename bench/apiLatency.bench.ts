@@ -175,7 +175,13 @@ function print(m: Measured): void {
   );
 }
 
-function targetsOf(size: FleetSize, goals: SizeTargets, single: Measured[], mixed: Measured): BenchTarget[] {
+function targetsOf(
+  size: FleetSize,
+  goals: SizeTargets,
+  single: Measured[],
+  mixed: Measured,
+  machine: string,
+): BenchTarget[] {
   const tasks = size.tasks.toLocaleString('en');
   const over = single.filter((m) => m.p99 >= goals.p99Ms);
   const worst = [...single].sort((a, b) => b.p99 - a.p99)[0];
@@ -194,7 +200,7 @@ function targetsOf(size: FleetSize, goals: SizeTargets, single: Measured[], mixe
       ...(over.length > 0 && {
         gapCause:
           `With ${CONNECTIONS} connections sending back to back, a request waits for the ones ahead of it ` +
-          '(latency ≈ connections / throughput), and MariaDB, the API and autocannon share 2 cores. Over ' +
+          `(latency ≈ connections / throughput), and MariaDB, the API and autocannon share 2 cores (${machine}). Over ` +
           `target: ${over
             .map(
               (m) =>
@@ -226,7 +232,7 @@ function targetsOf(size: FleetSize, goals: SizeTargets, single: Measured[], mixe
       ...(mixed.p99 >= goals.mixedP99Ms && {
         gapCause:
           'the slowest queries of the first target hold pool connections and CPU while the cheap queries ' +
-          'of the mix queue behind them.',
+          `of the mix queue behind them (${machine}).`,
       }),
     });
   }
@@ -328,7 +334,7 @@ async function benchSize(spec: (typeof SIZES)[number]): Promise<boolean> {
     const cpu = cpuShareText(cpuMeter.stop());
     console.log(`${tag} under load: ${cpu}`);
 
-    const targets = targetsOf(spec.size, spec.targets, single, mixed);
+    const targets = targetsOf(spec.size, spec.targets, single, mixed, cpu);
     const previous = spec.size.tasks === LARGE_FLEET.tasks ? PREVIOUS_API_P99 : undefined;
     const n = (x: number) => x.toLocaleString('en');
     const file = await writeBenchResult({
