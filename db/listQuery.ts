@@ -115,6 +115,9 @@ export const LIST_DEFAULTS = { list_statement_timeout_ms: 500, total_cache_secon
 /** PCRE2 match limit per value for `__match` (see parseFilter). */
 export const REGEX_MATCH_LIMIT = 1_000_000;
 
+/** A `__match` pattern as the server runs it: bounded and case-insensitive. */
+const serverPattern = (pattern: string) => `(*LIMIT_MATCH=${REGEX_MATCH_LIMIT})(?i)${pattern}`;
+
 /** The longest `__match` pattern accepted. */
 export const MAX_MATCH_PATTERN_LENGTH = 256;
 
@@ -269,7 +272,7 @@ function parseFilter(key: string, value: string, field: ListField): SQL {
     // PCRE stops a pattern after this many backtracking steps on one value (MariaDB's default
     // is 10,000,000, ~0.7 s of one value): the statement time limit is checked between rows,
     // so this bounds how far a catastrophic pattern can overshoot it (~70 ms).
-    const regexp = sql`${column} REGEXP ${`(*LIMIT_MATCH=${REGEX_MATCH_LIMIT})(?i)${value}`}`;
+    const regexp = sql`${column} REGEXP ${serverPattern(value)}`;
     const prefilter = prefixPrefilter(column, value);
     return prefilter === undefined ? regexp : (and(prefilter, regexp) as SQL);
   }
@@ -436,7 +439,8 @@ async function checkRegexes(db: Database, regexes: ParsedQuery['regexes']): Prom
   for (const { key, pattern } of regexes) {
     if (validPatterns.has(pattern)) continue;
     try {
-      await db.execute(sql`SELECT '' REGEXP ${pattern}`);
+      // As it will run: a pattern that only fails behind the prefix ((*VERB)s) fails here.
+      await db.execute(sql`SELECT '' REGEXP ${serverPattern(pattern)}`);
       validPatterns.add(pattern);
       if (validPatterns.size > MAX_VALID_PATTERNS) {
         const oldest = validPatterns.values().next().value;

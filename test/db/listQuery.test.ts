@@ -618,6 +618,12 @@ describe('listPage on a few thousand rows of real MariaDB', () => {
       ['page_size words', { page_size: 'all' }, 'invalid_page_size', 'page_size'],
       ['order_by other than asc/desc', { sort_by: 'name', order_by: 'up' }, 'invalid_order_by', 'order_by'],
       ['pattern longer than 256', { name__match: 'a'.repeat(257) }, 'invalid_regex', 'name__match'],
+      [
+        'a start-of-pattern verb',
+        { name__match: '(*LIMIT_MATCH=99999999)x' },
+        'invalid_regex',
+        'name__match',
+      ],
       ['cursor not base64url', { cursor: 'not a cursor!' }, 'invalid_value', 'cursor'],
       ['cursor of random bytes', { cursor: 'eyJzIjpudWxsfQ' }, 'invalid_value', 'cursor'],
       [
