@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
+import { crc32, gunzipSync, inflateRawSync } from 'node:zlib';
 import { type ServerType, serve } from '@hono/node-server';
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -213,6 +213,12 @@ describe('the answer kept ready', () => {
       expect(zipped.headers['content-type']).toBe(plain.headers['content-type']);
       expect(zipped.body.length).toBeLessThan(plain.body.length / 4);
       expect(gunzipSync(zipped.body).toString()).toBe(plain.body.toString());
+      // One gzip member (curl --compressed reads only the first): its deflate data alone is the
+      // whole text, and its trailer checks the whole text.
+      const deflated = zipped.body.subarray(10, zipped.body.length - 8);
+      expect(inflateRawSync(deflated).equals(plain.body)).toBe(true);
+      expect(zipped.body.readUInt32LE(zipped.body.length - 8)).toBe(crc32(plain.body));
+      expect(zipped.body.readUInt32LE(zipped.body.length - 4)).toBe(plain.body.length);
       const refused = await get(server.port, { 'Accept-Encoding': 'gzip;q=0, identity' });
       expect(refused.headers['content-encoding']).toBeUndefined();
       expect(refused.body.equals(plain.body)).toBe(true);
