@@ -150,6 +150,8 @@ describe('the benchmark list queries on 100,000 tasks', () => {
   });
 
   it('answers 503 with Retry-After when a statement without a pattern runs past the limit', async () => {
+    // A filter no other test uses, so its total is not cached: its COUNT (every task, on the
+    // date index: ~10 ms) runs past 4 x 1 ms.
     const impatient = h.appWith({
       ini: {
         paging: {
@@ -160,7 +162,7 @@ describe('the benchmark list queries on 100,000 tasks', () => {
       },
       deps: { db },
     });
-    const res = await impatient.request('/v1/tasks?state=completed&page_size=500&sort_by=date_queued');
+    const res = await impatient.request('/v1/tasks?date_queued__ge=1999-12-31&page_size=500');
     expect(res.status, await res.clone().text()).toBe(503);
     expect(res.headers.get('Retry-After')).toBe('1');
     expect(((await res.json()) as { detail: string }).detail).toMatch(/longer than 1 ms/);
