@@ -3,11 +3,12 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help deps stack-up stack-down stack-status lint typecheck test test-unit demo bench gen-pulp-client build
+.PHONY: help deps stack-up stack-down stack-status lint typecheck test test-unit test-cluster demo bench gen-pulp-client build
 
 help:
 	@echo "make demo   - install and start the local stack, then run Pulp Manager's main job on it"
 	@echo "make test   - install and start the local stack, then lint, typecheck and run every test"
+	@echo "make test-cluster - Pulp Manager on a multi-service Temporal cluster with mTLS (builds it first)"
 	@echo "make bench  - run the benchmarks (bench/, 60-75 min) and rewrite BENCHMARKS.md"
 	@echo "make stack-up | stack-down | stack-status | gen-pulp-client"
 
@@ -40,6 +41,11 @@ test-unit: deps
 
 test: deps stack-up lint typecheck
 	npx vitest run
+
+# The production topology (issue 16): builds and starts the Temporal cluster profile
+# (dev/temporal-cluster.sh) inside the test, stops it at the end. Not part of `make test`.
+test-cluster: deps stack-up
+	npx vitest run --config vitest.cluster.config.ts
 
 bench: deps stack-up
 	bash bench/run.sh

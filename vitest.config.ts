@@ -10,8 +10,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          // e2e and resilience files are projects of their own (one file at a time, the stack).
-          exclude: ['test/e2e/**', 'test/resilience/**', 'node_modules/**'],
+          // e2e and resilience files are projects of their own (one file at a time, the stack);
+          // test/cluster has its own config (vitest.cluster.config.ts, `make test-cluster`).
+          exclude: ['test/e2e/**', 'test/resilience/**', 'test/cluster/**', 'node_modules/**'],
           pool: 'forks',
           // Some of these talk to one real service (MariaDB, Temporal) or run the CLI.
           testTimeout: 120_000,
