@@ -93,6 +93,8 @@ const temporalSection = z.strictObject({
   tls_cert_path: z.string().optional(),
   tls_key_path: z.string().optional(),
   tls_ca_path: z.string().optional(),
+  // A file holding a Temporal Cloud API key (sent as a bearer token, over TLS).
+  api_key_path: z.string().optional(),
   // How far back a schedule catches up runs missed while the server was down.
   schedule_catchup_window: z.string().default('1h'),
 });

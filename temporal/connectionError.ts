@@ -84,7 +84,7 @@ export async function explainConnectFailure(
   err: unknown,
 ): Promise<TemporalConnectionError> {
   const where = `cannot connect to Temporal at ${t.address} ([temporal] address, namespace ${t.namespace})`;
-  const usesTls = Boolean(t.tls_cert_path || t.tls_ca_path);
+  const usesTls = Boolean(t.tls_cert_path || t.tls_ca_path || t.api_key_path);
   if (!usesTls) {
     return new TemporalConnectionError(`${where}: ${errText(err)}`, { cause: err });
   }

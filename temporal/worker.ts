@@ -4,7 +4,7 @@ import { createActivities } from '../activities/index.js';
 import { PulpServerClients } from '../activities/pulp/serverClients.js';
 import type { AppConfig } from '../config/loadAppConfig.js';
 import type { Database } from '../db/client.js';
-import { temporalTlsOptions } from './connect.js';
+import { temporalConnectionOptions } from './connect.js';
 import { explainConnectFailure } from './connectionError.js';
 import { workflowsEntry } from './workflowsPath.js';
 
@@ -20,9 +20,9 @@ export interface WorkerOptions {
 
 export async function connectWorkerConnection(config: AppConfig): Promise<NativeConnection> {
   const t = config.ini.temporal;
-  const tls = await temporalTlsOptions(t);
+  const options = await temporalConnectionOptions(t);
   try {
-    return await NativeConnection.connect({ address: t.address, tls });
+    return await NativeConnection.connect(options);
   } catch (err) {
     throw await explainConnectFailure(t, err);
   }
