@@ -3,11 +3,11 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChildWorkflowWatchActivities } from '../../activities/childWorkflowWatch.js';
-import type { RepoCursor } from '../../db/serverRepoQueries.js';
 import { repoSyncWorkflowId } from '../../temporal/names.js';
 import { type GroupProgress, repoGroupSyncWorkflow } from '../../workflows/repoGroupSync.js';
 import { repoSyncWorkflow } from '../../workflows/repoSync.js';
 import { type StubActivities, type StubWorkerEnv, startStubWorkerEnv } from '../support/stubWorker.js';
+import { type StubRepo, stubFleet, stubSelectionPage } from './groupStubActivities.js';
 
 /**
  * Group sync rules that only orchestration decides, with stub activities on the real dev
@@ -28,14 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.teardown();
 });
-
-interface StubRepo {
-  id: number;
-  name: string;
-}
-
-const fleet = (n: number): StubRepo[] =>
-  Array.from({ length: n }, (_, i) => ({ id: i + 1, name: `repo-${String(i + 1).padStart(3, '0')}` }));
 
 const serverName = () => `pulp-h6-${randomBytes(4).toString('hex')}`;
 
@@ -60,21 +52,7 @@ function groupStubs(repos: StubRepo[], rec: Recorded): StubActivities {
     endTaskOfRun: async () => undefined,
     linkTaskToServerRepo: async () => undefined,
     reconcileServerRepos: async () => ({ added: 0, updated: 0, removed: 0, total: repos.length }),
-    selectReposForSyncPage: async (input: never) => {
-      const { cursor, limit, withTotal } = input as {
-        cursor: RepoCursor;
-        limit: number;
-        withTotal?: boolean;
-      };
-      const after = repos.filter((r) => r.id > cursor.afterId);
-      const got = after.slice(0, limit);
-      const last = got[got.length - 1];
-      return {
-        items: got,
-        next: after.length > limit && last ? { afterId: last.id } : null,
-        ...(withTotal ? { total: repos.length } : {}),
-      };
-    },
+    selectReposForSyncPage: stubSelectionPage(repos) as (input: never) => Promise<unknown>,
     updateRepoHealth: async (input: never) => {
       rec.health.push((input as { serverRepoIds: number[] }).serverRepoIds);
       return { rollup: 'green' };
@@ -153,7 +131,7 @@ const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 
 describe('group sync: max_concurrent_syncs', () => {
   it.each([1, 3])('runs at most %i repo syncs at once, and reaches that many', async (cap) => {
-    const repos = fleet(3 * cap + 1);
+    const repos = stubFleet(3 * cap + 1);
     const rec = newRecorded();
     const probe = concurrencyProbe(cap);
     const result = await env.withWorker(
@@ -167,7 +145,7 @@ describe('group sync: max_concurrent_syncs', () => {
 
   it('keeps the cap across continue-as-new, while the next run holds the syncs handed over', async () => {
     const cap = 3;
-    const repos = fleet(14);
+    const repos = stubFleet(14);
     const rec = newRecorded();
     const probe = concurrencyProbe(cap);
     const result = await env.withWorker(
@@ -185,7 +163,7 @@ describe('group sync: max_concurrent_syncs', () => {
 describe('group sync: a repo whose sync is already running', () => {
   it('is counted as skipped and named, not synced again, and left out of the health update', async () => {
     const server = serverName();
-    const repos = fleet(4);
+    const repos = stubFleet(4);
     const busy = repos[1] as StubRepo;
     const rec = newRecorded();
     const synced: number[] = [];

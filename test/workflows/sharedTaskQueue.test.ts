@@ -4,10 +4,10 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChildWorkflowWatchActivities } from '../../activities/childWorkflowWatch.js';
-import type { RepoCursor } from '../../db/serverRepoQueries.js';
 import { workflowsEntry } from '../../temporal/workflowsPath.js';
 import { repoGroupSyncWorkflow } from '../../workflows/repoGroupSync.js';
 import { stack } from '../support/stack.js';
+import { stubFleet, stubSelectionPage } from './groupStubActivities.js';
 
 /**
  * Several workers on one task queue (README: scale out by starting more `pulp-manager worker`s):
@@ -30,10 +30,7 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-const repos = Array.from({ length: 16 }, (_, i) => ({
-  id: i + 1,
-  name: `repo-${String(i + 1).padStart(3, '0')}`,
-}));
+const repos = stubFleet(16);
 
 describe('two workers on one task queue', () => {
   it('share one group sync; each repo is synced exactly once', async () => {
@@ -50,16 +47,7 @@ describe('two workers on one task queue', () => {
       endTaskOfRun: async () => undefined,
       linkTaskToServerRepo: async () => undefined,
       reconcileServerRepos: async () => ({ added: 0, updated: 0, removed: 0, total: repos.length }),
-      selectReposForSyncPage: async (input: { cursor: RepoCursor; limit: number; withTotal?: boolean }) => {
-        const after = repos.filter((r) => r.id > input.cursor.afterId);
-        const got = after.slice(0, input.limit);
-        const last = got[got.length - 1];
-        return {
-          items: got,
-          next: after.length > input.limit && last ? { afterId: last.id } : null,
-          ...(input.withTotal ? { total: repos.length } : {}),
-        };
-      },
+      selectReposForSyncPage: stubSelectionPage(repos),
       updateRepoHealth: async (input: { serverRepoIds: number[] }) => {
         health.push(...input.serverRepoIds);
         return { rollup: 'green' };
