@@ -4,7 +4,7 @@
 # its go.mod), persistence on the stack's PostgreSQL (dev/pulp.sh) with the schema set up and
 # updated by the release's own SQL tool, frontend / history / matching / worker as four processes,
 # mTLS on the frontend (client certificates required) and on internode traffic, certificates made
-# by openssl for the stack. Started only by the cluster test and `make test-cluster`, never by
+# by openssl for the stack, and the Web UI (ui-server module) connected over mTLS. Started only by the cluster test and `make test-cluster`, never by
 # dev/up: it costs ~300 MB of memory the other tests do not need.
 #
 #   install  build server + sql tool into the cache, make certificates, create role/databases,
@@ -20,6 +20,11 @@ SERVER_HOME="$PM_CACHE/temporal-server-$TEMPORAL_SERVER_VERSION"
 SERVER_BIN="$SERVER_HOME/bin/server"
 SQL_TOOL_BIN="$SERVER_HOME/bin/sql"
 GO_CACHE="$PM_CACHE/go"
+# The Web UI: the ui-server Go module at the release the Temporal CLI v1.5.1 embeds (its go.mod
+# has no `replace`; newer releases need a newer Go than the stack's).
+TEMPORAL_UI_SERVER_VERSION=v2.42.1
+UI_HOME="$PM_CACHE/temporal-ui-server-$TEMPORAL_UI_SERVER_VERSION"
+UI_BIN="$UI_HOME/bin/server"
 TEMPORAL_CLI_BIN="$(bash "$DEV_DIR/temporal.sh" bin)"
 # PM_SEARCH_ATTRIBUTES, the same list the dev server gets.
 eval "$(grep '^PM_SEARCH_ATTRIBUTES=' "$DEV_DIR/temporal.sh")"
@@ -53,6 +58,14 @@ install_binaries() {
     env GOBIN="$SERVER_HOME/bin" GOMODCACHE="$GO_CACHE/mod" GOCACHE="$GO_CACHE/build" GOFLAGS=-mod=mod \
     go install "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION" \
     "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION"
+}
+
+install_ui() {
+  if [[ -x "$UI_BIN" ]]; then log "temporal ui-server $TEMPORAL_UI_SERVER_VERSION present (skipping install)"; return 0; fi
+  mkdir -p "$UI_HOME/bin"
+  timed "temporal ui-server $TEMPORAL_UI_SERVER_VERSION (go install)" \
+    env GOBIN="$UI_HOME/bin" GOMODCACHE="$GO_CACHE/mod" GOCACHE="$GO_CACHE/build" GOFLAGS=-mod=mod \
+    go install "github.com/temporalio/ui-server/v2/cmd/server@$TEMPORAL_UI_SERVER_VERSION"
 }
 
 # sign NAME CA_NAME SUBJECT_CN EXT: a key + certificate signed by CA_NAME (files in $CERT_DIR).
@@ -230,11 +243,33 @@ system.forceSearchAttributesCacheRefreshOnRead:
 EOF
 }
 
+# The UI talks to the frontend like any client: over mTLS with the stack's client certificate.
+write_ui_config() {
+  mkdir -p "$CLUSTER_DIR/ui/config"
+  cat >"$CLUSTER_DIR/ui/config/cluster.yaml" <<EOF
+# Written by dev/temporal-cluster.sh.
+temporalGrpcAddress: localhost:$TEMPORAL_CLUSTER_PORT
+host: 127.0.0.1
+port: $TEMPORAL_CLUSTER_UI_PORT
+enableUi: true
+defaultNamespace: $TEMPORAL_CLUSTER_NAMESPACE
+notifyOnNewVersion: false
+tls:
+  caFile: $CERT_DIR/ca.pem
+  certFile: $CERT_DIR/client.pem
+  keyFile: $CERT_DIR/client.key
+  serverName: localhost
+  enableHostVerification: true
+EOF
+}
+
 install_all() {
   install_binaries
+  install_ui
   install_certs
   install_databases
   write_config
+  write_ui_config
 }
 
 cli() {
@@ -260,7 +295,9 @@ start() {
     sleep 1
   done
   ensure_namespace "$TEMPORAL_CLUSTER_NAMESPACE"
-  log "temporal cluster ready: grpc 127.0.0.1:$TEMPORAL_CLUSTER_PORT (mTLS), namespace $TEMPORAL_CLUSTER_NAMESPACE"
+  start_bg temporal-cluster-ui "$UI_BIN" --root "$CLUSTER_DIR/ui" --config config --env cluster start
+  wait_port "$TEMPORAL_CLUSTER_UI_PORT" temporal-cluster-ui 60
+  log "temporal cluster ready: grpc 127.0.0.1:$TEMPORAL_CLUSTER_PORT (mTLS), namespace $TEMPORAL_CLUSTER_NAMESPACE, web UI http://127.0.0.1:$TEMPORAL_CLUSTER_UI_PORT"
 }
 
 ensure_namespace() {
@@ -283,7 +320,7 @@ ensure_namespace() {
 
 stop() {
   local s
-  for s in worker frontend matching history; do stop_bg "temporal-cluster-$s"; done
+  for s in ui worker frontend matching history; do stop_bg "temporal-cluster-$s"; done
 }
 
 status() {
@@ -293,6 +330,9 @@ status() {
       echo "temporal-cluster-$s: running (grpc 127.0.0.1:$(grpc_port "$s"), membership :$(membership_port "$s"))"
     else echo "temporal-cluster-$s: stopped"; rc=1; fi
   done
+  if pid_alive temporal-cluster-ui && port_open "$TEMPORAL_CLUSTER_UI_PORT"; then
+    echo "temporal-cluster-ui: running (http://127.0.0.1:$TEMPORAL_CLUSTER_UI_PORT)"
+  else echo "temporal-cluster-ui: stopped"; rc=1; fi
   return $rc
 }
 
@@ -300,6 +340,7 @@ print_env() {
   cat <<EOF
 TEMPORAL_SERVER_VERSION=$TEMPORAL_SERVER_VERSION
 TEMPORAL_CLUSTER_ADDRESS=localhost:$TEMPORAL_CLUSTER_PORT
+TEMPORAL_CLUSTER_UI_URL=http://127.0.0.1:$TEMPORAL_CLUSTER_UI_PORT
 TEMPORAL_CLUSTER_NAMESPACE=$TEMPORAL_CLUSTER_NAMESPACE
 TEMPORAL_CLUSTER_CA=$CERT_DIR/ca.pem
 TEMPORAL_CLUSTER_CLIENT_CERT=$CERT_DIR/client.pem
