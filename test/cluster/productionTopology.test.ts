@@ -159,6 +159,10 @@ describe('Pulp Manager on a Temporal cluster with mTLS (production topology)', (
     expect(new Set(ids).size).toBe(ids.length);
     const listed = await apiCall('GET', '/health');
     expect(listed.status).toBe(200);
+    // The Web UI reaches the frontend over mTLS with the stack's client certificate.
+    const uiNamespaces = await fetch(`${cluster.TEMPORAL_CLUSTER_UI_URL}/api/v1/namespaces`);
+    expect(uiNamespaces.status).toBe(200);
+    expect(await uiNamespaces.text()).toContain(cluster.TEMPORAL_CLUSTER_NAMESPACE);
     const metrics = await fetch(`http://127.0.0.1:${exporterPort}/metrics`);
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toMatch(/pulp_manager_/);
