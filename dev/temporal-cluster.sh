@@ -135,112 +135,38 @@ SQL
   log "cluster databases $TEMPORAL_CLUSTER_DB, $TEMPORAL_CLUSTER_VISIBILITY_DB at the schema of $TEMPORAL_SERVER_VERSION"
 }
 
-datastore() {
-  cat <<EOF
-      sql:
-        pluginName: postgres12
-        databaseName: $1
-        connectAddr: "127.0.0.1:$POSTGRES_PORT"
-        connectProtocol: tcp
-        user: $TEMPORAL_CLUSTER_DB_USER
-        password: $TEMPORAL_CLUSTER_DB_PASSWORD
-        maxConns: $2
-        maxIdleConns: $2
-        maxConnLifetime: 1h
-EOF
-}
-
-service_block() {
-  cat <<EOF
-  $1:
-    rpc:
-      grpcPort: $(grpc_port "$1")
-      membershipPort: $(membership_port "$1")
-      bindOnLocalHost: true
-EOF
-  [[ "$1" == frontend ]] && echo "      httpPort: $TEMPORAL_CLUSTER_HTTP_PORT"
-  return 0
-}
-
+# The server's configuration is the deployment's own (deploy/compose/temporal/server.yaml, a
+# template the server renders from the environment): this profile runs what docker-compose.yml
+# describes, with its own ports, database, certificates and shard count (server_env).
 write_config() {
   mkdir -p "$CONF_DIR"
-  local tmp; tmp="$(mktemp)"
-  {
-    cat <<EOF
-# Written by dev/temporal-cluster.sh (rewritten on every install). Every service reads this file
-# and runs only the role it is started with (--service).
-log:
-  stdout: true
-  level: warn
-persistence:
-  defaultStore: postgres-default
-  visibilityStore: postgres-visibility
-  numHistoryShards: $TEMPORAL_CLUSTER_HISTORY_SHARDS
-  datastores:
-    postgres-default:
-$(datastore "$TEMPORAL_CLUSTER_DB" 10)
-    postgres-visibility:
-$(datastore "$TEMPORAL_CLUSTER_VISIBILITY_DB" 2)
-global:
-  membership:
-    maxJoinDuration: 30s
-    broadcastAddress: 127.0.0.1
-  tls:
-    internode:
-      server:
-        certFile: $CERT_DIR/server.pem
-        keyFile: $CERT_DIR/server.key
-        clientCaFiles: [$CERT_DIR/ca.pem]
-        requireClientAuth: true
-      client:
-        serverName: localhost
-        rootCaFiles: [$CERT_DIR/ca.pem]
-    frontend:
-      server:
-        certFile: $CERT_DIR/server.pem
-        keyFile: $CERT_DIR/server.key
-        clientCaFiles: [$CERT_DIR/ca.pem]
-        requireClientAuth: true
-      client:
-        serverName: localhost
-        rootCaFiles: [$CERT_DIR/ca.pem]
-    systemWorker:
-      certFile: $CERT_DIR/system-worker.pem
-      keyFile: $CERT_DIR/system-worker.key
-      client:
-        serverName: localhost
-        rootCaFiles: [$CERT_DIR/ca.pem]
-services:
-EOF
-    for s in frontend history matching worker; do service_block "$s"; done
-    cat <<EOF
-clusterMetadata:
-  enableGlobalNamespace: false
-  failoverVersionIncrement: 10
-  masterClusterName: active
-  currentClusterName: active
-  clusterInformation:
-    active:
-      enabled: true
-      initialFailoverVersion: 1
-      rpcName: frontend
-      rpcAddress: "localhost:$TEMPORAL_CLUSTER_PORT"
-dcRedirectionPolicy:
-  policy: noop
-publicClient:
-  hostPort: "localhost:$TEMPORAL_CLUSTER_PORT"
-dynamicConfigClient:
-  filepath: $CONF_DIR/dynamicconfig.yaml
-  pollInterval: 60s
-EOF
-  } >"$tmp"
-  install -m 0600 "$tmp" "$CONF_DIR/cluster.yaml"; rm -f "$tmp"
+  install -m 0644 "$DEV_DIR/../deploy/compose/temporal/server.yaml" "$CONF_DIR/cluster.yaml"
   cat >"$CONF_DIR/dynamicconfig.yaml" <<'EOF'
 # Written by dev/temporal-cluster.sh. A namespace or search attribute created a moment ago is
 # visible at once (the test creates them right before its workers start).
 system.forceSearchAttributesCacheRefreshOnRead:
   - value: true
 EOF
+}
+
+# The environment server.yaml reads, for the processes of this profile.
+server_env() {
+  local s
+  echo LOG_LEVEL=warn NUM_HISTORY_SHARDS="$TEMPORAL_CLUSTER_HISTORY_SHARDS" \
+    DBNAME="$TEMPORAL_CLUSTER_DB" VISIBILITY_DBNAME="$TEMPORAL_CLUSTER_VISIBILITY_DB" \
+    POSTGRES_SEEDS=127.0.0.1 DB_PORT="$POSTGRES_PORT" POSTGRES_USER="$TEMPORAL_CLUSTER_DB_USER" \
+    POSTGRES_PWD="$TEMPORAL_CLUSTER_DB_PASSWORD" SQL_MAX_CONNS=10 SQL_VIS_MAX_CONNS=2 \
+    TEMPORAL_BROADCAST_ADDRESS=127.0.0.1 BIND_ON_IP=127.0.0.1 \
+    TEMPORAL_TLS_CA_CERT="$CERT_DIR/ca.pem" TEMPORAL_TLS_SERVER_CERT="$CERT_DIR/server.pem" \
+    TEMPORAL_TLS_SERVER_KEY="$CERT_DIR/server.key" TEMPORAL_TLS_SERVER_NAME=localhost \
+    TEMPORAL_TLS_SYSTEM_WORKER_CERT="$CERT_DIR/system-worker.pem" \
+    TEMPORAL_TLS_SYSTEM_WORKER_KEY="$CERT_DIR/system-worker.key" \
+    FRONTEND_HTTP_PORT="$TEMPORAL_CLUSTER_HTTP_PORT" \
+    PUBLIC_FRONTEND_ADDRESS="localhost:$TEMPORAL_CLUSTER_PORT" \
+    DYNAMIC_CONFIG_FILE_PATH="$CONF_DIR/dynamicconfig.yaml"
+  for s in frontend history matching worker; do
+    printf ' %s_GRPC_PORT=%s %s_MEMBERSHIP_PORT=%s' "${s^^}" "$(grpc_port "$s")" "${s^^}" "$(membership_port "$s")"
+  done
 }
 
 # The UI talks to the frontend like any client: over mTLS with the stack's client certificate.
@@ -279,8 +205,9 @@ cli() {
 
 start_service() {
   local s="$1"
-  start_bg "temporal-cluster-$s" "$SERVER_BIN" --root "$CLUSTER_DIR" --config config --env cluster \
-    --allow-no-auth start --service "$s"
+  # shellcheck disable=SC2046 # server_env prints KEY=value words without spaces
+  start_bg "temporal-cluster-$s" env $(server_env) "$SERVER_BIN" --root "$CLUSTER_DIR" --config config \
+    --env cluster --allow-no-auth start --service "$s"
 }
 
 start() {

@@ -13,14 +13,13 @@ const secrets = {
   JWT_SECRET: 'test-jwt-secret',
   DB_PASSWORD: 'test-db-password',
   MYSQL_ROOT_PASSWORD: 'test-root',
+  TEMPORAL_DB_PASSWORD: 'test-temporal-db',
 };
 
 function compose(args: string[], env: Record<string, string | undefined> = secrets) {
   // Only the variables given here: the developer's own JWT_SECRET must not mask a missing one.
   const clean = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([k]) => !['JWT_SECRET', 'DB_PASSWORD', 'MYSQL_ROOT_PASSWORD'].includes(k),
-    ),
+    Object.entries(process.env).filter(([k]) => !Object.keys(secrets).includes(k)),
   );
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
     import('node:child_process').then(({ execFile }) => {
@@ -68,16 +67,38 @@ describe('docker-compose.yml', () => {
     expect(r.stderr).toContain('required variable JWT_SECRET is missing a value');
   });
 
-  it('runs Temporal on MySQL (schema, server, namespace), its Web UI, and MySQL', () => {
+  it('runs Temporal as a cluster on PostgreSQL with mTLS (schema, four services, namespace), its Web UI, and MySQL', () => {
     const s = model.services;
     expect(s.mysql.image).toMatch(/^mysql:8/);
-    expect(s.temporal.image).toMatch(/^temporalio\/server:/);
-    expect(s.temporal.environment).toMatchObject({ DB: 'mysql8', MYSQL_SEEDS: 'mysql' });
-    expect(s.temporal.depends_on['temporal-schema'].condition).toBe('service_completed_successfully');
-    expect(s['temporal-schema'].command).toEqual(['/scripts/setup-mysql.sh']);
+    expect(s.postgresql.image).toMatch(/^postgres:/);
+    expect(s['temporal-schema'].command).toEqual(['/scripts/setup-postgresql.sh']);
+    expect(s['temporal-schema'].environment).toMatchObject({ POSTGRES_SEEDS: 'postgresql' });
+    for (const role of ['frontend', 'history', 'matching', 'worker']) {
+      const svc = s[`temporal-${role}`];
+      expect(svc.image, role).toMatch(/^temporalio\/server:/);
+      expect(svc.environment, role).toMatchObject({
+        SERVICES: role,
+        POSTGRES_SEEDS: 'postgresql',
+        POSTGRES_PWD: secrets.TEMPORAL_DB_PASSWORD,
+        TEMPORAL_TLS_CA_CERT: '/run/secrets/temporal-ca.pem',
+        TEMPORAL_TLS_SERVER_CERT: '/run/secrets/temporal-server.pem',
+      });
+      expect(svc.depends_on['temporal-schema'].condition, role).toBe('service_completed_successfully');
+      const config = svc.volumes.find(
+        (v: { target: string }) => v.target === '/etc/temporal/config/docker.yaml',
+      );
+      expect(config?.source, role).toMatch(/deploy\/compose\/temporal\/server\.yaml$/);
+      const mounted = svc.secrets.map((x: { source: string }) => x.source);
+      expect(mounted, role).toEqual(
+        expect.arrayContaining(['temporal-ca.pem', 'temporal-server.pem', 'temporal-server.key']),
+      );
+    }
     expect(s['temporal-namespace'].command).toEqual(['/scripts/create-namespace.sh']);
     expect(s['temporal-ui'].image).toMatch(/^temporalio\/ui:/);
-    expect(s['temporal-ui'].environment.TEMPORAL_ADDRESS).toBe('temporal:7233');
+    expect(s['temporal-ui'].environment).toMatchObject({
+      TEMPORAL_ADDRESS: 'temporal-frontend:7233',
+      TEMPORAL_TLS_CERT: '/run/secrets/temporal-client.pem',
+    });
   });
 
   it('runs api, worker and exporter from the project image with the seed config paths and DB/JWT env', () => {
@@ -96,6 +117,13 @@ describe('docker-compose.yml', () => {
         expect(mount, `${name} ${file}`).toMatchObject({ type: 'bind', read_only: true });
         expect(existsSync(mount.source), mount.source).toBe(true);
       }
+      // The client certificate config.ini's [temporal] tls_* settings name.
+      expect(
+        svc.secrets.map((x: { source: string; target: string }) => x.target),
+        name,
+      ).toEqual(
+        expect.arrayContaining(['/run/secrets/temporal-client.pem', '/run/secrets/temporal-client.key']),
+      );
       expect(svc.environment, name).toMatchObject({
         PULP_MANAGER_CONFIG_PATH: '/etc/pulp_manager/config.ini',
         PULP_SYNC_CONFIG_PATH: '/etc/pulp_manager/pulp_config.yml',
@@ -126,7 +154,8 @@ describe('docker-compose.yml', () => {
     const s = model.services;
     const check = (name: string) => (s[name].healthcheck?.test ?? []).join(' ');
     expect(check('mysql')).toContain('mysqladmin ping');
-    expect(check('temporal')).toContain('7233');
+    expect(check('postgresql')).toContain('pg_isready');
+    expect(check('temporal-frontend')).toContain('7233');
     expect(check('api')).toContain('http://127.0.0.1:8080/ready');
     expect(check('exporter')).toContain('http://127.0.0.1:9300/ready');
     expect(check('worker')).toContain('http://127.0.0.1:9464/metrics');

@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { parseIniConfig } from '../../config/loadAppConfig.js';
@@ -136,7 +138,7 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
   });
 
   it('config comes from the ConfigMap at /etc/pulp_manager and secrets from the Secret', () => {
-    const secret = byKind('Secret')[0] as Doc;
+    const secret = byKind('Secret').find((d) => d.metadata.name === 'pulp-manager-secrets') as Doc;
     expect(Object.keys(secret.stringData).sort()).toEqual(['DB_PASSWORD', 'JWT_SECRET']);
     const cm = byKind('ConfigMap')[0] as Doc;
     for (const component of ['api', 'worker', 'exporter']) {
@@ -177,4 +179,41 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     const fleet = parsePulpConfig(cm.data['pulp_config.yml'], 'configmap/pulp_config.yml');
     expect(Object.keys(fleet.pulp_servers).length).toBeGreaterThan(0);
   });
+
+  it('the Temporal client certificate Secret is mounted where config.ini names it, in every role that talks to Temporal', () => {
+    const tls = byKind('Secret').find((d) => d.metadata.name === 'pulp-manager-temporal-tls') as Doc;
+    const cm = byKind('ConfigMap')[0] as Doc;
+    const ini = parseIniConfig(cm.data['config.ini'], 'configmap/config.ini');
+    const paths = [ini.temporal.tls_cert_path, ini.temporal.tls_key_path, ini.temporal.tls_ca_path];
+    for (const path of paths) {
+      expect(path).toMatch(/^\/run\/secrets\//);
+      expect(Object.keys(tls.stringData), path).toContain(path?.slice('/run/secrets/'.length));
+    }
+    for (const component of ['api', 'worker', 'exporter']) {
+      const pod = deployment(component).spec.template.spec;
+      const volume = pod.volumes.find((v: Doc) => v.secret?.secretName === tls.metadata.name);
+      expect(volume, component).toBeDefined();
+      const mount = pod.containers[0].volumeMounts.find((m: Doc) => m.name === volume.name);
+      expect(mount, component).toMatchObject({ mountPath: '/run/secrets', readOnly: true });
+    }
+  });
+
+  it('`kustomize build` (the kustomize Go module, deploy/install-kustomize.sh) renders every manifest with the image set', async () => {
+    const run = promisify(execFile);
+    await run('bash', ['deploy/install-kustomize.sh'], {
+      cwd: fileURLToPath(new URL('../../', import.meta.url)),
+    });
+    const bin = (await run('bash', ['deploy/install-kustomize.sh', 'bin'])).stdout.trim();
+    const { stdout } = await run(bin, ['build', dir], { maxBuffer: 16 * 1024 * 1024 });
+    const rendered = parseAllDocuments(stdout).map((d) => d.toJS() as Doc);
+    const names = (docs: Doc[]) => docs.map((d) => `${d.kind}/${d.metadata.name}`).sort();
+    expect(names(rendered)).toEqual(names(manifests.map((m) => m.doc)));
+    for (const d of rendered.filter((x) => x.kind === 'Deployment')) {
+      const pod = d.spec.template.spec;
+      for (const c of [...pod.containers, ...(pod.initContainers ?? [])])
+        expect(c.image, `${d.metadata.name}/${c.name}`).toBe('registry.example.com/pulp-manager:0.1.0');
+    }
+    for (const d of rendered.filter((x) => x.kind !== 'Namespace'))
+      expect(d.metadata.namespace, d.metadata.name).toBe('pulp-manager');
+  }, 600_000);
 });
