@@ -703,9 +703,12 @@ async function readPage<TSelection extends SelectedFields>(
           page: parsed.page + 1,
         })
       : null;
+  // Items keep the spec's selection only (not the sort key aliases), built key by key: copying
+  // a row and deleting from it turns every item into a slow dictionary object (500 rows: ~2 ms).
+  const selected = Object.keys(spec.select);
   const items = pageRows.map((row) => {
-    const item = { ...row };
-    for (const alias of Object.keys(sortKeyFields)) delete item[alias];
+    const item: Record<string, unknown> = {};
+    for (const key of selected) item[key] = row[key];
     return item;
   });
   return {

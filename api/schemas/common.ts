@@ -132,7 +132,10 @@ export type JsonDates<T> = {
 
 export function withIsoDates<T extends object>(row: T): JsonDates<T> {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(row))
+  // for...in over an own-keys row: no [key, value] array per field (500-row pages).
+  for (const key in row) {
+    const value: unknown = row[key];
     out[key] = value instanceof Date ? value.toISOString() : value;
+  }
   return out as JsonDates<T>;
 }

@@ -1,14 +1,16 @@
 // Tasks and stages as the API answers them: ISO dates, plus the fields and detail keys the
 // original Pulp Manager answered, so that its clients keep reading what they read before.
 import type { Task, TaskStage } from '../../db/schema.js';
-import { withIsoDates } from '../schemas/common.js';
+import { type JsonDates, withIsoDates } from '../schemas/common.js';
 
 /**
  * `worker_job_id` was the original's RQ job id; here it is the Temporal workflow id, which a
  * database migrated from the original holds in the same column (its RQ job ids).
  */
 export function taskJson(task: Task) {
-  return { ...withIsoDates(task), worker_job_id: task.workflow_id };
+  const json = withIsoDates(task) as JsonDates<Task> & { worker_job_id: string | null };
+  json.worker_job_id = task.workflow_id;
+  return json;
 }
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
