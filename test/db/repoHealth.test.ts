@@ -137,15 +137,13 @@ describe('repo sync health (updateRepoHealth, real MariaDB)', () => {
     clock += 60_000;
     const at = new Date(clock);
     for (const state of ['failed', 'completed'] as const) {
-      const [t] = await db
-        .insert(tasks)
-        .values({
-          name: `same instant ${state}`,
-          task_type: 'repo_sync',
-          state,
-          task_args: {},
-          date_queued: at,
-        });
+      const [t] = await db.insert(tasks).values({
+        name: `same instant ${state}`,
+        task_type: 'repo_sync',
+        state,
+        task_args: {},
+        date_queued: at,
+      });
       await db.insert(pulp_server_repo_tasks).values({ pulp_server_repo_id: id, task_id: t.insertId });
     }
     await updateRepoHealth(db, serverId, [id]);
