@@ -11,12 +11,8 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/dev/lib.sh"
 KUSTOMIZE_VERSION=v5.8.1
 KUSTOMIZE_HOME="$PM_CACHE/kustomize-$KUSTOMIZE_VERSION"
 KUSTOMIZE_BIN="$KUSTOMIZE_HOME/bin/kustomize"
-GO_CACHE="$PM_CACHE/go"
 
 if [[ "${1:-install}" == bin ]]; then echo "$KUSTOMIZE_BIN"; exit 0; fi
 if [[ -x "$KUSTOMIZE_BIN" ]]; then log "kustomize $KUSTOMIZE_VERSION present (skipping install)"; exit 0; fi
-command -v go >/dev/null || die "go is required to build kustomize"
-mkdir -p "$KUSTOMIZE_HOME/bin"
 timed "kustomize $KUSTOMIZE_VERSION (go install)" \
-  env GOBIN="$KUSTOMIZE_HOME/bin" GOMODCACHE="$GO_CACHE/mod" GOCACHE="$GO_CACHE/build" GOFLAGS=-mod=mod \
-  go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+  go_install kustomize "$KUSTOMIZE_HOME/bin" "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"

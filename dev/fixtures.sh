@@ -54,11 +54,7 @@ ensure_tools() {
 }
 
 install_crane() {
-  command -v go >/dev/null || die "go is required to build crane (container fixture registry)"
-  mkdir -p "$CRANE_HOME/bin" "$PM_CACHE/go"
-  env GOBIN="$CRANE_HOME/bin" GOMODCACHE="$PM_CACHE/go/mod" GOCACHE="$PM_CACHE/go/build" GOFLAGS=-mod=mod \
-    go install "github.com/google/go-containerregistry/cmd/crane@$CRANE_VERSION" >"$PM_LOGS/crane-install.log" 2>&1 \
-    || { tail -20 "$PM_LOGS/crane-install.log"; die "go install crane failed (log: $PM_LOGS/crane-install.log)"; }
+  go_install crane "$CRANE_HOME/bin" "github.com/google/go-containerregistry/cmd/crane@$CRANE_VERSION"
 }
 
 # Hash of everything that shapes the output: sources, this script, the port baked into URLs.

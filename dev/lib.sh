@@ -26,6 +26,18 @@ timed() {
   log "installed $name in $((SECONDS - t0))s"
 }
 
+# go_install NAME BIN_DIR PACKAGE@VERSION...: builds Go tools from their modules at pinned
+# releases into BIN_DIR, with Go's module and build caches in the stack's cache (shared by every
+# tool, so a rebuild is quick); the build log goes to $PM_LOGS/NAME-install.log.
+go_install() {
+  local name="$1" bin="$2"; shift 2
+  command -v go >/dev/null || die "go is required to build $name"
+  mkdir -p "$bin" "$PM_CACHE/go"
+  env GOBIN="$bin" GOMODCACHE="$PM_CACHE/go/mod" GOCACHE="$PM_CACHE/go/build" GOFLAGS=-mod=mod \
+    go install "$@" >"$PM_LOGS/$name-install.log" 2>&1 \
+    || { tail -20 "$PM_LOGS/$name-install.log"; die "go install $name failed (log: $PM_LOGS/$name-install.log)"; }
+}
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # wait_port PORT NAME [TIMEOUT_S]

@@ -19,7 +19,6 @@ TEMPORAL_SERVER_VERSION=v1.29.1
 SERVER_HOME="$PM_CACHE/temporal-server-$TEMPORAL_SERVER_VERSION"
 SERVER_BIN="$SERVER_HOME/bin/server"
 SQL_TOOL_BIN="$SERVER_HOME/bin/sql"
-GO_CACHE="$PM_CACHE/go"
 # The Web UI: the ui-server Go module at the release the Temporal CLI v1.5.1 embeds (its go.mod
 # has no `replace`; newer releases need a newer Go than the stack's).
 TEMPORAL_UI_SERVER_VERSION=v2.42.1
@@ -52,20 +51,15 @@ install_binaries() {
   if [[ -x "$SERVER_BIN" && -x "$SQL_TOOL_BIN" ]]; then
     log "temporal server $TEMPORAL_SERVER_VERSION present (skipping install)"; return 0
   fi
-  command -v go >/dev/null || die "go is required to build the Temporal server"
-  mkdir -p "$SERVER_HOME/bin"
   timed "temporal server + sql tool $TEMPORAL_SERVER_VERSION (go install)" \
-    env GOBIN="$SERVER_HOME/bin" GOMODCACHE="$GO_CACHE/mod" GOCACHE="$GO_CACHE/build" GOFLAGS=-mod=mod \
-    go install "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION" \
+    go_install temporal-server "$SERVER_HOME/bin" "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION" \
     "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION"
 }
 
 install_ui() {
   if [[ -x "$UI_BIN" ]]; then log "temporal ui-server $TEMPORAL_UI_SERVER_VERSION present (skipping install)"; return 0; fi
-  mkdir -p "$UI_HOME/bin"
   timed "temporal ui-server $TEMPORAL_UI_SERVER_VERSION (go install)" \
-    env GOBIN="$UI_HOME/bin" GOMODCACHE="$GO_CACHE/mod" GOCACHE="$GO_CACHE/build" GOFLAGS=-mod=mod \
-    go install "github.com/temporalio/ui-server/v2/cmd/server@$TEMPORAL_UI_SERVER_VERSION"
+    go_install temporal-ui-server "$UI_HOME/bin" "github.com/temporalio/ui-server/v2/cmd/server@$TEMPORAL_UI_SERVER_VERSION"
 }
 
 # sign NAME CA_NAME SUBJECT_CN EXT: a key + certificate signed by CA_NAME (files in $CERT_DIR).

@@ -9,17 +9,11 @@ TEMPORAL_BIN="$TEMPORAL_HOME/bin/temporal"
 # The search attributes Pulp Manager's workflows set (temporal/searchAttributes.ts; a test keeps them equal).
 PM_SEARCH_ATTRIBUTES="PulpServer=Keyword RepoGroup=Keyword RepoName=Keyword PulpManagerTaskId=Int FailedRepoCount=Int"
 TEMPORAL_DB="$PM_STATE/temporal/temporal.sqlite"
-# Go's module and build caches stay in the cache too, so a rebuild after a cache wipe of the
-# binary alone is quick.
-GO_CACHE="$PM_CACHE/go"
 
 install() {
   if [[ -x "$TEMPORAL_BIN" ]]; then log "temporal CLI $TEMPORAL_CLI_VERSION present (skipping install)"; return 0; fi
-  command -v go >/dev/null || die "go is required to build the Temporal CLI"
-  mkdir -p "$TEMPORAL_HOME/bin"
   timed "temporal CLI $TEMPORAL_CLI_VERSION (go install)" \
-    env GOBIN="$TEMPORAL_HOME/bin" GOMODCACHE="$GO_CACHE/mod" GOCACHE="$GO_CACHE/build" GOFLAGS=-mod=mod \
-    go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION"
+    go_install temporal-cli "$TEMPORAL_HOME/bin" "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION"
 }
 
 start() {
