@@ -46,7 +46,14 @@ describe('runApiServer', () => {
       const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, unknown> };
       expect(Object.keys(doc.paths)).toContain('/v1/pulp_servers/{id}/sync_repos');
       const page = await fetch(`${base}/v1/tasks?page_size=2`);
-      expect(await page.json()).toEqual({ items: [], page: 1, page_size: 2, total: 0 });
+      expect(await page.json()).toEqual({
+        items: [],
+        page: 1,
+        page_size: 2,
+        total: 0,
+        total_as_of: expect.any(String),
+        next: null,
+      });
       // Encoded slashes of schedule ids survive the real HTTP path.
       expect((await fetch(`${base}/v1/schedules/repo-group-sync%2Fnone%2Fnone`)).status).toBe(404);
     } finally {

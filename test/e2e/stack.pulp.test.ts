@@ -1,12 +1,8 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { unwrap } from '../../pulp/client.js';
 import { listAll } from '../../pulp/listAll.js';
 import { waitForPulpTask } from '../../pulp/tasks.js';
+import { verifyDebReleaseSignatures } from '../support/debSignature.js';
 import { download, stackPulpClient } from '../support/pulp.js';
 import { stack } from '../support/stack.js';
 
@@ -274,27 +270,10 @@ describe('local stack: Pulp primary and secondary', () => {
     );
 
     const base = `${stack.pulp.primary.contentUrl}/${run}/deb`;
-    const inRelease = await download(`${base}/dists/stable/InRelease`);
     const release = await download(`${base}/dists/stable/Release`);
-    const detached = await download(`${base}/dists/stable/Release.gpg`);
     expect(release.toString()).toMatch(/^Components: main$/m);
-    // Verify both signatures with the stack's public key only: a real signature, not a file that merely exists.
-    const dir = await mkdtemp(join(tmpdir(), 'pm-gpg-'));
-    const sh = promisify(execFile);
-    await sh('gpg', [
-      '--batch',
-      '--homedir',
-      dir,
-      '--dearmor',
-      '-o',
-      join(dir, 'key.gpg'),
-      stack.pulp.signingKeyFile,
-    ]);
-    await writeFile(join(dir, 'InRelease'), inRelease);
-    await writeFile(join(dir, 'Release'), release);
-    await writeFile(join(dir, 'Release.gpg'), detached);
-    await sh('gpgv', ['--keyring', join(dir, 'key.gpg'), join(dir, 'InRelease')]);
-    await sh('gpgv', ['--keyring', join(dir, 'key.gpg'), join(dir, 'Release.gpg'), join(dir, 'Release')]);
+    // Both signatures verified with the stack's public key only: a real signature, not a file that merely exists.
+    await verifyDebReleaseSignatures(`${base}/dists/stable`);
 
     const packagesIndex = (await download(`${base}/dists/stable/main/binary-amd64/Packages`)).toString();
     const filename = /^Filename: (.*pm-tools.*\.deb)$/m.exec(packagesIndex)?.[1];
