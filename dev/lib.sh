@@ -38,6 +38,21 @@ go_install() {
     || { tail -20 "$PM_LOGS/$name-install.log"; die "go install $name failed (log: $PM_LOGS/$name-install.log)"; }
 }
 
+# pinned_venv VENV REQUIREMENTS LOGNAME: a Python 3.11 venv made afresh with exactly the pinned
+# requirements (--no-deps: the file lists every dependency, `pip check` proves it complete); pip's
+# output goes to $PM_LOGS/LOGNAME-pip.log. The caller checks what it needs, then marks VENV done.
+pinned_venv() {
+  local venv="$1" reqs="$2" logf="$PM_LOGS/$3-pip.log" py
+  py="$(command -v python3)" || die "python3 not found"
+  "$py" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' \
+    || die "python3 must be 3.11 (found $("$py" --version 2>&1))"
+  rm -rf "$venv"
+  "$py" -m venv "$venv"
+  "$venv/bin/pip" install --disable-pip-version-check --prefer-binary --no-deps -r "$reqs" >"$logf" 2>&1 \
+    || { tail -30 "$logf"; die "pip install failed (log: $logf)"; }
+  "$venv/bin/pip" check >>"$logf" 2>&1 || { tail -10 "$logf"; die "pip check failed (log: $logf)"; }
+}
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # wait_port PORT NAME [TIMEOUT_S]

@@ -14,15 +14,7 @@ SQLALCHEMY_VERSION="$(pin SQLAlchemy)"
 VENV="$PM_CACHE/original-alembic-venv-alembic${ALEMBIC_VERSION}-sa${SQLALCHEMY_VERSION}-py311-$(sha256sum "$REQS" | cut -c1-8)"
 
 install_now() {
-  local py; py="$(command -v python3)" || die "python3 not found"
-  "$py" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' \
-    || die "python3 must be 3.11 (found $("$py" --version 2>&1))"
-  rm -rf "$VENV"
-  "$py" -m venv "$VENV"
-  local logf="$PM_LOGS/original-alembic-pip.log"
-  "$VENV/bin/pip" install --disable-pip-version-check --prefer-binary --no-deps -r "$REQS" >"$logf" 2>&1 \
-    || { tail -30 "$logf"; die "pip install failed (log: $logf)"; }
-  "$VENV/bin/pip" check >>"$logf" 2>&1 || { tail -10 "$logf"; die "pip check failed (log: $logf)"; }
+  pinned_venv "$VENV" "$REQS" original-alembic
   "$VENV/bin/python" -c 'import alembic, sqlalchemy, pymysql' || die "the original-alembic venv does not import alembic/sqlalchemy/pymysql"
   touch "$VENV/.pm-installed"
 }

@@ -12,15 +12,7 @@ SCHEMATHESIS_VERSION="$(sed -n 's/^schemathesis==\([^ ]*\).*/\1/p' "$REQS")"
 VENV="$PM_CACHE/schemathesis-venv-${SCHEMATHESIS_VERSION}-py311-$(sha256sum "$REQS" | cut -c1-8)"
 
 install_now() {
-  local py; py="$(command -v python3)" || die "python3 not found"
-  "$py" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' \
-    || die "python3 must be 3.11 (found $("$py" --version 2>&1))"
-  rm -rf "$VENV"
-  "$py" -m venv "$VENV"
-  local logf="$PM_LOGS/schemathesis-pip.log"
-  "$VENV/bin/pip" install --disable-pip-version-check --prefer-binary --no-deps -r "$REQS" >"$logf" 2>&1 \
-    || { tail -30 "$logf"; die "pip install failed (log: $logf)"; }
-  "$VENV/bin/pip" check >>"$logf" 2>&1 || { tail -10 "$logf"; die "pip check failed (log: $logf)"; }
+  pinned_venv "$VENV" "$REQS" schemathesis
   "$VENV/bin/schemathesis" --version | grep -q "$SCHEMATHESIS_VERSION" \
     || die "the venv's schemathesis is not $SCHEMATHESIS_VERSION"
   touch "$VENV/.pm-installed"
