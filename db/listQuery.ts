@@ -185,8 +185,13 @@ const integer = z
   .string()
   .regex(/^-?\d{1,15}$/)
   .transform(Number);
-const trueTexts = new Set(['true', '1', 'yes', 'y', 'on', 't']);
-const falseTexts = new Set(['false', '0', 'no', 'n', 'off', 'f']);
+/** The spellings of a boolean filter value (pydantic's), compared in lower case. */
+export const BOOLEAN_TEXTS = {
+  true: ['true', '1', 'yes', 'y', 'on', 't'],
+  false: ['false', '0', 'no', 'n', 'off', 'f'],
+} as const;
+const trueTexts = new Set<string>(BOOLEAN_TEXTS.true);
+const falseTexts = new Set<string>(BOOLEAN_TEXTS.false);
 const booleanText = z
   .string()
   .transform((v) => v.toLowerCase())

@@ -4,7 +4,7 @@
 // gets an answer, and a value it does not allow gets a 422. zod checks here first (the 422
 // names the parameter), then listQuery parses the same text.
 import { z } from '@hono/zod-openapi';
-import { type ListField, MAX_MATCH_PATTERN_LENGTH, parseIsoDate } from '../../db/listQuery.js';
+import { BOOLEAN_TEXTS, type ListField, MAX_MATCH_PATTERN_LENGTH, parseIsoDate } from '../../db/listQuery.js';
 
 /** listQuery reads at most 15 digits for an integer (page, page_size, number filters). */
 export const MAX_QUERY_INTEGER = 999_999_999_999_999;
@@ -14,10 +14,11 @@ export const MAX_QUERY_INTEGER = 999_999_999_999_999;
  */
 export const MAX_PAGE = 1_000_000_000;
 
-// The spellings of a boolean that listQuery takes (pydantic's), in any case. Written without
-// (?i): an OpenAPI pattern is an ECMA-262 regex read by other tools, which have no inline flags.
-const BOOLEAN_PATTERN =
-  '^(?:[Tt][Rr][Uu][Ee]|[Ff][Aa][Ll][Ss][Ee]|[Yy][Ee][Ss]|[Nn][Oo]|[Oo][Nn]|[Oo][Ff][Ff]|[TtFfYyNn01])$';
+// The spellings of a boolean that listQuery takes, in any case. Written without (?i): an
+// OpenAPI pattern is an ECMA-262 regex read by other tools, which have no inline flags.
+const anyCase = (text: string) =>
+  [...text].map((c) => (c.toLowerCase() === c.toUpperCase() ? c : `[${c.toUpperCase()}${c}]`)).join('');
+const BOOLEAN_PATTERN = `^(?:${[...BOOLEAN_TEXTS.true, ...BOOLEAN_TEXTS.false].map(anyCase).join('|')})$`;
 
 const booleanParam = () =>
   z
