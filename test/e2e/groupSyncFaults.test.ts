@@ -3,13 +3,18 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pulp_server_repos, pulp_servers, repos, task_stages } from '../../db/schema.js';
 import { unwrap } from '../../pulp/client.js';
 import { ensureRepository } from '../../pulp/ensureRepository.js';
-import { isManagedScheduleId } from '../../temporal/names.js';
+import {
+  isManagedScheduleId,
+  MANAGED_BY_MEMO,
+  repoGroupSyncScheduleId,
+  SWEEP_STALE_TASKS_SCHEDULE_ID,
+} from '../../temporal/names.js';
 import type { RepoGroupSyncArgs } from '../../workflows/args.js';
 import { ensureNamespace } from '../api/support/apiHarness.js';
 import { eventually } from '../support/eventually.js';
@@ -64,6 +69,17 @@ async function healthOf(name: string) {
     .where(eq(repos.name, name));
   const [s] = await h.db.select().from(pulp_servers).where(eq(pulp_servers.name, server));
   return { repo: row?.health, rollup: s?.repo_sync_health_rollup };
+}
+
+/** Whether a schedule exists (describe() is consistent, list() is not). */
+async function scheduleExists(client: Client, scheduleId: string): Promise<boolean> {
+  try {
+    await client.schedule.getHandle(scheduleId).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return false;
+    throw err;
+  }
 }
 
 describe('repo group sync under faults', () => {
@@ -174,17 +190,35 @@ describe('repo group sync under faults', () => {
       DB_PASSWORD: stack.mariadb.password,
     };
     const started: ChildProcess[] = [];
+    const pollingOf = new Map<ChildProcess, Promise<void>>();
     return {
       start(): ChildProcess {
         const p = spawn('node', ['--import', 'tsx', 'cli/main.ts', 'worker', '--metrics-port', '0'], {
           cwd: root,
           env,
-          stdio: 'ignore',
+          stdio: ['ignore', 'pipe', 'ignore'],
           detached: false,
         });
+        let out = '';
+        const polling = new Promise<void>((resolve, reject) => {
+          // Always drained: a full pipe would block the process.
+          p.stdout?.on('data', (chunk: Buffer) => {
+            if (out.includes('worker polling ')) return;
+            out += chunk.toString();
+            if (out.includes('worker polling ')) resolve();
+          });
+          p.once('exit', (code, signal) =>
+            reject(new Error(`worker process exited (${code ?? signal}) before polling; stdout:\n${out}`)),
+          );
+        });
+        // Processes killed later reject this; only a test that awaits polling() cares.
+        polling.catch(() => undefined);
+        pollingOf.set(p, polling);
         started.push(p);
         return p;
       },
+      /** Resolves once the process polls its task queue: it has applied its config by then (cli/main.ts). */
+      polling: (p: ChildProcess) => pollingOf.get(p) ?? Promise.reject(new Error('not started here')),
       alive: () => started.filter((p) => p.exitCode === null && p.signalCode === null).length,
       stopAll() {
         for (const p of started) if (p.exitCode === null) p.kill('SIGKILL');
@@ -210,6 +244,52 @@ describe('repo group sync under faults', () => {
       250,
     );
   }
+
+  it('a worker process applies its config in its own namespace: a managed schedule of the shared test namespace survives its start-up', async () => {
+    // Looks like one the reconciler owns (managed id and memo): an apply in the shared namespace
+    // with this file's empty config would delete it.
+    const sentinel = repoGroupSyncScheduleId(server, `sentinel-${run}`);
+    await h.client.schedule.create({
+      scheduleId: sentinel,
+      spec: { cronExpressions: ['0 0 1 1 *'] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'repoGroupSyncWorkflow',
+        taskQueue: h.taskQueue,
+        args: [],
+      },
+      memo: { ...MANAGED_BY_MEMO },
+      state: { paused: true },
+    });
+    const workers = await workerProcesses(`${h.taskQueue}-ns`);
+    try {
+      // The apply finds stale schedules with list(), which lags: it must be able to see this one.
+      await eventually(
+        async () => {
+          const ids: string[] = [];
+          for await (const s of h.client.schedule.list()) ids.push(s.scheduleId);
+          expect(ids).toContain(sentinel);
+        },
+        30_000,
+        250,
+      );
+      // Recreated by the process's apply: proof that it applied its config, and where.
+      if (await scheduleExists(processClient, SWEEP_STALE_TASKS_SCHEDULE_ID))
+        await processClient.schedule.getHandle(SWEEP_STALE_TASKS_SCHEDULE_ID).delete();
+      await workers.polling(workers.start());
+      expect(
+        await scheduleExists(h.client, sentinel),
+        `${sentinel} in the shared namespace ${stack.temporal.testNamespace}`,
+      ).toBe(true);
+      expect(
+        await scheduleExists(processClient, SWEEP_STALE_TASKS_SCHEDULE_ID),
+        `${SWEEP_STALE_TASKS_SCHEDULE_ID} in ${PROCESS_NAMESPACE}`,
+      ).toBe(true);
+    } finally {
+      workers.stopAll();
+      if (await scheduleExists(h.client, sentinel)) await h.client.schedule.getHandle(sentinel).delete();
+    }
+  }, 120_000);
 
   it('two worker processes share a group, one is killed mid-group: the group finishes and no repo is synced twice', async () => {
     slow = await startSlowUpstream(15_000);
