@@ -1,7 +1,7 @@
 import { eq, type SQL } from 'drizzle-orm';
 import type { MySqlColumn, SelectedFields } from 'drizzle-orm/mysql-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeDatabase, createDatabase, type Database } from '../../db/client.js';
+import type { Database } from '../../db/client.js';
 import { repoHealthStatuses, taskStates, taskTypes } from '../../db/enums.js';
 import {
   type DefinedListSpec,
@@ -18,7 +18,6 @@ import {
   serverRepoTaskList,
   taskList,
 } from '../../db/listSpecs.js';
-import { migrateDatabase } from '../../db/migrate.js';
 import {
   type NewPulpServerRepo,
   type NewTask,
@@ -30,7 +29,7 @@ import {
   repos,
   tasks,
 } from '../../db/schema.js';
-import { createThrowawayDatabase, type ThrowawayDatabase } from './throwawayDatabase.js';
+import { useMigratedDatabase } from './throwawayDatabase.js';
 
 const TASKS = 3000;
 const REPOS = 400;
@@ -284,27 +283,20 @@ async function rejection(promise: Promise<unknown>): Promise<ListQueryError> {
 }
 
 describe('listPage on a few thousand rows of real MariaDB', () => {
-  let scratch: ThrowawayDatabase;
-  let db: Database;
   let seeded: Seeded;
   let allTasks: Row[];
   const timings: Record<string, number> = {};
+  const scratch = useMigratedDatabase();
 
   beforeAll(async () => {
-    const t0 = performance.now();
-    scratch = await createThrowawayDatabase();
-    await migrateDatabase(scratch.settings);
-    db = createDatabase(scratch.settings);
-    timings.createAndMigrateMs = performance.now() - t0;
+    timings.createAndMigrateMs = scratch.setUpMs;
     const t1 = performance.now();
-    seeded = await seed(db);
+    seeded = await seed(scratch.db);
     timings.seedMs = performance.now() - t1;
-    allTasks = await db.select().from(tasks);
+    allTasks = await scratch.db.select().from(tasks);
   }, 120_000);
 
-  afterAll(async () => {
-    if (db !== undefined) await closeDatabase(db);
-    await scratch?.drop();
+  afterAll(() => {
     console.info(
       `[listQuery] ${TASKS} tasks, ${REPOS} repos; timings (ms): ${JSON.stringify(timings, (_k, v) => (typeof v === 'number' ? Math.round(v) : v))}`,
     );
@@ -314,7 +306,7 @@ describe('listPage on a few thousand rows of real MariaDB', () => {
 
   describe('totals', () => {
     it('counts every row without filters', async () => {
-      const page = await listPage(db, taskList, {}, paging);
+      const page = await listPage(scratch.db, taskList, {}, paging);
       expect(allTasks).toHaveLength(TASKS);
       expect(page.total).toBe(TASKS);
       expect(page).toMatchObject({ page: 1, page_size: 50 });
@@ -323,12 +315,12 @@ describe('listPage on a few thousand rows of real MariaDB', () => {
 
     it('counts with exact filters, alone and combined', async () => {
       for (const state of taskStates) {
-        const page = await listPage(db, taskList, { state }, paging);
+        const page = await listPage(scratch.db, taskList, { state }, paging);
         expect(page.total, state).toBe(count((t) => t.state === state));
         expect(page.items.every((t) => t.state === state)).toBe(true);
       }
       const combined = await listPage(
-        db,
+        scratch.db,
         taskList,
         { task_type: 'repo_sync', state: 'completed', worker_name: 'Worker-3' },
         paging,
@@ -337,10 +329,10 @@ describe('listPage on a few thousand rows of real MariaDB', () => {
         count((t) => t.task_type === 'repo_sync' && t.state === 'completed' && t.worker_name === 'Worker-3'),
       );
       expect(combined.total).toBeGreaterThan(0);
-      const parent = await listPage(db, taskList, { parent_task_id: '7' }, paging);
+      const parent = await listPage(scratch.db, taskList, { parent_task_id: '7' }, paging);
       expect(parent.total).toBe(count((t) => t.parent_task_id === 7));
       const workflow = await listPage(
-        db,
+        scratch.db,
         taskList,
         { workflow_id: String(allTasks[41]?.workflow_id) },
         paging,
@@ -357,7 +349,7 @@ describe('listPage on a few thousand rows of real MariaDB', () => {
         '^remove_repo_content ',
       ];
       for (const pattern of cases) {
-        const page = await listPage(db, taskList, { name__match: pattern }, paging);
+        const page = await listPage(scratch.db, taskList, { name__match: pattern }, paging);
         const re = new RegExp(pattern, 'i');
         expect(page.total, pattern).toBe(count((t) => re.test(String(t.name))));
         expect(page.total, pattern).toBeGreaterThan(0);
@@ -377,7 +369,9 @@ describe('listPage on a few thousand rows of real MariaDB', () => {
         { date_queued__ge: '2025-03-01 01:00:00 01:00', date_queued__le: '2025-04-15T12:30' },
       ];
       for (const query of forms) {
-        expect((await listPage(db, taskList, query, paging)).total, JSON.stringify(query)).toBe(expected);
+        expect((await listPage(scratch.db, taskList, query, paging)).total, JSON.stringify(query)).toBe(
+          expected,
+        );
       }
       // A boundary value equal to a row's date is included by both bounds.
       const exact = allTasks.find((t) => (t.date_queued as Date).getUTCMilliseconds() !== 0)
@@ -385,22 +379,26 @@ describe('listPage on a few thousand rows of real MariaDB', () => {
       const iso = exact.toISOString();
       const atInstant = count((t) => (t.date_queued as Date).getTime() === exact.getTime());
       expect(
-        (await listPage(db, taskList, { date_queued__ge: iso, date_queued__le: iso }, paging)).total,
+        (await listPage(scratch.db, taskList, { date_queued__ge: iso, date_queued__le: iso }, paging)).total,
       ).toBe(atInstant);
-      expect((await listPage(db, taskList, { date_queued: iso }, paging)).total).toBe(atInstant);
+      expect((await listPage(scratch.db, taskList, { date_queued: iso }, paging)).total).toBe(atInstant);
       // NULL dates never match a bound.
-      const finishedAfter = await listPage(db, taskList, { date_finished__ge: '2000-01-01' }, paging);
+      const finishedAfter = await listPage(scratch.db, taskList, { date_finished__ge: '2000-01-01' }, paging);
       expect(finishedAfter.total).toBe(count((t) => t.date_finished !== null));
     });
 
     it('applies the fixed conditions of a route (server, server repo) under the filters', async () => {
       const [a, b] = seeded.serverIds as [number, number];
-      const onA = await listPage(db, serverRepoList, {}, paging, [eq(pulp_server_repos.pulp_server_id, a)]);
-      const onB = await listPage(db, serverRepoList, {}, paging, [eq(pulp_server_repos.pulp_server_id, b)]);
+      const onA = await listPage(scratch.db, serverRepoList, {}, paging, [
+        eq(pulp_server_repos.pulp_server_id, a),
+      ]);
+      const onB = await listPage(scratch.db, serverRepoList, {}, paging, [
+        eq(pulp_server_repos.pulp_server_id, b),
+      ]);
       expect(onA.total).toBe(REPOS);
       expect(onB.total).toBe(Math.ceil(REPOS / 3));
       const debOnB = await listPage(
-        db,
+        scratch.db,
         serverRepoList,
         { repo_type: 'deb', name__match: '^[Ee]xt' },
         paging,
@@ -412,11 +410,11 @@ describe('listPage on a few thousand rows of real MariaDB', () => {
       expect(debOnB.total).toBe(debOnB.items.length);
 
       const serverRepoId = seeded.serverRepoIds[3] as number;
-      const linked = await db
+      const linked = await scratch.db
         .select()
         .from(pulp_server_repo_tasks)
         .where(eq(pulp_server_repo_tasks.pulp_server_repo_id, serverRepoId));
-      const repoTasks = await listPage(db, serverRepoTaskList, { state: 'failed' }, paging, [
+      const repoTasks = await listPage(scratch.db, serverRepoTaskList, { state: 'failed' }, paging, [
         eq(pulp_server_repo_tasks.pulp_server_repo_id, serverRepoId),
       ]);
       const linkedIds = new Set(linked.map((l) => l.task_id));
@@ -425,12 +423,17 @@ describe('listPage on a few thousand rows of real MariaDB', () => {
         true,
       );
 
-      const snapshotCapable = await listPage(db, pulpServerList, { snapshot_supported: 'true' }, paging);
+      const snapshotCapable = await listPage(
+        scratch.db,
+        pulpServerList,
+        { snapshot_supported: 'true' },
+        paging,
+      );
       expect(snapshotCapable.items.map((s) => s.name).sort()).toEqual([
         'Pulp-C.example.com',
         'pulp-a.example.com',
       ]);
-      expect((await listPage(db, pulpServerList, { snapshot_supported: '0' }, paging)).total).toBe(1);
+      expect((await listPage(scratch.db, pulpServerList, { snapshot_supported: '0' }, paging)).total).toBe(1);
     });
   });
 
@@ -439,37 +442,39 @@ describe('listPage on a few thousand rows of real MariaDB', () => {
     const marker = { name__match: '^zz-cache-' };
 
     it('reuses a total within total_cache_seconds and counts again after it', async () => {
-      const first = await listPage(db, pulpServerList, marker, cachedPaging);
+      const first = await listPage(scratch.db, pulpServerList, marker, cachedPaging);
       expect(first.total).toBe(0);
-      const [{ insertId }] = (await db.$client.query(
+      const [{ insertId }] = (await scratch.db.$client.query(
         "INSERT INTO pulp_servers (name, username, snapshot_supported) VALUES ('zz-cache-1', 'svc', 0)",
       )) as unknown as [{ insertId: number }];
       try {
         // Within the TTL: the cached total (and its time), while the page itself is live.
-        const cached = await listPage(db, pulpServerList, marker, cachedPaging);
+        const cached = await listPage(scratch.db, pulpServerList, marker, cachedPaging);
         expect(cached.items).toHaveLength(1);
         expect({ total: cached.total, at: cached.total_as_of }).toEqual({ total: 0, at: first.total_as_of });
         // Past twice the TTL: counted again before answering.
         await new Promise((resolve) => setTimeout(resolve, 2100));
-        const recounted = await listPage(db, pulpServerList, marker, cachedPaging);
+        const recounted = await listPage(scratch.db, pulpServerList, marker, cachedPaging);
         expect(recounted.total).toBe(1);
         expect(Date.parse(recounted.total_as_of)).toBeGreaterThan(Date.parse(first.total_as_of));
         // With total_cache_seconds = 0 every page counts.
-        await db.$client.query("UPDATE pulp_servers SET name = 'zz-cache-x' WHERE id = ?", [insertId]);
+        await scratch.db.$client.query("UPDATE pulp_servers SET name = 'zz-cache-x' WHERE id = ?", [
+          insertId,
+        ]);
         expect(
-          (await listPage(db, pulpServerList, marker, { ...paging, total_cache_seconds: 0 })).total,
+          (await listPage(scratch.db, pulpServerList, marker, { ...paging, total_cache_seconds: 0 })).total,
         ).toBe(1);
-        await db.$client.query("UPDATE pulp_servers SET name = 'other' WHERE id = ?", [insertId]);
+        await scratch.db.$client.query("UPDATE pulp_servers SET name = 'other' WHERE id = ?", [insertId]);
         expect(
-          (await listPage(db, pulpServerList, marker, { ...paging, total_cache_seconds: 0 })).total,
+          (await listPage(scratch.db, pulpServerList, marker, { ...paging, total_cache_seconds: 0 })).total,
         ).toBe(0);
       } finally {
-        await db.$client.query('DELETE FROM pulp_servers WHERE id = ?', [insertId]);
+        await scratch.db.$client.query('DELETE FROM pulp_servers WHERE id = ?', [insertId]);
       }
     });
 
     it('runs one COUNT for twenty concurrent identical requests', async () => {
-      const pool = db.$client;
+      const pool = scratch.db.$client;
       const query = pool.query;
       const counts: string[] = [];
       pool.query = ((options: unknown, values?: unknown) => {
@@ -480,7 +485,7 @@ describe('listPage on a few thousand rows of real MariaDB', () => {
       try {
         const filter = { worker_name: 'worker-2', state: 'completed' };
         const pages = await Promise.all(
-          Array.from({ length: 20 }, () => listPage(db, taskList, filter, paging)),
+          Array.from({ length: 20 }, () => listPage(scratch.db, taskList, filter, paging)),
         );
         expect(new Set(pages.map((p) => p.total))).toEqual(
           new Set([count((t) => t.worker_name === 'worker-2' && t.state === 'completed')]),
@@ -494,22 +499,22 @@ describe('listPage on a few thousand rows of real MariaDB', () => {
 
   describe('paging', () => {
     it('uses the default page size, clamps page_size to the cap and reports what it applied', async () => {
-      const capped = await listPage(db, taskList, { page_size: '100000' }, paging);
+      const capped = await listPage(scratch.db, taskList, { page_size: '100000' }, paging);
       expect(capped).toMatchObject({ page: 1, page_size: 500, total: TASKS });
       expect(capped.items).toHaveLength(500);
-      const small = await listPage(db, taskList, { page_size: '7', page: '3' }, paging);
+      const small = await listPage(scratch.db, taskList, { page_size: '7', page: '3' }, paging);
       expect(small.items.map((t) => t.id)).toEqual([15, 16, 17, 18, 19, 20, 21]);
     });
 
     it('returns a partial last page and an empty page past the end, with the total', async () => {
-      const last = await listPage(db, taskList, { page_size: '400', page: '8' }, paging);
+      const last = await listPage(scratch.db, taskList, { page_size: '400', page: '8' }, paging);
       expect(last.items).toHaveLength(TASKS - 7 * 400);
-      const past = await listPage(db, taskList, { page_size: '400', page: '9' }, paging);
+      const past = await listPage(scratch.db, taskList, { page_size: '400', page: '9' }, paging);
       expect(past).toMatchObject({ items: [], page: 9, page_size: 400, total: TASKS });
     });
 
     it('orders by primary key by default, and order_by alone reverses it', async () => {
-      const desc = await listPage(db, taskList, { order_by: 'desc', page_size: '3' }, paging);
+      const desc = await listPage(scratch.db, taskList, { order_by: 'desc', page_size: '3' }, paging);
       expect(desc.items.map((t) => t.id)).toEqual([TASKS, TASKS - 1, TASKS - 2]);
     });
   });
@@ -523,10 +528,10 @@ describe('listPage on a few thousand rows of real MariaDB', () => {
         case 'taskList':
           return { rows: allTasks, where: [] };
         case 'pulpServerList':
-          return { rows: await db.select().from(pulp_servers), where: [] };
+          return { rows: await scratch.db.select().from(pulp_servers), where: [] };
         case 'serverRepoList': {
           const where = [eq(pulp_server_repos.pulp_server_id, a)];
-          const rows = await db
+          const rows = await scratch.db
             .select(serverRepoList.select)
             .from(pulp_server_repos)
             .innerJoin(repos, eq(repos.id, pulp_server_repos.repo_id))
@@ -535,7 +540,7 @@ describe('listPage on a few thousand rows of real MariaDB', () => {
         }
         case 'serverRepoTaskList': {
           const where = [eq(pulp_server_repo_tasks.pulp_server_repo_id, seeded.serverRepoIds[0] as number)];
-          const rows = await db
+          const rows = await scratch.db
             .select(serverRepoTaskList.select)
             .from(tasks)
             .innerJoin(pulp_server_repo_tasks, eq(pulp_server_repo_tasks.task_id, tasks.id))
@@ -544,7 +549,7 @@ describe('listPage on a few thousand rows of real MariaDB', () => {
         }
         case 'serverRepoGroupList': {
           const where = [eq(pulp_server_repo_groups.pulp_server_id, a)];
-          const rows = await db
+          const rows = await scratch.db
             .select(serverRepoGroupList.select)
             .from(pulp_server_repo_groups)
             .innerJoin(repo_groups, eq(repo_groups.id, pulp_server_repo_groups.repo_group_id))
@@ -569,14 +574,19 @@ describe('listPage on a few thousand rows of real MariaDB', () => {
         for (const sortBy of sortable) {
           for (const dir of ['asc', 'desc'] as const) {
             const generic = spec as unknown as DefinedListSpec<SelectedFields>;
-            const got = await allPages<Row>(db, generic, { sort_by: sortBy, order_by: dir }, where);
+            const got = await allPages<Row>(scratch.db, generic, { sort_by: sortBy, order_by: dir }, where);
             queries += got.pages + 1;
             const expected = jsSort(rows, generic, sortBy, dir);
             const key = (r: Row) => tiebreakKey(r, generic.tiebreak).join('/');
             expect(got.items.map(key), `${specName} sort_by=${sortBy} ${dir}`).toEqual(expected.map(key));
             expect(new Set(got.totals)).toEqual(new Set([rows.length]));
             // The same walk by cursor: the same rows in the same order, page numbers counted on.
-            const byCursor = await allByCursor<Row>(db, generic, { sort_by: sortBy, order_by: dir }, where);
+            const byCursor = await allByCursor<Row>(
+              scratch.db,
+              generic,
+              { sort_by: sortBy, order_by: dir },
+              where,
+            );
             queries += byCursor.pages.length;
             expect(byCursor.items.map(key), `${specName} sort_by=${sortBy} ${dir} by cursor`).toEqual(
               expected.map(key),
@@ -668,7 +678,7 @@ describe('listPage on a few thousand rows of real MariaDB', () => {
     ];
     for (const [title, query, code, field] of cases) {
       it(`${title}: ${code} on ${field}`, async () => {
-        const err = await rejection(listPage(db, taskList, query, paging));
+        const err = await rejection(listPage(scratch.db, taskList, query, paging));
         expect({ code: err.code, field: err.field }).toEqual({ code, field });
         expect(err.message.startsWith(`${field}: `)).toBe(true);
       });
@@ -677,11 +687,13 @@ describe('listPage on a few thousand rows of real MariaDB', () => {
     it('a boolean field refuses what is not one of the spellings pydantic took (true/false/1/0/yes/no/on/off/t/f/y/n)', async () => {
       for (const ok of ['True', 'FALSE', 'yes', 'off', '1', 'f']) {
         await expect(
-          listPage(db, pulpServerList, { snapshot_supported: ok }, paging),
+          listPage(scratch.db, pulpServerList, { snapshot_supported: ok }, paging),
           ok,
         ).resolves.toBeDefined();
       }
-      const err = await rejection(listPage(db, pulpServerList, { snapshot_supported: 'yes please' }, paging));
+      const err = await rejection(
+        listPage(scratch.db, pulpServerList, { snapshot_supported: 'yes please' }, paging),
+      );
       expect({ code: err.code, field: err.field }).toEqual({
         code: 'invalid_value',
         field: 'snapshot_supported',

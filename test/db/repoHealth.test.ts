@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeDatabase, createDatabase, type Database } from '../../db/client.js';
+import { describe, expect, it } from 'vitest';
 import type { RepoHealthStatus, TaskState, TaskType } from '../../db/enums.js';
-import { migrateDatabase } from '../../db/migrate.js';
 import { pulp_server_repo_tasks, pulp_server_repos, pulp_servers, repos, tasks } from '../../db/schema.js';
 import { updateRepoHealth } from '../../db/serverRepoQueries.js';
-import { createThrowawayDatabase, type ThrowawayDatabase } from './throwawayDatabase.js';
+import { useMigratedDatabase } from './throwawayDatabase.js';
 
 /**
  * The health rule (SPEC: group sync step 5, the original's _calculate_repo_health) on real
@@ -15,30 +13,20 @@ import { createThrowawayDatabase, type ThrowawayDatabase } from './throwawayData
  * failure, as in the original (canceled and skipped included). Each case pins one edge so that
  * an off-by-one in the window or the failure limit, or a state counted the wrong way, fails.
  */
-let scratch: ThrowawayDatabase;
-let db: Database;
-
-beforeAll(async () => {
-  scratch = await createThrowawayDatabase();
-  await migrateDatabase(scratch.settings);
-  db = createDatabase(scratch.settings);
-});
-
-afterAll(async () => {
-  if (db !== undefined) await closeDatabase(db);
-  await scratch?.drop();
-});
+const scratch = useMigratedDatabase();
 
 const unique = () => randomBytes(4).toString('hex');
 
 async function newServer(): Promise<number> {
-  const [r] = await db.insert(pulp_servers).values({ name: `pulp-${unique()}.example.com`, username: 'svc' });
+  const [r] = await scratch.db
+    .insert(pulp_servers)
+    .values({ name: `pulp-${unique()}.example.com`, username: 'svc' });
   return r.insertId;
 }
 
 async function newServerRepo(serverId: number): Promise<number> {
-  const [repo] = await db.insert(repos).values({ name: `ext-${unique()}`, repo_type: 'rpm' });
-  const [sr] = await db.insert(pulp_server_repos).values({
+  const [repo] = await scratch.db.insert(repos).values({ name: `ext-${unique()}`, repo_type: 'rpm' });
+  const [sr] = await scratch.db.insert(pulp_server_repos).values({
     pulp_server_id: serverId,
     repo_id: repo.insertId,
     repo_href: `/pulp/api/v3/repositories/rpm/rpm/${unique()}/`,
@@ -53,21 +41,21 @@ let clock = Date.UTC(2026, 0, 1);
 async function history(serverRepoId: number, states: readonly TaskState[], taskType: TaskType = 'repo_sync') {
   for (const [i, state] of states.entries()) {
     clock += 60_000;
-    const [t] = await db.insert(tasks).values({
+    const [t] = await scratch.db.insert(tasks).values({
       name: `repo sync ${serverRepoId} #${i}`,
       task_type: taskType,
       state,
       task_args: {},
       date_queued: new Date(clock),
     });
-    await db
+    await scratch.db
       .insert(pulp_server_repo_tasks)
       .values({ pulp_server_repo_id: serverRepoId, task_id: t.insertId });
   }
 }
 
 async function healthOf(serverRepoId: number): Promise<RepoHealthStatus | null> {
-  const [row] = await db
+  const [row] = await scratch.db
     .select({ health: pulp_server_repos.repo_sync_health })
     .from(pulp_server_repos)
     .where(eq(pulp_server_repos.id, serverRepoId));
@@ -79,7 +67,7 @@ async function healthAfter(states: readonly TaskState[]): Promise<RepoHealthStat
   const serverId = await newServer();
   const id = await newServerRepo(serverId);
   await history(id, states);
-  await updateRepoHealth(db, serverId, [id]);
+  await updateRepoHealth(scratch.db, serverId, [id]);
   return healthOf(id);
 }
 
@@ -127,7 +115,7 @@ describe('repo sync health (updateRepoHealth, real MariaDB)', () => {
     // A later group sync or removal linked to the repo is not one of its syncs.
     await history(id, ['failed'], 'repo_group_sync');
     await history(id, ['failed'], 'remove_repo_content');
-    await updateRepoHealth(db, serverId, [id]);
+    await updateRepoHealth(scratch.db, serverId, [id]);
     expect(await healthOf(id)).toBe('green');
   });
 
@@ -137,16 +125,18 @@ describe('repo sync health (updateRepoHealth, real MariaDB)', () => {
     clock += 60_000;
     const at = new Date(clock);
     for (const state of ['failed', 'completed'] as const) {
-      const [t] = await db.insert(tasks).values({
+      const [t] = await scratch.db.insert(tasks).values({
         name: `same instant ${state}`,
         task_type: 'repo_sync',
         state,
         task_args: {},
         date_queued: at,
       });
-      await db.insert(pulp_server_repo_tasks).values({ pulp_server_repo_id: id, task_id: t.insertId });
+      await scratch.db
+        .insert(pulp_server_repo_tasks)
+        .values({ pulp_server_repo_id: id, task_id: t.insertId });
     }
-    await updateRepoHealth(db, serverId, [id]);
+    await updateRepoHealth(scratch.db, serverId, [id]);
     expect(await healthOf(id)).toBe('green');
   });
 
@@ -158,7 +148,7 @@ describe('repo sync health (updateRepoHealth, real MariaDB)', () => {
     await history(a, ['failed']);
     await history(b, ['failed']);
     await history(never, ['running']);
-    await updateRepoHealth(db, serverId, [a, never]);
+    await updateRepoHealth(scratch.db, serverId, [a, never]);
     expect(await healthOf(a)).toBe('red');
     expect(await healthOf(b)).toBeNull();
     expect(await healthOf(never)).toBeNull();
@@ -168,19 +158,19 @@ describe('repo sync health (updateRepoHealth, real MariaDB)', () => {
     const serverId = await newServer();
     const green = await newServerRepo(serverId);
     await history(green, ['completed']);
-    expect(await updateRepoHealth(db, serverId, [green])).toBe('green');
+    expect(await updateRepoHealth(scratch.db, serverId, [green])).toBe('green');
     const amber = await newServerRepo(serverId);
     await history(amber, ['completed', 'failed']);
-    expect(await updateRepoHealth(db, serverId, [amber])).toBe('amber');
+    expect(await updateRepoHealth(scratch.db, serverId, [amber])).toBe('amber');
     const red = await newServerRepo(serverId);
     await history(red, ['failed']);
-    expect(await updateRepoHealth(db, serverId, [red])).toBe('red');
+    expect(await updateRepoHealth(scratch.db, serverId, [red])).toBe('red');
     // The red repo recovers: the rollup follows with no other repo updated.
     await history(red, ['completed']);
-    expect(await updateRepoHealth(db, serverId, [red])).toBe('amber');
+    expect(await updateRepoHealth(scratch.db, serverId, [red])).toBe('amber');
     await history(amber, ['completed']);
-    expect(await updateRepoHealth(db, serverId, [amber])).toBe('green');
-    const [row] = await db
+    expect(await updateRepoHealth(scratch.db, serverId, [amber])).toBe('green');
+    const [row] = await scratch.db
       .select({
         rollup: pulp_servers.repo_sync_health_rollup,
         date: pulp_servers.repo_sync_health_rollup_date,
@@ -193,7 +183,7 @@ describe('repo sync health (updateRepoHealth, real MariaDB)', () => {
     const other = await newServer();
     const otherRed = await newServerRepo(other);
     await history(otherRed, ['failed']);
-    expect(await updateRepoHealth(db, other, [otherRed])).toBe('red');
-    expect(await updateRepoHealth(db, serverId, [])).toBe('green');
+    expect(await updateRepoHealth(scratch.db, other, [otherRed])).toBe('red');
+    expect(await updateRepoHealth(scratch.db, serverId, [])).toBe('green');
   });
 });

@@ -1,31 +1,18 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   classifySqlError,
   SQL_STATEMENT_REJECTED,
   withSqlErrorClassification,
 } from '../../activities/db/sqlFailures.js';
-import { closeDatabase, createDatabase, type Database } from '../../db/client.js';
-import { migrateDatabase } from '../../db/migrate.js';
+import { closeDatabase, createDatabase } from '../../db/client.js';
 import { repos } from '../../db/schema.js';
-import { createThrowawayDatabase, type ThrowawayDatabase } from './throwawayDatabase.js';
+import { useMigratedDatabase } from './throwawayDatabase.js';
 
 // The errors are the real ones: drizzle's DrizzleQueryError wrapping mysql2's error from MariaDB,
 // and the driver's own error when nothing listens on the port.
-let scratch: ThrowawayDatabase;
-let db: Database;
-
-beforeAll(async () => {
-  scratch = await createThrowawayDatabase();
-  await migrateDatabase(scratch.settings);
-  db = createDatabase(scratch.settings);
-});
-
-afterAll(async () => {
-  if (db !== undefined) await closeDatabase(db);
-  await scratch?.drop();
-});
+const scratch = useMigratedDatabase();
 
 const failureOf = (p: Promise<unknown>) =>
   p.then(
@@ -48,28 +35,32 @@ function expectRejected(err: unknown, code: string, errno: number): void {
 
 describe('classifySqlError: what retrying cannot fix fails at once', () => {
   it('a syntax error', async () => {
-    expectRejected(await failureOf(db.execute(sql.raw('SELEC 1'))), 'ER_PARSE_ERROR', 1064);
+    expectRejected(await failureOf(scratch.db.execute(sql.raw('SELEC 1'))), 'ER_PARSE_ERROR', 1064);
   });
 
   it('an unknown column and an unknown table', async () => {
     expectRejected(
-      await failureOf(db.execute(sql.raw('SELECT nope FROM repos'))),
+      await failureOf(scratch.db.execute(sql.raw('SELECT nope FROM repos'))),
       'ER_BAD_FIELD_ERROR',
       1054,
     );
-    expectRejected(await failureOf(db.execute(sql.raw('SELECT 1 FROM nowhere'))), 'ER_NO_SUCH_TABLE', 1146);
+    expectRejected(
+      await failureOf(scratch.db.execute(sql.raw('SELECT 1 FROM nowhere'))),
+      'ER_NO_SUCH_TABLE',
+      1146,
+    );
   });
 
   it('a value too long for its column (strict mode), with the server message', async () => {
-    const err = await failureOf(db.insert(repos).values({ name: 'x'.repeat(600), repo_type: 'rpm' }));
+    const err = await failureOf(scratch.db.insert(repos).values({ name: 'x'.repeat(600), repo_type: 'rpm' }));
     expectRejected(err, 'ER_DATA_TOO_LONG', 1406);
     expect((classifySqlError(err) as Error).message).toContain("Data too long for column 'name'");
   });
 
   it('a duplicate of a unique key no upsert covers', async () => {
-    await db.insert(repos).values({ name: 'dup', repo_type: 'rpm' });
+    await scratch.db.insert(repos).values({ name: 'dup', repo_type: 'rpm' });
     expectRejected(
-      await failureOf(db.insert(repos).values({ name: 'dup', repo_type: 'rpm' })),
+      await failureOf(scratch.db.insert(repos).values({ name: 'dup', repo_type: 'rpm' })),
       'ER_DUP_ENTRY',
       1062,
     );
@@ -115,7 +106,7 @@ describe('withSqlErrorClassification', () => {
   it('DB activities throw the classified failure and pass results and other errors through', async () => {
     const activities = withSqlErrorClassification({
       async broken(): Promise<number> {
-        await db.execute(sql.raw('SELEC 1'));
+        await scratch.db.execute(sql.raw('SELEC 1'));
         return 1;
       },
       async fine(input: { n: number }): Promise<number> {

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
-import type { DatabaseSettings } from '../../db/client.js';
+import { afterAll, beforeAll } from 'vitest';
+import { closeDatabase, createDatabase, type Database, type DatabaseSettings } from '../../db/client.js';
+import { migrateDatabase } from '../../db/migrate.js';
 import { stack } from '../support/stack.js';
 
 // The development user may create and drop databases named pulp_manager_test% (dev/mariadb.sh).
@@ -45,6 +47,58 @@ export async function createThrowawayDatabase(
       } finally {
         await dropConn.end();
       }
+    },
+  };
+}
+
+export interface MigratedDatabase {
+  /** The pool on the database; read it inside a hook or a test, once beforeAll has run. */
+  readonly db: Database;
+  /** The throwaway database's own settings (without the pool's connectionLimit). */
+  readonly settings: DatabaseSettings;
+  /** How long creating and migrating it took, in milliseconds. */
+  readonly setUpMs: number;
+}
+
+/**
+ * A throwaway database with every migration applied, for the test file or describe block that
+ * calls this: beforeAll creates and migrates it and opens a pool, afterAll closes the pool and
+ * drops it. Hooks the caller registers afterwards run after the pool is open and, as vitest runs
+ * afterAll hooks in reverse order (sequence.hooks 'stack'), before it is closed.
+ */
+export function useMigratedDatabase(options: { connectionLimit?: number } = {}): MigratedDatabase {
+  let scratch: ThrowawayDatabase | undefined;
+  let db: Database | undefined;
+  let setUpMs: number | undefined;
+  beforeAll(async () => {
+    const t0 = performance.now();
+    scratch = await createThrowawayDatabase();
+    await migrateDatabase(scratch.settings);
+    db = createDatabase(
+      options.connectionLimit === undefined
+        ? scratch.settings
+        : { ...scratch.settings, connectionLimit: options.connectionLimit },
+    );
+    setUpMs = performance.now() - t0;
+  });
+  afterAll(async () => {
+    if (db !== undefined) await closeDatabase(db);
+    await scratch?.drop();
+  });
+  const notReady = (what: string) =>
+    new Error(`useMigratedDatabase: ${what} was read before its beforeAll ran (or after it failed)`);
+  return {
+    get db() {
+      if (db === undefined) throw notReady('db');
+      return db;
+    },
+    get settings() {
+      if (scratch === undefined) throw notReady('settings');
+      return scratch.settings;
+    },
+    get setUpMs() {
+      if (setUpMs === undefined) throw notReady('setUpMs');
+      return setUpMs;
     },
   };
 }
