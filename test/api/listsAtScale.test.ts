@@ -2,9 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiApp } from '../../api/context.js';
 import { type ApiScenario, apiScenarios } from '../../bench/lib/apiListScenarios.js';
 import { LARGE_FLEET, type SeededFleet, seedLargeFleet } from '../../bench/lib/seedLargeFleet.js';
-import { closeDatabase, createDatabase, type Database } from '../../db/client.js';
-import { migrateDatabase } from '../../db/migrate.js';
-import { createThrowawayDatabase, type ThrowawayDatabase } from '../db/throwawayDatabase.js';
+import { useMigratedDatabase } from '../db/throwawayDatabase.js';
 import { type ApiHarness, startApiHarness } from './support/apiHarness.js';
 
 // The benchmark's list queries (bench/lib/apiListScenarios.ts) on the benchmark's fleet (5 ×
@@ -33,8 +31,7 @@ const STATEMENT_PREFIX = /^SET STATEMENT max_statement_time=[\d.]+ FOR /;
 // boundary step (db/listQuery.ts BOUNDARY_STEP, 5,000) for a deep page number.
 const MAX_TASK_ROWS_READ = 5000 + 501;
 
-let scratch: ThrowawayDatabase;
-let db: Database;
+const scratch = useMigratedDatabase({ connectionLimit: 10 });
 let fleet: SeededFleet;
 let h: ApiHarness;
 let app: ApiApp;
@@ -42,15 +39,12 @@ const recorded: Recorded[] = [];
 let recordingFor: string | undefined;
 
 beforeAll(async () => {
-  scratch = await createThrowawayDatabase();
-  await migrateDatabase(scratch.settings);
-  db = createDatabase({ ...scratch.settings, connectionLimit: 10 });
-  fleet = await seedLargeFleet(db, LARGE_FLEET);
+  fleet = await seedLargeFleet(scratch.db, LARGE_FLEET);
   for (const table of ['tasks', 'pulp_server_repo_tasks', 'pulp_server_repos', 'repos', 'task_stages']) {
-    await db.$client.query(`ANALYZE TABLE \`${table}\``);
+    await scratch.db.$client.query(`ANALYZE TABLE \`${table}\``);
   }
   // Every statement the API sends through the pool, tagged with the request that sent it.
-  const pool = db.$client;
+  const pool = scratch.db.$client;
   const query = pool.query.bind(pool) as (options: unknown, values?: unknown) => Promise<unknown>;
   pool.query = ((options: unknown, values?: unknown) => {
     const text = typeof options === 'string' ? options : (options as { sql: string }).sql;
@@ -60,14 +54,12 @@ beforeAll(async () => {
   h = await startApiHarness();
   app = h.appWith({
     ini: { paging: { default_page_size: 50, max_page_size: 20000 } },
-    deps: { db },
+    deps: { db: scratch.db },
   });
 }, 180_000);
 
 afterAll(async () => {
   await h?.close();
-  if (db) await closeDatabase(db);
-  await scratch?.drop();
 });
 
 async function getJson(path: string): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -77,9 +69,10 @@ async function getJson(path: string): Promise<{ status: number; json: Record<str
 
 async function analyze(statement: Recorded): Promise<AnalyzeRow[]> {
   const text = statement.sql.replace(STATEMENT_PREFIX, '');
-  const [rows] = (await db.$client.query(`ANALYZE ${text}`, statement.values as unknown[])) as unknown as [
-    AnalyzeRow[],
-  ];
+  const [rows] = (await scratch.db.$client.query(
+    `ANALYZE ${text}`,
+    statement.values as unknown[],
+  )) as unknown as [AnalyzeRow[]];
   return rows;
 }
 
@@ -132,7 +125,7 @@ describe('the benchmark list queries on 100,000 tasks', () => {
     const byPage = await getJson(`/v1/tasks?page=${deep}`);
     expect(byPage.status).toBe(200);
     const ids = (byPage.json.items as { id: number }[]).map((t) => t.id);
-    const [expected] = (await db.$client.query('SELECT id FROM tasks ORDER BY id LIMIT 50 OFFSET ?', [
+    const [expected] = (await scratch.db.$client.query('SELECT id FROM tasks ORDER BY id LIMIT 50 OFFSET ?', [
       (deep - 1) * 50,
     ])) as unknown as [{ id: number }[]];
     expect(ids).toEqual(expected.map((r) => r.id));
@@ -141,7 +134,7 @@ describe('the benchmark list queries on 100,000 tasks', () => {
     const query = 'state=completed&sort_by=date_finished&order_by=desc&page_size=20';
     const deepSorted = await getJson(`/v1/tasks?${query}&page=3000`);
     expect(deepSorted.status).toBe(200);
-    const [sorted] = (await db.$client.query(
+    const [sorted] = (await scratch.db.$client.query(
       "SELECT id FROM tasks WHERE state = 'completed' ORDER BY date_finished DESC, id DESC LIMIT 20 OFFSET ?",
       [2999 * 20],
     )) as unknown as [{ id: number }[]];
@@ -160,7 +153,7 @@ describe('the benchmark list queries on 100,000 tasks', () => {
           list_statement_timeout_ms: 1,
         },
       },
-      deps: { db },
+      deps: { db: scratch.db },
     });
     const res = await impatient.request('/v1/tasks?date_queued__ge=1999-12-31&page_size=500');
     expect(res.status, await res.clone().text()).toBe(503);
@@ -189,9 +182,9 @@ describe('a catastrophic __match pattern on 100,000 tasks', () => {
     expect(attack.map((r) => r.status)).toEqual(Array(10).fill(422));
     const after = await Promise.all(Array.from({ length: 20 }, () => app.request('/v1/tasks?order_by=desc')));
     expect(after.map((r) => r.status)).toEqual(Array(20).fill(200));
-    const [[{ limit }]] = (await db.$client.query('SELECT @@max_statement_time AS `limit`')) as unknown as [
-      [{ limit: number }],
-    ];
+    const [[{ limit }]] = (await scratch.db.$client.query(
+      'SELECT @@max_statement_time AS `limit`',
+    )) as unknown as [[{ limit: number }]];
     expect(Number(limit)).toBe(0);
   }, 60_000);
 

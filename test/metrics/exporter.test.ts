@@ -5,15 +5,14 @@ import { eq } from 'drizzle-orm';
 import { Histogram, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../config/loadAppConfig.js';
-import { closeDatabase, createDatabase, type Database } from '../../db/client.js';
+import { closeDatabase, createDatabase } from '../../db/client.js';
 import { taskStates } from '../../db/enums.js';
-import { migrateDatabase } from '../../db/migrate.js';
 import { pulp_servers } from '../../db/schema.js';
 import { createExporterApp, runExporter } from '../../metrics/exporter.js';
 import { createMetricsRegistry, type MetricsDeps, type MetricsOptions } from '../../metrics/registry.js';
 import { TaskDurationTracker } from '../../metrics/taskDurations.js';
 import { MANAGED_BY_MEMO } from '../../temporal/names.js';
-import { createThrowawayDatabase, type ThrowawayDatabase } from '../db/throwawayDatabase.js';
+import { useMigratedDatabase } from '../db/throwawayDatabase.js';
 import { eventually } from '../support/eventually.js';
 import { insertServer, insertServerRepos, insertTasks, type TaskSeed } from '../support/seedFleet.js';
 import { stack } from '../support/stack.js';
@@ -26,34 +25,33 @@ const primary = stack.pulp.primary.name;
 const secondary = stack.pulp.secondary.name;
 const HOUR = 3600;
 
-let scratch: ThrowawayDatabase;
-let db: Database;
+const scratch = useMigratedDatabase();
 let config: AppConfig;
 let dead: string;
 const ids: Record<string, number> = {};
 
 async function scrape(deps: Partial<MetricsDeps> = {}, options: MetricsOptions = {}) {
-  const metrics = createMetricsRegistry({ db, config, ...deps }, { pulpStatusTimeoutMs: 5000, ...options });
+  const metrics = createMetricsRegistry(
+    { db: scratch.db, config, ...deps },
+    { pulpStatusTimeoutMs: 5000, ...options },
+  );
   return metrics.render();
 }
 
 const lines = (text: string) => text.split('\n');
 
 beforeAll(async () => {
-  scratch = await createThrowawayDatabase();
-  await migrateDatabase(scratch.settings);
-  db = createDatabase(scratch.settings);
   config = exporterConfig(scratch.settings, stack.temporal.address);
   dead = `127.0.0.1:${await closedPort()}`;
-  ids.primary = await insertServer(db, primary, 'green', 2 * HOUR);
-  ids.secondary = await insertServer(db, secondary, 'red', HOUR / 2);
-  ids.dead = await insertServer(db, dead, null, null);
-  await insertServerRepos(db, ids.primary, [
+  ids.primary = await insertServer(scratch.db, primary, 'green', 2 * HOUR);
+  ids.secondary = await insertServer(scratch.db, secondary, 'red', HOUR / 2);
+  ids.dead = await insertServer(scratch.db, dead, null, null);
+  await insertServerRepos(scratch.db, ids.primary, [
     { name: 'ext-alpha', health: 'green', healthAgeSeconds: HOUR, hasRemote: true },
     { name: 'int-beta', health: 'amber', healthAgeSeconds: 600, hasRemote: true },
     { name: 'snap-2024-ext-alpha', health: null, healthAgeSeconds: null, hasRemote: false },
   ]);
-  await insertServerRepos(db, ids.secondary, [
+  await insertServerRepos(scratch.db, ids.secondary, [
     { name: 'ext-alpha', health: 'red', healthAgeSeconds: 100, hasRemote: true },
   ]);
   const p = ids.primary;
@@ -87,12 +85,7 @@ beforeAll(async () => {
     // A task whose server was deleted is nobody's.
     { serverId: null, type: 'repo_sync', state: 'running', queuedAgo: 60 },
   ];
-  await insertTasks(db, seeds);
-});
-
-afterAll(async () => {
-  await closeDatabase(db);
-  await scratch?.drop();
+  await insertTasks(scratch.db, seeds);
 });
 
 describe('metrics from the database', () => {
@@ -141,7 +134,7 @@ describe('metrics from the database', () => {
 
   it('drops the series of a repo whose health changed (a gauge per current value, not a history)', async () => {
     const { pulp_server_repos } = await import('../../db/schema.js');
-    await db
+    await scratch.db
       .update(pulp_server_repos)
       .set({ repo_sync_health: 'green' })
       .where(eq(pulp_server_repos.pulp_server_id, ids.secondary as number));
@@ -154,7 +147,7 @@ describe('metrics from the database', () => {
         `pulp_server_name="${secondary}",repo_name="ext-alpha",repo_sync_health="red"`,
       );
     } finally {
-      await db
+      await scratch.db
         .update(pulp_server_repos)
         .set({ repo_sync_health: 'red' })
         .where(eq(pulp_server_repos.pulp_server_id, ids.secondary as number));
@@ -204,7 +197,7 @@ describe('Pulp status from each server, in parallel and with a deadline', () => 
   it('a Pulp that accepts connections and never answers costs one deadline, not a stalled scrape', async () => {
     const hole = await blackHole();
     const hung = `127.0.0.1:${hole.port}`;
-    const hungId = await insertServer(db, hung, 'green', 60);
+    const hungId = await insertServer(scratch.db, hung, 'green', 60);
     try {
       const started = performance.now();
       const text = await scrape({}, { pulpStatusTimeoutMs: 1500 });
@@ -218,7 +211,7 @@ describe('Pulp status from each server, in parallel and with a deadline', () => 
       expect(elapsed).toBeGreaterThanOrEqual(1400);
       expect(elapsed).toBeLessThan(3000);
     } finally {
-      await db.delete(pulp_servers).where(eq(pulp_servers.id, hungId));
+      await scratch.db.delete(pulp_servers).where(eq(pulp_servers.id, hungId));
       await hole.close();
     }
   });
@@ -227,14 +220,14 @@ describe('Pulp status from each server, in parallel and with a deadline', () => 
 describe('sync and snapshot duration histograms', () => {
   it('observe each task finished since the exporter started exactly once, however often it is scraped', async () => {
     const startedAt = Date.now();
-    const metrics = createMetricsRegistry({ db, config }, { pulpStatusTimeoutMs: 5000 });
+    const metrics = createMetricsRegistry({ db: scratch.db, config }, { pulpStatusTimeoutMs: 5000 });
     const scrapeNow = () => metrics.render();
     // The seed's tasks finished before the exporter started: history is not replayed.
     let text = await scrapeNow();
     expect(samples(text, 'pulp_manager_repo_sync_duration_seconds_count').size).toBe(0);
     expect(lines(text)).toContain('# TYPE pulp_manager_repo_sync_duration_seconds histogram');
 
-    const [groupId] = await insertTasks(db, [
+    const [groupId] = await insertTasks(scratch.db, [
       {
         serverId: ids.primary as number,
         type: 'repo_snapshot',
@@ -245,7 +238,7 @@ describe('sync and snapshot duration histograms', () => {
       },
     ]);
     const now = new Date();
-    await insertTasks(db, [
+    await insertTasks(scratch.db, [
       {
         serverId: ids.primary as number,
         type: 'repo_sync',
@@ -305,7 +298,7 @@ describe('sync and snapshot duration histograms', () => {
     await new Promise((r) => setTimeout(r, 1100 - (Date.now() - startedAt)));
     await scrapeNow();
     // This scrape is over a second after the exporter started; the task finished 0.5 s after.
-    await insertTasks(db, [
+    await insertTasks(scratch.db, [
       {
         serverId: ids.primary as number,
         type: 'repo_sync',
@@ -360,17 +353,17 @@ describe('TaskDurationTracker window (simulated clock)', () => {
       return values.find((v) => v.metricName === 'tracker_test_seconds_count')?.value ?? 0;
     };
 
-    await insertTasks(db, [task(-5, 1), task(10, 2)]);
-    expect(await tracker.refresh(db, at(15))).toBe(1); // the one before start is history
+    await insertTasks(scratch.db, [task(-5, 1), task(10, 2)]);
+    expect(await tracker.refresh(scratch.db, at(15))).toBe(1); // the one before start is history
     // Finished at 12 (before the last refresh at 15) but visible only now: inside the lookback.
     // Finished at 30: no scrape between 15 and 60, the window still starts at 15 - 10.
-    await insertTasks(db, [task(12, 4), task(30, 8)]);
-    expect(await tracker.refresh(db, at(60))).toBe(2);
-    expect(await tracker.refresh(db, at(61))).toBe(0);
+    await insertTasks(scratch.db, [task(12, 4), task(30, 8)]);
+    expect(await tracker.refresh(scratch.db, at(60))).toBe(2);
+    expect(await tracker.refresh(scratch.db, at(61))).toBe(0);
     expect(await count()).toBe(3);
     // The window now starts at 50: ids of tasks finished before are forgotten, never re-read.
     expect(tracker.remembered).toBe(0);
-    expect(await tracker.refresh(db, at(62))).toBe(0);
+    expect(await tracker.refresh(scratch.db, at(62))).toBe(0);
     expect(await count()).toBe(3);
   });
 });
@@ -463,8 +456,8 @@ describe('managed schedules (Temporal)', () => {
 
 describe('HTTP endpoints', () => {
   it('/health answers while /ready follows the database', async () => {
-    const metrics = createMetricsRegistry({ db, config });
-    const app = createExporterApp(metrics, db);
+    const metrics = createMetricsRegistry({ db: scratch.db, config });
+    const app = createExporterApp(metrics, scratch.db);
     expect((await app.request('/health')).status).toBe(200);
     const ready = await app.request('/ready');
     expect(ready.status).toBe(200);

@@ -1,11 +1,9 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeDatabase, createDatabase, type Database } from '../../db/client.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { RepoHealthStatus, TaskState } from '../../db/enums.js';
-import { migrateDatabase } from '../../db/migrate.js';
 import { changeMarkerQuery, readChangeMarker } from '../../metrics/fleetQueries.js';
 import { createMetricsRegistry } from '../../metrics/registry.js';
-import { createThrowawayDatabase, type ThrowawayDatabase } from '../db/throwawayDatabase.js';
+import { useMigratedDatabase } from '../db/throwawayDatabase.js';
 import {
   insertServer,
   insertServerRepos,
@@ -22,18 +20,14 @@ const SERVERS = 3;
 const REPOS_PER_SERVER = 4000;
 const TASKS = 60_000;
 
-let scratch: ThrowawayDatabase;
-let db: Database;
+const scratch = useMigratedDatabase();
 let runningTasks = 0;
 const serverIds: number[] = [];
 
 beforeAll(async () => {
-  scratch = await createThrowawayDatabase();
-  await migrateDatabase(scratch.settings);
-  db = createDatabase(scratch.settings);
   const health: (RepoHealthStatus | null)[] = ['green', 'green', 'green', 'amber', 'red', null];
   for (let s = 0; s < SERVERS; s++) {
-    const id = await insertServer(db, `pulp${s}.example.com`, 'amber', 300);
+    const id = await insertServer(scratch.db, `pulp${s}.example.com`, 'amber', 300);
     serverIds.push(id);
     const repos: RepoSeed[] = Array.from({ length: REPOS_PER_SERVER }, (_, i) => ({
       name: `ext-repo-${String(i).padStart(5, '0')}`,
@@ -41,7 +35,7 @@ beforeAll(async () => {
       healthAgeSeconds: i % 7 === 0 ? null : 60 * (i % 1440),
       hasRemote: i % 10 !== 0,
     }));
-    await insertServerRepos(db, id, repos);
+    await insertServerRepos(scratch.db, id, repos);
   }
   const states: TaskState[] = [
     'completed',
@@ -64,18 +58,13 @@ beforeAll(async () => {
     };
   });
   runningTasks = tasks.filter((t) => t.state === 'running').length;
-  await insertTasks(db, tasks);
+  await insertTasks(scratch.db, tasks);
 }, 300_000);
-
-afterAll(async () => {
-  await closeDatabase(db);
-  await scratch?.drop();
-});
 
 describe(`scrape of ${SERVERS} servers x ${REPOS_PER_SERVER} repos and ${TASKS} tasks (Pulp status stubbed)`, () => {
   it('takes a fixed number of SQL statements and stays well under a scrape timeout', async () => {
     const statements: string[] = [];
-    const pool = db.$client;
+    const pool = scratch.db.$client;
     const original = pool.query.bind(pool);
     // Count what reaches the driver: drizzle sends every statement through pool.query.
     pool.query = ((...args: Parameters<typeof pool.query>) => {
@@ -86,7 +75,7 @@ describe(`scrape of ${SERVERS} servers x ${REPOS_PER_SERVER} repos and ${TASKS} 
     try {
       const metrics = createMetricsRegistry(
         {
-          db,
+          db: scratch.db,
           config: exporterConfig(scratch.settings, stack.temporal.address),
           // The status probe is not what this measures: answer at once.
           pulpStatus: async (server) => ({
@@ -131,7 +120,7 @@ describe(`scrape of ${SERVERS} servers x ${REPOS_PER_SERVER} repos and ${TASKS} 
   });
 
   it('the change probe the refresher runs every second or two is one statement that scans no table', async () => {
-    const [plan] = (await db.execute(sql`EXPLAIN ${changeMarkerQuery}`)) as unknown as [
+    const [plan] = (await scratch.db.execute(sql`EXPLAIN ${changeMarkerQuery}`)) as unknown as [
       { table: string | null; type: string | null; rows: number | null; Extra: string | null }[],
     ];
     for (const step of plan) {
@@ -146,13 +135,13 @@ describe(`scrape of ${SERVERS} servers x ${REPOS_PER_SERVER} repos and ${TASKS} 
       `[metrics] change probe plan: ${plan.map((s) => `${s.table ?? '-'}:${s.type ?? '-'}:${s.Extra ?? ''}`).join(' | ')}`,
     );
     const t0 = performance.now();
-    const marker = await readChangeMarker(db);
+    const marker = await readChangeMarker(scratch.db);
     const ms = performance.now() - t0;
     console.log(`[metrics] change probe on ${TASKS} tasks: ${ms.toFixed(1)} ms`);
-    expect(await readChangeMarker(db)).toBe(marker);
-    await insertTasks(db, [
+    expect(await readChangeMarker(scratch.db)).toBe(marker);
+    await insertTasks(scratch.db, [
       { serverId: serverIds[0] as number, type: 'repo_sync', state: 'queued', queuedAgo: 1 },
     ]);
-    expect(await readChangeMarker(db)).not.toBe(marker);
+    expect(await readChangeMarker(scratch.db)).not.toBe(marker);
   });
 });

@@ -3,16 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { crc32, gunzipSync, inflateRawSync } from 'node:zlib';
 import { type ServerType, serve } from '@hono/node-server';
 import { eq } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../config/loadAppConfig.js';
-import { closeDatabase, createDatabase, type Database } from '../../db/client.js';
-import { migrateDatabase } from '../../db/migrate.js';
 import { pulp_server_repos } from '../../db/schema.js';
 import { acceptsGzip, createExporterApp } from '../../metrics/exporter.js';
 import type { PulpStatusProbe } from '../../metrics/pulpStatus.js';
 import { ExpositionNotReadyError, ReadyExposition } from '../../metrics/readyExposition.js';
 import { createMetricsRegistry, type MetricsOptions, type MetricsRegistry } from '../../metrics/registry.js';
-import { createThrowawayDatabase, type ThrowawayDatabase } from '../db/throwawayDatabase.js';
+import { useMigratedDatabase } from '../db/throwawayDatabase.js';
 import { eventually } from '../support/eventually.js';
 import { insertServer, insertServerRepos, insertTasks } from '../support/seedFleet.js';
 import { stack } from '../support/stack.js';
@@ -22,8 +20,7 @@ import { exporterConfig, promtoolCheckMetrics, samples } from './support.js';
 // of the last build, rebuilt when the change probe sees new data, gzip when asked, and a
 // failed rebuild never replaces a good answer.
 
-let scratch: ThrowawayDatabase;
-let db: Database;
+const scratch = useMigratedDatabase();
 let config: AppConfig;
 let serverId: number;
 const SERVER = 'pulp-ready.example.com';
@@ -43,7 +40,7 @@ const pulpStatus: PulpStatusProbe = async (server) => {
 
 const opened: MetricsRegistry[] = [];
 function registry(options: MetricsOptions = {}): MetricsRegistry {
-  const m = createMetricsRegistry({ db, config, pulpStatus, onError: () => undefined }, options);
+  const m = createMetricsRegistry({ db: scratch.db, config, pulpStatus, onError: () => undefined }, options);
   opened.push(m);
   return m;
 }
@@ -73,7 +70,7 @@ function get(port: number, headers: Record<string, string> = {}) {
 }
 
 async function listen(metrics: MetricsRegistry): Promise<{ port: number; close(): Promise<void> }> {
-  const app = createExporterApp(metrics, db);
+  const app = createExporterApp(metrics, scratch.db);
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
   });
@@ -84,13 +81,10 @@ async function listen(metrics: MetricsRegistry): Promise<{ port: number; close()
 }
 
 beforeAll(async () => {
-  scratch = await createThrowawayDatabase();
-  await migrateDatabase(scratch.settings);
-  db = createDatabase(scratch.settings);
   config = exporterConfig(scratch.settings, stack.temporal.address);
-  serverId = await insertServer(db, SERVER, 'green', 60);
+  serverId = await insertServer(scratch.db, SERVER, 'green', 60);
   await insertServerRepos(
-    db,
+    scratch.db,
     serverId,
     Array.from({ length: REPOS }, (_, i) => ({
       name: `ext-ready-${i}`,
@@ -107,11 +101,6 @@ afterEach(async () => {
     m.exposition.stop();
     await m.exposition.settled();
   }
-});
-
-afterAll(async () => {
-  await closeDatabase(db);
-  await scratch?.drop();
 });
 
 describe('the answer kept ready', () => {
@@ -147,13 +136,13 @@ describe('the answer kept ready', () => {
     expect(builds).toBe(1);
     expect((await metrics.exposition.current()).builtAt).toBe(first.builtAt);
 
-    const [repoRow] = await db
+    const [repoRow] = await scratch.db
       .select({ id: pulp_server_repos.id })
       .from(pulp_server_repos)
       .where(eq(pulp_server_repos.pulp_server_id, serverId))
       .limit(8)
       .offset(7);
-    await db
+    await scratch.db
       .update(pulp_server_repos)
       .set({ repo_sync_health: 'red', repo_sync_health_date: new Date() })
       .where(eq(pulp_server_repos.id, repoRow?.id as number));
@@ -168,7 +157,7 @@ describe('the answer kept ready', () => {
     );
     // A task starting is a change too (the live task gauges).
     const before = builds;
-    await insertTasks(db, [{ serverId, type: 'repo_sync', state: 'running', queuedAgo: 5 }]);
+    await insertTasks(scratch.db, [{ serverId, type: 'repo_sync', state: 'running', queuedAgo: 5 }]);
     await eventually(
       async () => {
         const text = (await metrics.exposition.current()).text.toString();
@@ -182,7 +171,7 @@ describe('the answer kept ready', () => {
       100,
     );
     expect(builds).toBeGreaterThan(before);
-    await db
+    await scratch.db
       .update(pulp_server_repos)
       .set({ repo_sync_health: 'green' })
       .where(eq(pulp_server_repos.id, repoRow?.id as number));

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PulpServerClients } from '../../../activities/pulp/serverClients.js';
 import { type AppConfig, loadAppConfig } from '../../../config/loadAppConfig.js';
-import { closeDatabase, createDatabase, type Database } from '../../../db/client.js';
-import { migrateDatabase } from '../../../db/migrate.js';
 import { pulp_servers } from '../../../db/schema.js';
-import { createThrowawayDatabase, type ThrowawayDatabase } from '../../db/throwawayDatabase.js';
+import { useMigratedDatabase } from '../../db/throwawayDatabase.js';
 import { stack } from '../../support/stack.js';
 import { startVaultApiDouble, type VaultApiDouble } from '../../support/vaultApiDouble.js';
 
@@ -19,16 +17,13 @@ const MOUNT = 'service-accounts';
 const creds = `creds/${stack.pulp.username}`;
 const credsPath = `/v1/${MOUNT}/${creds}`;
 
-let scratch: ThrowawayDatabase;
-let db: Database;
+const scratch = useMigratedDatabase();
 let vault: VaultApiDouble;
 let config: AppConfig;
 const secrets: Record<string, Record<string, string>> = {};
 
 beforeAll(async () => {
   vault = await startVaultApiDouble({ namespaces: { '': { [MOUNT]: { version: 1, secrets } } } });
-  scratch = await createThrowawayDatabase();
-  await migrateDatabase(scratch.settings);
   const dev = new URL('../../../dev/config/', import.meta.url).pathname;
   config = await loadAppConfig(
     {
@@ -43,8 +38,7 @@ beforeAll(async () => {
     () => undefined,
   );
   config.ini.vault.vault_addr = vault.addr;
-  db = createDatabase(scratch.settings);
-  await db.insert(pulp_servers).values({
+  await scratch.db.insert(pulp_servers).values({
     name: stack.pulp.primary.name,
     username: stack.pulp.username,
     vault_service_account_mount: MOUNT,
@@ -52,8 +46,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (db) await closeDatabase(db);
-  await scratch?.drop();
   await vault?.close();
 });
 
@@ -61,7 +53,7 @@ const vaultReads = () => vault.requests.filter((r) => r.path === credsPath).leng
 
 /** A fresh set of clients (as a new worker process has) and its client for the primary. */
 async function primaryClient() {
-  return new PulpServerClients(db, config).forServer(stack.pulp.primary.name);
+  return new PulpServerClients(scratch.db, config).forServer(stack.pulp.primary.name);
 }
 
 async function listStatus(): Promise<number> {
