@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { afterAll, beforeAll } from 'vitest';
 import type { Activities } from '../../activities/index.js';
 import { workflowsEntry } from '../../temporal/workflowsPath.js';
 import { stack } from './stack.js';
@@ -45,5 +46,30 @@ export async function startStubWorkerEnv(): Promise<StubWorkerEnv> {
       return worker.runUntil(fn(taskQueue));
     },
     teardown: () => env.teardown(),
+  };
+}
+
+/**
+ * startStubWorkerEnv for the test file that calls this: started in beforeAll, torn down in
+ * afterAll. Read `client` inside a hook or a test, once beforeAll has run.
+ */
+export function useStubWorkerEnv(): Omit<StubWorkerEnv, 'teardown'> {
+  let env: StubWorkerEnv | undefined;
+  beforeAll(async () => {
+    env = await startStubWorkerEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  const started = (): StubWorkerEnv => {
+    if (env === undefined)
+      throw new Error('useStubWorkerEnv: used before its beforeAll ran (or after it failed)');
+    return env;
+  };
+  return {
+    get client() {
+      return started().client;
+    },
+    withWorker: (activities, fn) => started().withWorker(activities, fn),
   };
 }

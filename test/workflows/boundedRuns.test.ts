@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { type Client, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createChildWorkflowWatchActivities } from '../../activities/childWorkflowWatch.js';
 import type { RepoCursor, RepoPage } from '../../db/serverRepoQueries.js';
 import { removeRepoContentWorkflow } from '../../workflows/removeRepoContent.js';
 import { repoGroupSyncWorkflow } from '../../workflows/repoGroupSync.js';
 import { repoRemovalWorkflow } from '../../workflows/repoRemoval.js';
 import { snapshotReposWorkflow } from '../../workflows/snapshotRepos.js';
-import { type StubActivities, type StubWorkerEnv, startStubWorkerEnv } from '../support/stubWorker.js';
+import { type StubActivities, useStubWorkerEnv } from '../support/stubWorker.js';
 
 /**
  * Snapshots, removals and group syncs at fleet size, with stub activities on the real dev
@@ -17,20 +17,7 @@ import { type StubActivities, type StubWorkerEnv, startStubWorkerEnv } from '../
  * the number of repos) and still finishes every repo with the right totals; max_runtime ends
  * every stage, including the group's register and reconcile and a repo or content removal.
  */
-let env: StubWorkerEnv;
-let client: Client;
-
-beforeAll(async () => {
-  env = await startStubWorkerEnv();
-  client = env.client;
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
-
-const withWorker = <T>(activities: StubActivities, fn: (taskQueue: string) => Promise<T>) =>
-  env.withWorker(activities, fn);
+const env = useStubWorkerEnv();
 
 const wid = (kind: string) => `${kind}-test/${randomBytes(4).toString('hex')}`;
 
@@ -125,7 +112,7 @@ async function runChain(handle: WorkflowHandle, firstRunId: string): Promise<Run
   const runs: RunInfo[] = [];
   let runId: string | undefined = firstRunId;
   while (runId) {
-    const history: temporal.api.history.v1.IHistory = await client.workflow
+    const history: temporal.api.history.v1.IHistory = await env.client.workflow
       .getHandle(handle.workflowId, runId)
       .fetchHistory();
     const events = history.events ?? [];
@@ -149,7 +136,7 @@ async function runChain(handle: WorkflowHandle, firstRunId: string): Promise<Run
 /** A bounded group's selection of `repos`, and the real wait for syncs a run hands over. */
 function groupPaging(repos: StubRepo[]): StubActivities {
   return {
-    ...createChildWorkflowWatchActivities(client),
+    ...createChildWorkflowWatchActivities(env.client),
     selectReposForSyncPage: async (input: never) =>
       page(repos, input as { cursor: RepoCursor; limit: number; withTotal?: boolean }),
   };
@@ -157,7 +144,7 @@ function groupPaging(repos: StubRepo[]): StubActivities {
 
 /** Runs a bounded group of `lanes` lanes and `childrenPerRun` children per run to its end: its result and run chain. */
 async function runGroup(taskQueue: string, lanes: number, childrenPerRun: number) {
-  const handle = await client.workflow.start(repoGroupSyncWorkflow, {
+  const handle = await env.client.workflow.start(repoGroupSyncWorkflow, {
     taskQueue,
     workflowId: wid('repo-group-sync'),
     args: [
@@ -192,7 +179,7 @@ describe('snapshotReposWorkflow', () => {
     const { stages, finished, stubs } = taskStubs();
     const snapshotted: string[] = [];
     const pages: RepoCursor[] = [];
-    const { result, runs } = await withWorker(
+    const { result, runs } = await env.withWorker(
       {
         ...stubs,
         loadSnapshotSupport: async () => ({ snapshotSupported: true, maxConcurrentSnapshots: 5 }),
@@ -237,7 +224,7 @@ describe('snapshotReposWorkflow', () => {
         publishRepository: async () => ({ publicationHref: '/p/' }),
       },
       async (taskQueue) => {
-        const handle = await client.workflow.start(snapshotReposWorkflow, {
+        const handle = await env.client.workflow.start(snapshotReposWorkflow, {
           taskQueue,
           workflowId: wid('snapshot-repos'),
           args: [
@@ -302,7 +289,7 @@ describe('repoRemovalWorkflow', () => {
     const { stages, finished, stubs } = taskStubs();
     const deleted: string[] = [];
     let reconciles = 0;
-    const { result, runs } = await withWorker(
+    const { result, runs } = await env.withWorker(
       {
         ...stubs,
         ...removalStubs(repos, deleted),
@@ -312,7 +299,7 @@ describe('repoRemovalWorkflow', () => {
         },
       },
       async (taskQueue) => {
-        const handle = await client.workflow.start(repoRemovalWorkflow, {
+        const handle = await env.client.workflow.start(repoRemovalWorkflow, {
           taskQueue,
           workflowId: wid('repo-removal'),
           args: [
@@ -360,7 +347,7 @@ describe('repoRemovalWorkflow', () => {
     const repos = fleet(8);
     const { stages, finished, stubs } = taskStubs();
     const canceled: string[] = [];
-    const failure = await withWorker(
+    const failure = await env.withWorker(
       {
         ...stubs,
         ...removalStubs(repos, []),
@@ -378,7 +365,7 @@ describe('repoRemovalWorkflow', () => {
         },
       },
       (taskQueue) =>
-        client.workflow
+        env.client.workflow
           .execute(repoRemovalWorkflow, {
             taskQueue,
             workflowId: wid('repo-removal'),
@@ -406,7 +393,7 @@ describe('repoGroupSyncWorkflow', () => {
     const { stages, stubs } = taskStubs();
     const synced: number[] = [];
     const health: number[][] = [];
-    const { result, runs } = await withWorker(
+    const { result, runs } = await env.withWorker(
       {
         ...stubs,
         ...groupPaging(repos),
@@ -457,7 +444,7 @@ describe('repoGroupSyncWorkflow', () => {
       releaseRepo1 = r;
     });
     let repo1WaitedInVain = false;
-    const { result, runs } = await withWorker(
+    const { result, runs } = await env.withWorker(
       {
         ...stubs,
         ...groupPaging(repos),
@@ -516,7 +503,7 @@ describe('repoGroupSyncWorkflow', () => {
       const repo5 = new Promise<void>((r) => {
         startedRepo5 = r;
       });
-      const ended = await withWorker(
+      const ended = await env.withWorker(
         {
           ...stubs,
           ...groupPaging(repos),
@@ -541,7 +528,7 @@ describe('repoGroupSyncWorkflow', () => {
           },
         },
         async (taskQueue) => {
-          const handle = await client.workflow.start(repoGroupSyncWorkflow, {
+          const handle = await env.client.workflow.start(repoGroupSyncWorkflow, {
             taskQueue,
             workflowId: wid('repo-group-sync'),
             args: [
@@ -577,7 +564,7 @@ describe('repoGroupSyncWorkflow', () => {
     const { stages, stubs } = taskStubs();
     const synced: number[] = [];
     const health: number[][] = [];
-    const { result, runs } = await withWorker(
+    const { result, runs } = await env.withWorker(
       {
         ...stubs,
         runRepoSyncPipeline: async (input: never) => {
@@ -590,7 +577,7 @@ describe('repoGroupSyncWorkflow', () => {
         },
       },
       async (taskQueue) => {
-        const handle = await client.workflow.start(repoGroupSyncWorkflow, {
+        const handle = await env.client.workflow.start(repoGroupSyncWorkflow, {
           taskQueue,
           workflowId: wid('repo-group-sync'),
           args: [
@@ -651,10 +638,10 @@ describe('repoGroupSyncWorkflow', () => {
         return { added: 0, updated: 0, removed: 0, total: 0, registered: 0, failed: {} };
       };
       const started = Date.now();
-      const failure = await withWorker(
+      const failure = await env.withWorker(
         { ...stubs, registerReposFromPrimary: hang, reconcileServerRepos: hang },
         (taskQueue) =>
-          client.workflow
+          env.client.workflow
             .execute(repoGroupSyncWorkflow, {
               taskQueue,
               workflowId: wid('repo-group-sync'),
@@ -686,7 +673,7 @@ describe('removeRepoContentWorkflow', () => {
   it('max_runtime cancels the running Pulp task and fails the task with the reason', async () => {
     const { stages, finished, stubs } = taskStubs();
     let canceled = false;
-    const failure = await withWorker(
+    const failure = await env.withWorker(
       {
         ...stubs,
         loadServerRepoByName: async () => ({
@@ -711,7 +698,7 @@ describe('removeRepoContentWorkflow', () => {
         },
       },
       (taskQueue) =>
-        client.workflow
+        env.client.workflow
           .execute(removeRepoContentWorkflow, {
             taskQueue,
             workflowId: wid('remove-repo-content'),

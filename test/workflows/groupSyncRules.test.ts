@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createChildWorkflowWatchActivities } from '../../activities/childWorkflowWatch.js';
 import { repoSyncWorkflowId } from '../../temporal/names.js';
 import { type GroupProgress, repoGroupSyncWorkflow } from '../../workflows/repoGroupSync.js';
 import { repoSyncWorkflow } from '../../workflows/repoSync.js';
-import { type StubActivities, type StubWorkerEnv, startStubWorkerEnv } from '../support/stubWorker.js';
+import { type StubActivities, useStubWorkerEnv } from '../support/stubWorker.js';
 import { type StubRepo, stubFleet, stubSelectionPage } from './groupStubActivities.js';
 
 /**
@@ -17,17 +16,7 @@ import { type StubRepo, stubFleet, stubSelectionPage } from './groupStubActiviti
  * synced a second time. Every test uses a server name of its own, so child workflow ids
  * (repo-sync/<server>/<repo>) never meet another file's.
  */
-let env: StubWorkerEnv;
-let client: Client;
-
-beforeAll(async () => {
-  env = await startStubWorkerEnv();
-  client = env.client;
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const env = useStubWorkerEnv();
 
 const serverName = () => `pulp-h6-${randomBytes(4).toString('hex')}`;
 
@@ -41,7 +30,7 @@ interface Recorded {
 function groupStubs(repos: StubRepo[], rec: Recorded): StubActivities {
   let nextId = 5000;
   return {
-    ...createChildWorkflowWatchActivities(client),
+    ...createChildWorkflowWatchActivities(env.client),
     startTaskRecord: async (input: never) => (input as { taskId?: number }).taskId ?? nextId++,
     recordStage: async (input: never) => {
       rec.stages.push(input as Recorded['stages'][number]);
@@ -111,7 +100,7 @@ async function runGroup(
   maxConcurrentSyncs: number,
   childrenPerRun?: number,
 ): Promise<GroupProgress> {
-  return client.workflow.execute(repoGroupSyncWorkflow, {
+  return env.client.workflow.execute(repoGroupSyncWorkflow, {
     taskQueue,
     workflowId: `repo-group-sync-test/${server}`,
     args: [
@@ -196,7 +185,7 @@ describe('group sync: a repo whose sync is already running', () => {
         },
       },
       async (taskQueue) => {
-        const solo = await client.workflow.start(repoSyncWorkflow, {
+        const solo = await env.client.workflow.start(repoSyncWorkflow, {
           taskQueue,
           workflowId: repoSyncWorkflowId(server, busy.name),
           args: [

@@ -1,29 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
-import { type Client, WorkflowFailedError } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WorkflowFailedError } from '@temporalio/client';
+import { describe, expect, it } from 'vitest';
 import { repoSyncWorkflow } from '../../workflows/repoSync.js';
-import { type StubActivities, type StubWorkerEnv, startStubWorkerEnv } from '../support/stubWorker.js';
+import { useStubWorkerEnv } from '../support/stubWorker.js';
 
 /**
  * repoSyncWorkflow's own logic, with stub activities on the real dev server: what it asks of the
  * pipeline, how it ends the Task when the pipeline fails or is canceled, and how few history
  * events a repo costs. The pipeline itself runs against real Pulp in the e2e tests.
  */
-let env: StubWorkerEnv;
-let client: Client;
-
-beforeAll(async () => {
-  env = await startStubWorkerEnv();
-  client = env.client;
-});
-
-afterAll(async () => {
-  await env?.teardown();
-});
-
-const withWorker = <T>(activities: StubActivities, fn: (taskQueue: string) => Promise<T>) =>
-  env.withWorker(activities, fn);
+const env = useStubWorkerEnv();
 
 const args = {
   server: 'pulp1',
@@ -37,7 +24,7 @@ describe('repoSyncWorkflow', () => {
   it('runs the whole pipeline as one activity: 12 history events, no Task bookkeeping of its own', async () => {
     const calls: unknown[] = [];
     const ended: unknown[] = [];
-    const { result, events } = await withWorker(
+    const { result, events } = await env.withWorker(
       {
         runRepoSyncPipeline: async (input: never) => {
           calls.push(input);
@@ -48,7 +35,7 @@ describe('repoSyncWorkflow', () => {
         },
       },
       async (taskQueue) => {
-        const handle = await client.workflow.start(repoSyncWorkflow, {
+        const handle = await env.client.workflow.start(repoSyncWorkflow, {
           taskQueue,
           workflowId: `repo-sync-test/${randomBytes(4).toString('hex')}`,
           args: [args],
@@ -66,7 +53,7 @@ describe('repoSyncWorkflow', () => {
 
   it('a failed pipeline ends the Task of the run as failed, with the reason, and fails the workflow', async () => {
     const ended: { state: string; error: { msg: string }; start: { taskType: string } }[] = [];
-    const failure = await withWorker(
+    const failure = await env.withWorker(
       {
         runRepoSyncPipeline: async () => {
           throw ApplicationFailure.nonRetryable('Pulp task /t/1/ ended failed: boom', 'PulpTaskFailedError');
@@ -76,7 +63,7 @@ describe('repoSyncWorkflow', () => {
         },
       },
       async (taskQueue) =>
-        client.workflow
+        env.client.workflow
           .execute(repoSyncWorkflow, {
             taskQueue,
             workflowId: `repo-sync-test/${randomBytes(4).toString('hex')}`,
@@ -100,7 +87,7 @@ describe('repoSyncWorkflow', () => {
     const started = new Promise<void>((r) => {
       pipelineStarted = r;
     });
-    const outcome = await withWorker(
+    const outcome = await env.withWorker(
       {
         runRepoSyncPipeline: async () => {
           const { Context } = await import('@temporalio/activity');
@@ -120,7 +107,7 @@ describe('repoSyncWorkflow', () => {
         },
       },
       async (taskQueue) => {
-        const handle = await client.workflow.start(repoSyncWorkflow, {
+        const handle = await env.client.workflow.start(repoSyncWorkflow, {
           taskQueue,
           workflowId: `repo-sync-test/${randomBytes(4).toString('hex')}`,
           args: [args],
