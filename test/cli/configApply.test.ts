@@ -1,20 +1,16 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
+import { ScheduleNotFoundError } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeDatabase, createDatabase, type Database } from '../../db/client.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { committedMigrationTags } from '../../db/migrate.js';
 import { pulp_server_repo_groups, pulp_servers, repo_groups } from '../../db/schema.js';
 import { SWEEP_STALE_TASKS_SCHEDULE_ID } from '../../temporal/names.js';
-import { createThrowawayDatabase, type ThrowawayDatabase } from '../db/throwawayDatabase.js';
-import { eventually } from '../support/eventually.js';
-import { stack } from '../support/stack.js';
+import { useCliSandbox } from '../support/cliSandbox.js';
 
 // `pulp-manager` as an operator runs it (a real process), against a throwaway database and a
 // Temporal namespace of its own (config apply deletes every managed schedule it does not name).
@@ -70,96 +66,52 @@ function fleet(opts: { cron?: string; internal?: boolean; secondary?: boolean } 
 }
 
 describe('pulp-manager migrate / config validate / config apply', () => {
-  let throwaway: ThrowawayDatabase;
-  let db: Database;
-  let temporal: Client;
-  let dir: string;
-  let env: NodeJS.ProcessEnv;
+  const sandbox = useCliSandbox({ namespace, fleet: fleet() });
 
   const cli = async (...args: string[]) => {
     try {
-      const { stdout } = await sh('npx', ['tsx', 'cli/main.ts', ...args], { cwd: root, env });
+      const { stdout } = await sh('npx', ['tsx', 'cli/main.ts', ...args], { cwd: root, env: sandbox.env });
       return { code: 0, out: stdout };
     } catch (err) {
       const e = err as { code: number; stdout: string; stderr: string };
       return { code: e.code, out: `${e.stdout}${e.stderr}` };
     }
   };
-  const writeFleet = (text: string) => writeFile(join(dir, 'pulp_config.yml'), text);
   const scheduleCron = async (id: string) => {
-    const desc = await temporal.schedule.getHandle(id).describe();
+    const desc = await sandbox.temporal.schedule.getHandle(id).describe();
     const c = desc.spec.calendars?.[0];
     return `${c?.minute?.[0]?.start} ${c?.hour?.[0]?.start}`;
   };
 
-  beforeAll(async () => {
-    await sh(stack.temporal.bin, [
-      'operator',
-      'namespace',
-      'create',
-      '--address',
-      stack.temporal.address,
-      '-n',
-      namespace,
-    ]).catch((err: { stderr?: string }) => {
-      if (!/already exists|AlreadyExists/i.test(err.stderr ?? '')) throw err;
-    });
-    throwaway = await createThrowawayDatabase();
-    dir = await mkdtemp(join(tmpdir(), 'pm-cli-'));
-    const ini = (await readFile(join(root, 'dev/config/config.ini'), 'utf8')).replace(
-      /^namespace=.*$/m,
-      `namespace=${namespace}`,
-    );
-    await writeFile(join(dir, 'config.ini'), ini);
-    await writeFleet(fleet());
-    env = {
-      ...process.env,
-      PULP_MANAGER_CONFIG_PATH: join(dir, 'config.ini'),
-      PULP_SYNC_CONFIG_PATH: join(dir, 'pulp_config.yml'),
-      DB_NAME: throwaway.settings.database,
-      DB_PASSWORD: stack.mariadb.password,
-    };
-    db = createDatabase(throwaway.settings);
-    const connection = await Connection.connect({ address: stack.temporal.address });
-    temporal = new Client({ connection, namespace });
-    // A fresh namespace takes a moment to be usable.
-    await eventually(async () => {
-      for await (const _ of temporal.schedule.list()) break;
-    }, 30_000);
-  });
-
   afterAll(async () => {
-    if (env) {
-      await writeFleet('pulp_servers: {}\ncredentials: {}\nrepo_groups: {}\n');
+    if (sandbox.ready) {
+      await sandbox.writeFleet('pulp_servers: {}\ncredentials: {}\nrepo_groups: {}\n');
       await cli('config', 'apply');
       // Every config keeps the sweeper; no worker polls this namespace to run it.
-      await temporal.schedule
+      await sandbox.temporal.schedule
         .getHandle(SWEEP_STALE_TASKS_SCHEDULE_ID)
         .delete()
         .catch((err: unknown) => {
           if (!(err instanceof ScheduleNotFoundError)) throw err;
         });
     }
-    await temporal?.connection.close();
-    if (db) await closeDatabase(db);
-    await throwaway?.drop();
   });
 
   it('refuses to apply to an unmigrated database, then migrates once', async () => {
     const refused = await cli('config', 'apply');
     expect(refused.code).toBe(1);
     expect(refused.out).toContain(
-      `DB_NOT_MIGRATED: database ${throwaway.settings.database} is not migrated: run \`pulp-manager migrate\``,
+      `DB_NOT_MIGRATED: database ${sandbox.settings.database} is not migrated: run \`pulp-manager migrate\``,
     );
     const tags = committedMigrationTags();
     expect((await cli('migrate')).out).toContain(
-      `applied ${tags.length} migration(s) to ${throwaway.settings.database}: ${tags.join(', ')}`,
+      `applied ${tags.length} migration(s) to ${sandbox.settings.database}: ${tags.join(', ')}`,
     );
     expect((await cli('migrate')).out).toContain('is up to date');
   });
 
   it('validate reports every problem with the file and key path, exit code 2', async () => {
-    const bad = join(dir, 'bad.yml');
+    const bad = join(sandbox.dir, 'bad.yml');
     await writeFile(
       bad,
       fleet()
@@ -181,24 +133,24 @@ describe('pulp-manager migrate / config validate / config apply', () => {
     const first = await cli('config', 'apply');
     expect(first.out).toContain(`server add ${primary}`);
     expect(first.out).toContain(`schedule create repo-group-sync/${secondary}/external_repos`);
-    const [s] = await db.select().from(pulp_servers).where(eq(pulp_servers.name, secondary));
-    const [link] = await db
+    const [s] = await sandbox.db.select().from(pulp_servers).where(eq(pulp_servers.name, secondary));
+    const [link] = await sandbox.db
       .select()
       .from(pulp_server_repo_groups)
       .where(eq(pulp_server_repo_groups.pulp_server_id, s?.id ?? 0));
-    const [p] = await db.select().from(pulp_servers).where(eq(pulp_servers.name, primary));
+    const [p] = await sandbox.db.select().from(pulp_servers).where(eq(pulp_servers.name, primary));
     expect(link?.pulp_master_id).toBe(p?.id);
     expect(await scheduleCron(`repo-group-sync/${primary}/external_repos`)).toBe('0 0');
     // The stale-task sweeper comes with every config (its id is fixed: an earlier run of this
     // file may have created it already, so the schedule is checked rather than the output).
-    const sweeper = await temporal.schedule.getHandle(SWEEP_STALE_TASKS_SCHEDULE_ID).describe();
+    const sweeper = await sandbox.temporal.schedule.getHandle(SWEEP_STALE_TASKS_SCHEDULE_ID).describe();
     expect(sweeper.memo).toEqual({ managedBy: 'pulp-manager' });
     expect(sweeper.action.type === 'startWorkflow' && sweeper.action.workflowType).toBe(
       'sweepStaleTasksWorkflow',
     );
 
     expect((await cli('config', 'apply')).out).toContain('nothing to change');
-    await writeFleet(fleet({ cron: '45 3 * * *' }));
+    await sandbox.writeFleet(fleet({ cron: '45 3 * * *' }));
     const dry = await cli('config', 'apply', '--dry-run');
     expect(dry.out).toContain('would change:');
     expect(dry.out).toContain(`link update ${primary} → external_repos (schedule)`);
@@ -207,26 +159,26 @@ describe('pulp-manager migrate / config validate / config apply', () => {
   });
 
   it('an edited schedule, a removed group and a removed server show in the DB and in Temporal', async () => {
-    await writeFleet(fleet({ cron: '45 3 * * *' }));
+    await sandbox.writeFleet(fleet({ cron: '45 3 * * *' }));
     await cli('config', 'apply');
     expect(await scheduleCron(`repo-group-sync/${primary}/external_repos`)).toBe('45 3');
 
-    await writeFleet(fleet({ cron: '45 3 * * *', internal: false }));
+    await sandbox.writeFleet(fleet({ cron: '45 3 * * *', internal: false }));
     const removedGroup = await cli('config', 'apply');
     expect(removedGroup.out).toContain(`link remove ${primary} → internal_repos`);
     expect(removedGroup.out).toContain(`schedule delete repo-group-sync/${primary}/internal_repos`);
     await expect(
-      temporal.schedule.getHandle(`repo-group-sync/${primary}/internal_repos`).describe(),
+      sandbox.temporal.schedule.getHandle(`repo-group-sync/${primary}/internal_repos`).describe(),
     ).rejects.toBeInstanceOf(ScheduleNotFoundError);
-    expect((await db.select().from(repo_groups)).map((g) => g.name).sort()).toEqual([
+    expect((await sandbox.db.select().from(repo_groups)).map((g) => g.name).sort()).toEqual([
       'external_repos',
       'internal_repos',
     ]);
 
-    await writeFleet(fleet({ cron: '45 3 * * *', internal: false, secondary: false }));
+    await sandbox.writeFleet(fleet({ cron: '45 3 * * *', internal: false, secondary: false }));
     const removedServer = await cli('config', 'apply');
     expect(removedServer.out).toContain(`server remove ${secondary}`);
     expect(removedServer.out).toContain(`schedule delete repo-group-sync/${secondary}/external_repos`);
-    expect(await db.select().from(pulp_servers).where(eq(pulp_servers.name, secondary))).toEqual([]);
+    expect(await sandbox.db.select().from(pulp_servers).where(eq(pulp_servers.name, secondary))).toEqual([]);
   });
 });

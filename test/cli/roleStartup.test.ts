@@ -1,22 +1,16 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
+import { ScheduleNotFoundError } from '@temporalio/client';
 import { eq } from 'drizzle-orm';
 import mysql from 'mysql2/promise';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeDatabase, createDatabase, type Database } from '../../db/client.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { migrateDatabase } from '../../db/migrate.js';
 import { pulp_servers, repo_groups } from '../../db/schema.js';
 import { repoGroupSyncScheduleId, SWEEP_STALE_TASKS_SCHEDULE_ID } from '../../temporal/names.js';
-import { createThrowawayDatabase, type ThrowawayDatabase } from '../db/throwawayDatabase.js';
-import { eventually } from '../support/eventually.js';
+import { useCliSandbox } from '../support/cliSandbox.js';
 import { freePort } from '../support/serviceProcess.js';
-import { stack } from '../support/stack.js';
 
 /**
  * The long-running roles as an operator starts them (real processes): api, worker and exporter
@@ -30,11 +24,6 @@ const namespace = 'pulp-manager-test-startup';
 const run = randomBytes(3).toString('hex');
 const server = `start-${run}.example.com`;
 
-let throwaway: ThrowawayDatabase;
-let dir: string;
-let env: NodeJS.ProcessEnv;
-let temporal: Client;
-let db: Database | undefined;
 const children = new Set<ChildProcess>();
 
 function fleet(groups: Record<string, string>): string {
@@ -59,14 +48,12 @@ function fleet(groups: Record<string, string>): string {
   ].join('\n');
 }
 
-const writeFleet = (text: string) => writeFile(join(dir, 'pulp_config.yml'), text);
-
 /** Runs a role that should refuse to start: its exit code and output. */
 async function refused(args: string[]) {
   try {
     const { stdout, stderr } = await sh('node', ['--import', 'tsx', 'cli/main.ts', ...args], {
       cwd: root,
-      env,
+      env: sandbox.env,
       timeout: 90_000,
     });
     return { code: 0, out: `${stdout}${stderr}` };
@@ -78,7 +65,7 @@ async function refused(args: string[]) {
 
 /** Starts a role and resolves once it printed `ready` (rejects when it exits first). */
 function startRole(args: string[], ready: RegExp): Promise<ChildProcess> {
-  const p = spawn('node', ['--import', 'tsx', 'cli/main.ts', ...args], { cwd: root, env });
+  const p = spawn('node', ['--import', 'tsx', 'cli/main.ts', ...args], { cwd: root, env: sandbox.env });
   children.add(p);
   let out = '';
   return new Promise((resolve, reject) => {
@@ -110,7 +97,7 @@ async function stopRole(p: ChildProcess): Promise<void> {
 }
 
 async function tableCount(): Promise<number> {
-  const conn = await mysql.createConnection({ ...throwaway.settings });
+  const conn = await mysql.createConnection({ ...sandbox.settings });
   try {
     const [rows] = await conn.query('SHOW TABLES');
     return (rows as unknown[]).length;
@@ -121,67 +108,35 @@ async function tableCount(): Promise<number> {
 
 async function scheduleIdsOfServer(): Promise<string[]> {
   const ids: string[] = [];
-  for await (const s of temporal.schedule.list()) if (s.scheduleId.includes(server)) ids.push(s.scheduleId);
+  for await (const s of sandbox.temporal.schedule.list())
+    if (s.scheduleId.includes(server)) ids.push(s.scheduleId);
   return ids.sort();
 }
 
 async function cronOf(id: string): Promise<string> {
-  const c = (await temporal.schedule.getHandle(id).describe()).spec.calendars?.[0];
+  const c = (await sandbox.temporal.schedule.getHandle(id).describe()).spec.calendars?.[0];
   return `${c?.minute?.[0]?.start} ${c?.hour?.[0]?.start}`;
 }
 
-beforeAll(async () => {
-  await sh(stack.temporal.bin, [
-    'operator',
-    'namespace',
-    'create',
-    '--address',
-    stack.temporal.address,
-    '-n',
-    namespace,
-  ]).catch((err: { stderr?: string }) => {
-    if (!/already exists|AlreadyExists/i.test(err.stderr ?? '')) throw err;
-  });
-  throwaway = await createThrowawayDatabase();
-  dir = await mkdtemp(join(tmpdir(), 'pm-startup-'));
-  const ini = (await readFile(join(root, 'dev/config/config.ini'), 'utf8'))
-    .replace(/^namespace=.*$/m, `namespace=${namespace}`)
-    .replace(/^task_queue=.*$/m, `task_queue=startup-${run}`);
-  if (!ini.includes(`namespace=${namespace}\n`)) throw new Error('dev/config/config.ini: no namespace= line');
-  await writeFile(join(dir, 'config.ini'), ini);
-  await writeFleet(fleet({ nightly: '0 2 * * *' }));
-  env = {
-    ...process.env,
-    PULP_MANAGER_CONFIG_PATH: join(dir, 'config.ini'),
-    PULP_SYNC_CONFIG_PATH: join(dir, 'pulp_config.yml'),
-    PULP_MANAGER_LOCAL_AUTH: 'true',
-    JWT_SECRET: randomBytes(32).toString('hex'),
-    DB_NAME: throwaway.settings.database,
-    DB_PASSWORD: stack.mariadb.password,
-  };
-  const connection = await Connection.connect({ address: stack.temporal.address });
-  temporal = new Client({ connection, namespace });
-  await eventually(async () => {
-    for await (const _ of temporal.schedule.list()) break;
-  }, 30_000);
+const sandbox = useCliSandbox({
+  namespace,
+  ini: { task_queue: `startup-${run}` },
+  fleet: fleet({ nightly: '0 2 * * *' }),
+  env: { PULP_MANAGER_LOCAL_AUTH: 'true', JWT_SECRET: randomBytes(32).toString('hex') },
 });
 
 afterAll(async () => {
   for (const p of children) await stopRole(p);
-  if (temporal) {
+  if (sandbox.ready) {
     for (const id of [...(await scheduleIdsOfServer()), SWEEP_STALE_TASKS_SCHEDULE_ID]) {
-      await temporal.schedule
+      await sandbox.temporal.schedule
         .getHandle(id)
         .delete()
         .catch((err: unknown) => {
           if (!(err instanceof ScheduleNotFoundError)) throw err;
         });
     }
-    await temporal.connection.close();
   }
-  if (db) await closeDatabase(db);
-  await throwaway?.drop();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('roles on a database that is not migrated', () => {
@@ -193,7 +148,7 @@ describe('roles on a database that is not migrated', () => {
     const res = await refused(args);
     expect(res.code).toBe(1);
     expect(res.out).toContain(
-      `DB_NOT_MIGRATED: database ${throwaway.settings.database} is not migrated: run \`pulp-manager migrate\``,
+      `DB_NOT_MIGRATED: database ${sandbox.settings.database} is not migrated: run \`pulp-manager migrate\``,
     );
     expect(await tableCount()).toBe(0);
     expect(await scheduleIdsOfServer()).toEqual([]);
@@ -202,12 +157,11 @@ describe('roles on a database that is not migrated', () => {
 
 describe('config applied at start-up', () => {
   it('api applies pulp_config.yml before it serves; a worker started later applies the edited file', async () => {
-    await migrateDatabase(throwaway.settings);
-    db = createDatabase(throwaway.settings);
+    await migrateDatabase(sandbox.settings);
     const apiPort = await freePort();
     const api = await startRole(['api', '--host', '127.0.0.1', '--port', String(apiPort)], /api listening/);
     try {
-      const [row] = await db.select().from(pulp_servers).where(eq(pulp_servers.name, server));
+      const [row] = await sandbox.db.select().from(pulp_servers).where(eq(pulp_servers.name, server));
       expect(row).toMatchObject({ name: server, username: 'admin' });
       expect(await scheduleIdsOfServer()).toEqual([repoGroupSyncScheduleId(server, 'nightly')]);
       expect(await cronOf(repoGroupSyncScheduleId(server, 'nightly'))).toBe('0 2');
@@ -217,7 +171,7 @@ describe('config applied at start-up', () => {
     }
 
     // The operator edits the file: a new cron, one group more. Nothing changes until a role starts.
-    await writeFleet(fleet({ nightly: '30 4 * * *', weekly: '15 3 * * *' }));
+    await sandbox.writeFleet(fleet({ nightly: '30 4 * * *', weekly: '15 3 * * *' }));
     expect(await cronOf(repoGroupSyncScheduleId(server, 'nightly'))).toBe('0 2');
     const worker = await startRole(['worker', '--metrics-port', '0'], /worker polling/);
     try {
@@ -226,7 +180,7 @@ describe('config applied at start-up', () => {
       );
       expect(await cronOf(repoGroupSyncScheduleId(server, 'nightly'))).toBe('30 4');
       expect(await cronOf(repoGroupSyncScheduleId(server, 'weekly'))).toBe('15 3');
-      const groups = (await db.select({ name: repo_groups.name }).from(repo_groups))
+      const groups = (await sandbox.db.select({ name: repo_groups.name }).from(repo_groups))
         .map((g) => g.name)
         .sort();
       expect(groups).toEqual(['nightly', 'weekly']);
