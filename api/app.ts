@@ -103,6 +103,8 @@ export function createApp(deps: ApiDeps): ApiApp {
         path: c.req.path,
         status,
         error: err.message,
+        // drizzle's "Failed query: <statement>" keeps the server's own error as the cause.
+        cause: err.cause instanceof Error ? err.cause.message : undefined,
         stack: status === 500 ? err.stack : undefined,
       });
     }

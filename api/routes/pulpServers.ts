@@ -28,6 +28,7 @@ import {
   listServerRepos,
   listServerRepoTasks,
   listServers,
+  pageResponse,
 } from '../services/lists.js';
 import { getServer, getServerRepo, getServerRepoGroup } from '../services/serverRecords.js';
 
@@ -122,7 +123,7 @@ const getRepoGroupRoute = createRoute({
 /** Read-only routes of /v1/pulp_servers. Static paths first: they must win over `{id}`. */
 export function registerPulpServerRoutes(app: ApiApp, { deps, paging }: RouteContext): void {
   const { db } = deps;
-  app.openapi(listServersRoute, async (c) => c.json(await listServers(db, c.req.query(), paging), 200));
+  app.openapi(listServersRoute, async (c) => pageResponse(c, await listServers(db, c.req.query(), paging)));
   app.openapi(healthStatusesRoute, (c) => c.json([...repoHealthStatuses], 200));
   app.openapi(getServerRoute, async (c) => {
     const { id } = c.req.valid('param');
@@ -130,7 +131,7 @@ export function registerPulpServerRoutes(app: ApiApp, { deps, paging }: RouteCon
   });
   app.openapi(listReposRoute, async (c) => {
     const { id } = c.req.valid('param');
-    return c.json(await listServerRepos(db, id, c.req.query(), paging), 200);
+    return pageResponse(c, await listServerRepos(db, id, c.req.query(), paging));
   });
   app.openapi(getRepoRoute, async (c) => {
     const { id, repo_id } = c.req.valid('param');
@@ -138,11 +139,11 @@ export function registerPulpServerRoutes(app: ApiApp, { deps, paging }: RouteCon
   });
   app.openapi(listRepoTasksRoute, async (c) => {
     const { id, repo_id } = c.req.valid('param');
-    return c.json(await listServerRepoTasks(db, id, repo_id, c.req.query(), paging), 200);
+    return pageResponse(c, await listServerRepoTasks(db, id, repo_id, c.req.query(), paging));
   });
   app.openapi(listRepoGroupsRoute, async (c) => {
     const { id } = c.req.valid('param');
-    return c.json(await listServerRepoGroups(db, id, c.req.query(), paging), 200);
+    return pageResponse(c, await listServerRepoGroups(db, id, c.req.query(), paging));
   });
   app.openapi(getRepoGroupRoute, async (c) => {
     const { id, repo_group_id } = c.req.valid('param');

@@ -15,7 +15,7 @@ import {
 } from '../schemas/common.js';
 import { TaskDetailSchema, TaskSchema, TaskStateChangeSchema } from '../schemas/tasks.js';
 import { cancelTask } from '../services/cancelTask.js';
-import { listTasks } from '../services/lists.js';
+import { listTasks, pageResponse } from '../services/lists.js';
 import { stageJson, taskJson } from '../services/taskJson.js';
 
 const tags = ['tasks'];
@@ -76,7 +76,7 @@ export function registerTaskRoutes(app: ApiApp, ctx: RouteContext): void {
     },
   });
 
-  app.openapi(listRoute, async (c) => c.json(await listTasks(db, c.req.query(), ctx.paging), 200));
+  app.openapi(listRoute, async (c) => pageResponse(c, await listTasks(db, c.req.query(), ctx.paging)));
   app.openapi(typesRoute, (c) => c.json([...taskTypes], 200));
   app.openapi(statesRoute, (c) => c.json([...taskStates], 200));
   app.openapi(getRoute, async (c) => {

@@ -1,7 +1,11 @@
-// The paged lists of the API: db/listSpecs.ts specs with the route's fixed conditions.
+// The paged lists of the API: db/listSpecs.ts specs with the route's fixed conditions. Items
+// are JSON text built by the database (db/jsonItems.ts) in the shape the object path had
+// (withIsoDates, taskJson): the answer is written as text, never decoded and re-encoded.
 import { eq } from 'drizzle-orm';
+import type { Context, TypedResponse } from 'hono';
 import type { Database } from '../../db/client.js';
-import { type ListPage, type ListPaging, type ListQueryInput, listPage } from '../../db/listQuery.js';
+import { pageJsonText } from '../../db/jsonItems.js';
+import { type ListPage, type ListPaging, type ListQueryInput, listPageJson } from '../../db/listQuery.js';
 import {
   pulpServerList,
   serverRepoGroupList,
@@ -13,16 +17,31 @@ import {
   pulp_server_repo_groups,
   pulp_server_repo_tasks,
   pulp_server_repos,
-  type Task,
+  tasks,
 } from '../../db/schema.js';
-import { listQueryParameters, withIsoDates } from '../schemas/common.js';
+import { listQueryParameters } from '../schemas/common.js';
 import { getServer, getServerRepo } from './serverRecords.js';
-import { taskJson } from './taskJson.js';
 
-type Page<T> = ListPage<T>;
+/** A page answer as JSON text: what the route sends as its body. */
+export type PageJson = string & { readonly __pageJson: true };
 
-const asJson = <T extends object>(page: Page<T>) => ({ ...page, items: page.items.map(withIsoDates) });
-const tasksAsJson = (page: Page<Task>) => ({ ...page, items: page.items.map(taskJson) });
+const pageJson = ({ items, ...rest }: ListPage<string>) => pageJsonText(items, rest) as PageJson;
+
+/**
+ * A 200 with the page's text as an application/json body. Typed as any JSON 200 of the route
+ * (`never` data): the text is not decoded to be checked here; test/db/jsonItems.test.ts holds it
+ * to the object path's items and schemathesis holds the answers to the OpenAPI schema.
+ */
+export function pageResponse(c: Context, page: PageJson): TypedResponse<never, 200, 'json'> {
+  return c.body(page, 200, { 'Content-Type': 'application/json' }) as unknown as TypedResponse<
+    never,
+    200,
+    'json'
+  >;
+}
+
+/** taskJson's extra field: `worker_job_id` is the Temporal workflow id (the original's RQ job id). */
+const taskItemFields = { ...taskList.select, worker_job_id: tasks.workflow_id };
 
 /**
  * The request's documented list parameters only. The original (FastAPI) ignored any other
@@ -35,7 +54,7 @@ function knownParameters(spec: Parameters<typeof listQueryParameters>[0], query:
 }
 
 export async function listServers(db: Database, query: ListQueryInput, paging: ListPaging) {
-  return asJson(await listPage(db, pulpServerList, knownParameters(pulpServerList, query), paging));
+  return pageJson(await listPageJson(db, pulpServerList, knownParameters(pulpServerList, query), paging));
 }
 
 export async function listServerRepos(
@@ -45,8 +64,8 @@ export async function listServerRepos(
   paging: ListPaging,
 ) {
   await getServer(db, serverId);
-  return asJson(
-    await listPage(db, serverRepoList, knownParameters(serverRepoList, query), paging, [
+  return pageJson(
+    await listPageJson(db, serverRepoList, knownParameters(serverRepoList, query), paging, [
       eq(pulp_server_repos.pulp_server_id, serverId),
     ]),
   );
@@ -59,8 +78,8 @@ export async function listServerRepoGroups(
   paging: ListPaging,
 ) {
   await getServer(db, serverId);
-  return asJson(
-    await listPage(db, serverRepoGroupList, knownParameters(serverRepoGroupList, query), paging, [
+  return pageJson(
+    await listPageJson(db, serverRepoGroupList, knownParameters(serverRepoGroupList, query), paging, [
       eq(pulp_server_repo_groups.pulp_server_id, serverId),
     ]),
   );
@@ -74,13 +93,20 @@ export async function listServerRepoTasks(
   paging: ListPaging,
 ) {
   const serverRepo = await getServerRepo(db, serverId, repoId);
-  return tasksAsJson(
-    await listPage(db, serverRepoTaskList, knownParameters(serverRepoTaskList, query), paging, [
-      eq(pulp_server_repo_tasks.pulp_server_repo_id, serverRepo.id),
-    ]),
+  return pageJson(
+    await listPageJson(
+      db,
+      serverRepoTaskList,
+      knownParameters(serverRepoTaskList, query),
+      paging,
+      [eq(pulp_server_repo_tasks.pulp_server_repo_id, serverRepo.id)],
+      taskItemFields,
+    ),
   );
 }
 
 export async function listTasks(db: Database, query: ListQueryInput, paging: ListPaging) {
-  return tasksAsJson(await listPage(db, taskList, knownParameters(taskList, query), paging));
+  return pageJson(
+    await listPageJson(db, taskList, knownParameters(taskList, query), paging, [], taskItemFields),
+  );
 }
