@@ -57,7 +57,7 @@ async function seed() {
       snapshot_supported: i % 2 === 0,
       max_concurrent_snapshots: i === 0 ? null : i,
       repo_config_registration_regex_include: i === 1 ? null : `^${text}`,
-      repo_sync_health_rollup: i === 0 ? null : 'green',
+      repo_sync_health_rollup: i === 0 ? null : ('green' as const),
       repo_sync_health_rollup_date: i === 0 ? null : new Date(Date.UTC(2026, 0, 1, 0, 0, 0, i * 111)),
     })),
   );
@@ -86,7 +86,7 @@ async function seed() {
       repo_id: repo.id,
       repo_href: `/pulp/api/v3/repositories/rpm/rpm/${repo.id}/`,
       remote_feed: i === 0 ? null : `https://upstream.example.com/${awkward[i]}`,
-      repo_sync_health: i === 0 ? null : 'amber',
+      repo_sync_health: i === 0 ? null : ('amber' as const),
       repo_sync_health_date: new Date(Date.UTC(1999, 11, 31, 23, 59, 59, 999)),
     })),
   );
