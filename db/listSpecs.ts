@@ -115,5 +115,10 @@ export const serverRepoTaskList = defineListSpec({
     id: { column: tasks.id, kind: 'number', filter: false },
     name: { column: tasks.name, kind: 'string', filter: false },
     ...taskFilterFields,
+    // The link's copy of the task's date_queued: with the link's task_id as the tiebreak, the
+    // order by date (the API's "newest first") is the index (pulp_server_repo_id,
+    // task_date_queued, task_id) read from one end, 51 entries a page, not every task of the repo.
+    date_queued: { column: pulp_server_repo_tasks.task_date_queued, kind: 'date' },
   },
+  tiebreak: [pulp_server_repo_tasks.task_id],
 });

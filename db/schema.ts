@@ -248,11 +248,23 @@ export const pulp_server_repo_tasks = mysqlTable(
   {
     pulp_server_repo_id: reference('pulp_server_repo_id').notNull(),
     task_id: reference('task_id').notNull(),
+    /**
+     * The task's date_queued (which never changes once the task is created), kept here so that
+     * a repo's tasks by date are one index range: the busiest repo of a year's fleet has ~4,400
+     * tasks, which sorting through the tasks table read row by row (~17 ms a page).
+     */
+    task_date_queued: utcDatetime('task_date_queued').notNull(),
     ...auditDates(),
   },
   (t) => [
     primaryKey({ name: 'pulp_server_repo_tasks__pk', columns: [t.pulp_server_repo_id, t.task_id] }),
     index('pulp_server_repo_tasks__index__task_id').on(t.task_id),
+    // A repo's tasks newest first (the API's repo task list, the health window of each repo).
+    index('pulp_server_repo_tasks__index__repo__date_queued').on(
+      t.pulp_server_repo_id,
+      t.task_date_queued,
+      t.task_id,
+    ),
     fk('pulp_server_repo_tasks', t.pulp_server_repo_id, pulp_server_repos.id, 'cascade'),
     fk('pulp_server_repo_tasks', t.task_id, tasks.id, 'cascade'),
   ],

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import type { Database } from './client.js';
 import type { TaskState, TaskType } from './enums.js';
-import { pulp_server_repo_tasks, pulp_servers, type TaskError, task_stages, tasks } from './schema.js';
+import { pulp_servers, type TaskError, task_stages, tasks } from './schema.js';
 
 /** States a task is in until its workflow records how it ended. */
 const openTaskStates = ['queued', 'running'] as const satisfies readonly TaskState[];
@@ -110,11 +110,35 @@ export async function linkTaskToServerRepo(
   taskId: number,
   serverRepoId: number,
 ): Promise<void> {
-  await db
-    .insert(pulp_server_repo_tasks)
-    .values({ task_id: taskId, pulp_server_repo_id: serverRepoId })
-    .onDuplicateKeyUpdate({ set: { task_id: taskId } });
+  await linkTasksToServerRepos(db, [{ taskId, serverRepoId }]);
 }
+
+/**
+ * Links tasks to the server repos they touched, each with its task's date_queued (read from the
+ * task, so a link can never disagree with it); a link that exists already is left as it is.
+ */
+export async function linkTasksToServerRepos(
+  db: Database,
+  links: readonly { taskId: number; serverRepoId: number }[],
+): Promise<void> {
+  for (let i = 0; i < links.length; i += LINK_CHUNK) {
+    const rows = links
+      .slice(i, i + LINK_CHUNK)
+      .map((l, j) =>
+        j === 0
+          ? sql`SELECT ${l.serverRepoId} AS server_repo_id, ${l.taskId} AS task_id`
+          : sql`SELECT ${l.serverRepoId}, ${l.taskId}`,
+      );
+    await db.execute(sql`
+      INSERT INTO pulp_server_repo_tasks (pulp_server_repo_id, task_id, task_date_queued)
+      SELECT l.server_repo_id, t.id, t.date_queued
+      FROM (${sql.join(rows, sql` UNION ALL `)}) l JOIN tasks t ON t.id = l.task_id
+      ON DUPLICATE KEY UPDATE task_id = pulp_server_repo_tasks.task_id`);
+  }
+}
+
+/** Links per statement: two parameters each, far below the protocol's 65,535. */
+const LINK_CHUNK = 1000;
 
 /** A task still queued or running, with the workflow execution it belongs to. */
 export interface OpenTaskRow {

@@ -8,7 +8,8 @@
 import { setTimeout } from 'node:timers/promises';
 import { eq, gt } from 'drizzle-orm';
 import { closeDatabase, createDatabase, type DatabaseSettings } from '../../db/client.js';
-import { pulp_server_repo_tasks, pulp_server_repos, task_stages, tasks } from '../../db/schema.js';
+import { pulp_server_repos, task_stages, tasks } from '../../db/schema.js';
+import { linkTaskToServerRepo } from '../../db/taskRecords.js';
 import type { SeededFleet } from './seedLargeFleet.js';
 
 export interface GroupSyncWriter {
@@ -70,9 +71,7 @@ export async function startGroupSyncWriter(
       });
       const taskId = task.insertId;
       await db.update(tasks).set({ state: 'running', date_started: new Date() }).where(eq(tasks.id, taskId));
-      await db
-        .insert(pulp_server_repo_tasks)
-        .values({ pulp_server_repo_id: repo.serverRepoId, task_id: taskId });
+      await linkTaskToServerRepo(db, taskId, repo.serverRepoId);
       // Pulp's sync, publish and distribution update: 0.5-2.5 s here.
       await setTimeout(500 + Math.random() * 2000);
       await db.insert(task_stages).values([

@@ -534,12 +534,17 @@ export async function seedLargeFleet(db: Database, size: FleetSize = LARGE_FLEET
     json(st.error),
   ]);
   const links = planned.flatMap((p) =>
-    p.serverRepoId === undefined ? [] : [{ serverRepoId: p.serverRepoId, taskId: p.id as number }],
+    p.serverRepoId === undefined
+      ? []
+      : [{ serverRepoId: p.serverRepoId, taskId: p.id as number, queued: taskRow(p.seed).date_queued }],
   );
-  await loadRows(db, 'pulp_server_repo_tasks', ['pulp_server_repo_id', 'task_id'], links, (l) => [
-    l.serverRepoId,
-    l.taskId,
-  ]);
+  await loadRows(
+    db,
+    'pulp_server_repo_tasks',
+    ['pulp_server_repo_id', 'task_id', 'task_date_queued'],
+    links,
+    (l) => [l.serverRepoId, l.taskId, datetime(l.queued)],
+  );
   // Statistics as a table that grew over a year would have them, not those of an empty one.
   await db.$client.query('ANALYZE TABLE tasks, task_stages, pulp_server_repo_tasks, pulp_server_repos');
 

@@ -12,7 +12,7 @@ import { stack } from '../../test/support/stack.js';
 import { type FleetSize, type SeededFleet, seedLargeFleet } from './seedLargeFleet.js';
 
 /** Bump whenever seedLargeFleet seeds different rows: older databases are then seeded again. */
-export const SEED_VERSION = 2;
+export const SEED_VERSION = 3;
 /** A reused database older than this has its dates moved forward first. */
 const SHIFT_AFTER_SECONDS = 3600;
 /** Databases of the dev user must start with this (dev/mariadb.sh grants it). */

@@ -31,6 +31,7 @@ import {
   repos,
   tasks,
 } from '../../db/schema.js';
+import { linkTasksToServerRepos } from '../../db/taskRecords.js';
 import { useMigratedDatabase } from './throwawayDatabase.js';
 
 const paging = { default_page_size: 50, max_page_size: 500, total_cache_seconds: 0 };
@@ -110,9 +111,10 @@ async function seed() {
     sql`INSERT INTO tasks (name, task_type, state, task_args, date_queued, error) VALUES ('migrated', 'repo_sync', 'failed', '{"repo": "caf\\u00e9", "n": 1.0}', '2024-02-29 12:00:00.000', '{"msg": "x", "list": [1, 2]}')`,
   );
   const taskRows = await db.select({ id: tasks.id }).from(tasks);
-  await db
-    .insert(pulp_server_repo_tasks)
-    .values(taskRows.map((t) => ({ pulp_server_repo_id: serverRepo?.id as number, task_id: t.id })));
+  await linkTasksToServerRepos(
+    db,
+    taskRows.map((t) => ({ serverRepoId: serverRepo?.id as number, taskId: t.id })),
+  );
   return { serverId, serverRepo: serverRepo as { id: number; repo_id: number } };
 }
 

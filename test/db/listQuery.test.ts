@@ -29,6 +29,7 @@ import {
   repos,
   tasks,
 } from '../../db/schema.js';
+import { linkTasksToServerRepos } from '../../db/taskRecords.js';
 import { useMigratedDatabase } from './throwawayDatabase.js';
 
 const TASKS = 3000;
@@ -173,9 +174,8 @@ async function seed(db: Database): Promise<Seeded> {
   // The first 20 server repos of server A each touched by many repo_sync tasks.
   const links = rows
     .filter((t) => t.task_type === 'repo_sync')
-    .map((t, i) => ({ pulp_server_repo_id: serverRepoIds[i % 20] ?? 0, task_id: t.id ?? 0 }));
-  for (let i = 0; i < links.length; i += 500)
-    await db.insert(pulp_server_repo_tasks).values(links.slice(i, i + 500));
+    .map((t, i) => ({ serverRepoId: serverRepoIds[i % 20] ?? 0, taskId: t.id ?? 0 }));
+  await linkTasksToServerRepos(db, links);
   return { serverIds, serverRepoIds };
 }
 

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import type { RepoHealthStatus, TaskState, TaskType } from '../../db/enums.js';
-import { pulp_server_repo_tasks, pulp_server_repos, pulp_servers, repos, tasks } from '../../db/schema.js';
+import { pulp_server_repos, pulp_servers, repos, tasks } from '../../db/schema.js';
 import { updateRepoHealth } from '../../db/serverRepoQueries.js';
+import { linkTaskToServerRepo } from '../../db/taskRecords.js';
 import { useMigratedDatabase } from './throwawayDatabase.js';
 
 /**
@@ -48,9 +49,7 @@ async function history(serverRepoId: number, states: readonly TaskState[], taskT
       task_args: {},
       date_queued: new Date(clock),
     });
-    await scratch.db
-      .insert(pulp_server_repo_tasks)
-      .values({ pulp_server_repo_id: serverRepoId, task_id: t.insertId });
+    await linkTaskToServerRepo(scratch.db, t.insertId, serverRepoId);
   }
 }
 
@@ -132,9 +131,7 @@ describe('repo sync health (updateRepoHealth, real MariaDB)', () => {
         task_args: {},
         date_queued: at,
       });
-      await scratch.db
-        .insert(pulp_server_repo_tasks)
-        .values({ pulp_server_repo_id: id, task_id: t.insertId });
+      await linkTaskToServerRepo(scratch.db, t.insertId, id);
     }
     await updateRepoHealth(scratch.db, serverId, [id]);
     expect(await healthOf(id)).toBe('green');

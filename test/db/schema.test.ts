@@ -11,6 +11,7 @@ import {
   tasks,
 } from '../../db/schema.js';
 import { findTaskWithStages } from '../../db/taskQueries.js';
+import { linkTaskToServerRepo } from '../../db/taskRecords.js';
 import { useMigratedDatabase } from './throwawayDatabase.js';
 
 async function insertId(promise: Promise<[{ insertId: number }, unknown]>): Promise<number> {
@@ -121,9 +122,7 @@ describe('reporting schema on real MariaDB', () => {
         pulp_server_id: secondary,
       }),
     );
-    await scratch.db
-      .insert(pulp_server_repo_tasks)
-      .values({ pulp_server_repo_id: serverRepo, task_id: task });
+    await linkTaskToServerRepo(scratch.db, task, serverRepo);
 
     // Still the primary of the secondary's group link: refused.
     await expect(scratch.db.delete(pulp_servers).where(eq(pulp_servers.id, primary))).rejects.toThrow();

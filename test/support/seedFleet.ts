@@ -4,13 +4,13 @@ import type { RepoHealthStatus, TaskState, TaskType } from '../../db/enums.js';
 import {
   type NewTask,
   type NewTaskStage,
-  pulp_server_repo_tasks,
   pulp_server_repos,
   pulp_servers,
   repos,
   task_stages,
   tasks,
 } from '../../db/schema.js';
+import { linkTasksToServerRepos } from '../../db/taskRecords.js';
 
 // Bulk seeding of the reporting tables for the metrics tests and the benchmarks (bench/):
 // multi-row INSERTs of 1000 rows, so a fleet of 50,000 server repos and 100,000 tasks seeds in
@@ -175,9 +175,5 @@ export async function linkServerRepoTasks(
   db: Database,
   links: readonly { serverRepoId: number; taskId: number }[],
 ): Promise<void> {
-  await insertChunked(links, (chunk) =>
-    db
-      .insert(pulp_server_repo_tasks)
-      .values(chunk.map((l) => ({ pulp_server_repo_id: l.serverRepoId, task_id: l.taskId }))),
-  );
+  await linkTasksToServerRepos(db, links);
 }

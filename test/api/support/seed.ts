@@ -3,7 +3,6 @@ import type { Database } from '../../../db/client.js';
 import {
   type NewTask,
   pulp_server_repo_groups,
-  pulp_server_repo_tasks,
   pulp_server_repos,
   pulp_servers,
   repo_groups,
@@ -11,6 +10,7 @@ import {
   task_stages,
   tasks,
 } from '../../../db/schema.js';
+import { linkTasksToServerRepos } from '../../../db/taskRecords.js';
 import { stack } from '../../support/stack.js';
 
 const at = (iso: string) => new Date(iso);
@@ -193,9 +193,9 @@ export async function seedFleet(db: Database, run: string): Promise<SeedIds> {
     { task_id: syncOk, position: 0, name: 'sync repo', detail: { created_version: true } },
     { task_id: syncOk, position: 1, name: 'remove banned packages', detail: { skipped: 'no banned regex' } },
   ]);
-  await db.insert(pulp_server_repo_tasks).values([
-    { pulp_server_repo_id: alphaRpm, task_id: syncOk },
-    { pulp_server_repo_id: alphaDeb, task_id: syncFailed },
+  await linkTasksToServerRepos(db, [
+    { serverRepoId: alphaRpm, taskId: syncOk },
+    { serverRepoId: alphaDeb, taskId: syncFailed },
   ]);
 
   return {
