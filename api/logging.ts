@@ -23,13 +23,28 @@ export const silentLogger: ApiLogger = { info: ignore, warn: ignore, error: igno
 
 // Query parameters that may carry a credential (token_lookup takes `token` like the original).
 const secretQueryKeys = new Set(['token', 'password', 'access_token']);
+// Any of them in a raw query string, however encoded (a key may be percent-encoded).
+const mayHoldSecret = /(?:^|&)(?:token|password|access_token|[^&=]*%)/i;
 
-/** The query string as logged: credentials replaced, never the request body. */
-export function redactedQuery(url: URL): string | undefined {
-  if (url.search === '') return undefined;
-  const params = new URLSearchParams(url.search);
+/**
+ * The query string as logged: credentials replaced, never the request body. Most queries hold
+ * none and are logged as sent; only one that may is decoded and re-encoded to replace them
+ * (a request log line is written for every request, so parsing each URL showed in profiles).
+ */
+export function redactedQuery(search: string): string | undefined {
+  if (search === '') return undefined;
+  if (!mayHoldSecret.test(search)) return search;
+  const params = new URLSearchParams(search);
   for (const key of [...params.keys()]) if (secretQueryKeys.has(key)) params.set(key, '***');
   return params.toString();
+}
+
+/** The raw query string of a request URL, without its `?`. */
+function searchOf(url: string): string {
+  const start = url.indexOf('?');
+  if (start < 0) return '';
+  const end = url.indexOf('#', start);
+  return end < 0 ? url.slice(start + 1) : url.slice(start + 1, end);
 }
 
 /** Logs each request once it is answered, with its request id and the caller when known. */
@@ -37,12 +52,11 @@ export function requestLog(logger: ApiLogger): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const started = performance.now();
     await next();
-    const url = new URL(c.req.url);
     logger.info('request', {
       request_id: c.get('requestId'),
       method: c.req.method,
-      path: url.pathname,
-      query: redactedQuery(url),
+      path: c.req.path,
+      query: redactedQuery(searchOf(c.req.url)),
       status: c.res.status,
       duration_ms: Math.round(performance.now() - started),
       user: c.get('user')?.username,

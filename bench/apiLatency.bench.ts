@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { setTimeout } from 'node:timers/promises';
 import autocannon from 'autocannon';
+import mysql from 'mysql2/promise';
 import type { DatabaseSettings } from '../db/client.js';
 import { stack } from '../test/support/stack.js';
 import { type ApiScenario, apiScenarios, cursorScenarios } from './lib/apiListScenarios.js';
@@ -248,6 +249,18 @@ function targetsOf(
   return targets;
 }
 
+/** The server's buffer pool as it ran, not as a script meant to set it. */
+async function innodbBufferPoolMiB(settings: DatabaseSettings): Promise<number> {
+  const conn = await mysql.createConnection({ ...settings });
+  try {
+    const [rows] = await conn.query('SELECT @@innodb_buffer_pool_size AS size');
+    const size = Number((rows as { size?: unknown }[])[0]?.size);
+    return requireNumber('innodb_buffer_pool_size', size) / 1024 / 1024;
+  } finally {
+    await conn.end();
+  }
+}
+
 /** Measures one fleet size and writes its result; true when every answer was good. */
 async function benchSize(spec: (typeof SIZES)[number]): Promise<boolean> {
   const startedAt = new Date();
@@ -335,6 +348,7 @@ async function benchSize(spec: (typeof SIZES)[number]): Promise<boolean> {
     console.log(`${tag} under load: ${cpu}`);
 
     const targets = targetsOf(spec.size, spec.targets, single, mixed, cpu);
+    const bufferPoolMiB = await innodbBufferPoolMiB(seeded.settings);
     const previous = spec.size.tasks === LARGE_FLEET.tasks ? PREVIOUS_API_P99 : undefined;
     const n = (x: number) => x.toLocaleString('en');
     const file = await writeBenchResult({
@@ -352,7 +366,7 @@ async function benchSize(spec: (typeof SIZES)[number]): Promise<boolean> {
         `${DURATION_SECONDS} s of all queries in turn at ${CONNECTIONS} connections. Every request carries the ` +
         "JWT of an LDAP login; each query's answer is checked in full once, and every answer under load " +
         'by a body check. Default page size (50) unless the query says otherwise. Load generator, API and ' +
-        "MariaDB share the machine; MariaDB runs with the stack's 128 MiB InnoDB buffer pool.",
+        `MariaDB share the machine; MariaDB runs with a ${n(bufferPoolMiB)} MiB InnoDB buffer pool (dev/mariadb.sh).`,
       table: {
         columns: [
           'query',

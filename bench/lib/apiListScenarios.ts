@@ -26,12 +26,12 @@ const costs: Readonly<Record<string, string>> = {
   'server repos: name regex, 100 a page':
     "REGEXP on the server's repo names in the `ext-debian` prefix range (an index range first), and 100 rows per answer",
   'repo tasks: busiest repo, newest first':
-    'reads every task of the busiest repo (4,382 of them at 1,000,000 tasks) through its links to sort them by date_queued',
+    "51 entries of the links' (server repo, task_date_queued, task_id) index, then those tasks",
   tasks: 'COUNT of all tasks once per total_cache_seconds',
   'tasks: newest first': 'COUNT of all tasks once per total_cache_seconds',
   'tasks: deep page': 'at most 5,000 index entries from the nearest cached page boundary',
   'tasks: completed, 500 a page, newest first':
-    "500 rows (~320 KB of JSON) per answer, read, mapped and serialized on the API's one thread",
+    '500 rows (~320 KB of JSON) per answer, each row written as JSON text by MariaDB (db/jsonItems.ts)',
 };
 
 type Row = Record<string, unknown>;
