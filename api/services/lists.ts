@@ -57,17 +57,33 @@ export async function listServers(db: Database, query: ListQueryInput, paging: L
   return pageJson(await listPageJson(db, pulpServerList, knownParameters(pulpServerList, query), paging));
 }
 
+/**
+ * A page of the server's rows, or the 404 of a server that does not exist. Rows of the server
+ * prove it exists (a foreign key), so the server is only looked up when there are none: a
+ * statement less for every page a dashboard reads.
+ */
+async function ofExistingServer(
+  db: Database,
+  serverId: number,
+  read: () => Promise<ListPage<string>>,
+): Promise<ListPage<string>> {
+  const page = await read();
+  if (page.total === 0) await getServer(db, serverId);
+  return page;
+}
+
 export async function listServerRepos(
   db: Database,
   serverId: number,
   query: ListQueryInput,
   paging: ListPaging,
 ) {
-  await getServer(db, serverId);
   return pageJson(
-    await listPageJson(db, serverRepoList, knownParameters(serverRepoList, query), paging, [
-      eq(pulp_server_repos.pulp_server_id, serverId),
-    ]),
+    await ofExistingServer(db, serverId, () =>
+      listPageJson(db, serverRepoList, knownParameters(serverRepoList, query), paging, [
+        eq(pulp_server_repos.pulp_server_id, serverId),
+      ]),
+    ),
   );
 }
 
@@ -77,11 +93,12 @@ export async function listServerRepoGroups(
   query: ListQueryInput,
   paging: ListPaging,
 ) {
-  await getServer(db, serverId);
   return pageJson(
-    await listPageJson(db, serverRepoGroupList, knownParameters(serverRepoGroupList, query), paging, [
-      eq(pulp_server_repo_groups.pulp_server_id, serverId),
-    ]),
+    await ofExistingServer(db, serverId, () =>
+      listPageJson(db, serverRepoGroupList, knownParameters(serverRepoGroupList, query), paging, [
+        eq(pulp_server_repo_groups.pulp_server_id, serverId),
+      ]),
+    ),
   );
 }
 
