@@ -13,14 +13,10 @@ import {
   serverRepoTaskList,
   taskList,
 } from '../../db/listSpecs.js';
-import {
-  pulp_server_repo_groups,
-  pulp_server_repo_tasks,
-  pulp_server_repos,
-  tasks,
-} from '../../db/schema.js';
+import { pulp_server_repo_groups, pulp_server_repo_tasks, pulp_server_repos } from '../../db/schema.js';
 import { listQueryParameters } from '../schemas/common.js';
 import { getServer, getServerRepo } from './serverRecords.js';
+import { taskJsonFields } from './taskJson.js';
 
 /** A page answer as JSON text: what the route sends as its body. */
 export type PageJson = string & { readonly __pageJson: true };
@@ -39,9 +35,6 @@ export function pageResponse(c: Context, page: PageJson): TypedResponse<never, 2
     'json'
   >;
 }
-
-/** taskJson's extra field: `worker_job_id` is the Temporal workflow id (the original's RQ job id). */
-const taskItemFields = { ...taskList.select, worker_job_id: tasks.workflow_id };
 
 /**
  * The request's documented list parameters only. The original (FastAPI) ignored any other
@@ -117,13 +110,13 @@ export async function listServerRepoTasks(
       knownParameters(serverRepoTaskList, query),
       paging,
       [eq(pulp_server_repo_tasks.pulp_server_repo_id, serverRepo.id)],
-      taskItemFields,
+      taskJsonFields,
     ),
   );
 }
 
 export async function listTasks(db: Database, query: ListQueryInput, paging: ListPaging) {
   return pageJson(
-    await listPageJson(db, taskList, knownParameters(taskList, query), paging, [], taskItemFields),
+    await listPageJson(db, taskList, knownParameters(taskList, query), paging, [], taskJsonFields),
   );
 }

@@ -1,6 +1,7 @@
 // Tasks and stages as the API answers them: ISO dates, plus the fields and detail keys the
 // original Pulp Manager answered, so that its clients keep reading what they read before.
-import type { Task, TaskStage } from '../../db/schema.js';
+import { getTableColumns } from 'drizzle-orm';
+import { type Task, type TaskStage, tasks } from '../../db/schema.js';
 import { type JsonDates, withIsoDates } from '../schemas/common.js';
 
 /**
@@ -12,6 +13,9 @@ export function taskJson(task: Task) {
   json.worker_job_id = task.workflow_id;
   return json;
 }
+
+/** taskJson's fields for a list item the database writes as JSON (db/jsonItems.ts). */
+export const taskJsonFields = { ...getTableColumns(tasks), worker_job_id: tasks.workflow_id };
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
